@@ -1,0 +1,1 @@
+"""Drivers: I/O only (serial GSM modems, Telegram, the simulator)."""

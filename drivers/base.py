@@ -1,0 +1,62 @@
+"""The two ports a driver talks to. Drivers deliver; they never decide.
+
+A driver hands every inbound message to an `Inbox` (which commits it durably before returning, so a
+modem may delete the SMS from the SIM afterwards) and takes outbound work from an `Outbox`. The store
+implements both; tests pass recording fakes with the same methods.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from absensi.engine.messages import Button, Channel, Document, InboundMessage
+
+
+class Inbox(Protocol):
+    def submit(self, msg: InboundMessage) -> bool:
+        """Commit `msg`; True when it is new, False when its `source_id` was seen before.
+
+        Returns only after the commit, so the caller may acknowledge/delete at the source afterwards.
+        """
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One claimed outbound message, as a driver sees it."""
+
+    id: int
+    channel: Channel
+    to: str
+    text: str
+    attempts: int = 0  # deliveries tried before this claim
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    request_contact: bool = False
+    remove_keyboard: bool = False
+    document: Document | None = None
+    reply_to: str | None = None  # native id of a message in the same chat to reply to
+
+
+class Outbox(Protocol):
+    def claim(self, channel: Channel, now: datetime, limit: int = 1, worker: str = "") -> list[OutboxItem]:
+        """Take up to `limit` due items of `channel`, oldest first, and mark them `sending` (committed).
+
+        An item left `sending` by a crash is handed out again at most once more (see `recover`).
+        """
+
+    def sent(self, item_id: int, now: datetime, native_id: str | None = None) -> None:
+        """The channel accepted the item. `native_id`: the Telegram message id, or the SMS message
+        reference(s) joined by commas, used later to match replies and delivery reports."""
+
+    def retry(self, item_id: int, now: datetime, reason: str, next_try: datetime) -> None:
+        """A transient failure: back to pending, due again at `next_try`."""
+
+    def failed(self, item_id: int, now: datetime, reason: str) -> None:
+        """A permanent failure: never tried again; the reason stays on the row and the admin is told."""
+
+    def delivery_report(self, channel: Channel, native_ref: str, delivered: bool, now: datetime) -> bool:
+        """Record a delivery report for the item whose native id contains `native_ref`; False if none."""
+
+    def recover(self, channel: Channel, now: datetime) -> int:
+        """At start-up: items a crashed run left `sending` become pending again. Returns how many."""

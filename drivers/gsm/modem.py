@@ -1,0 +1,297 @@
+"""One modem: open the port, bring it into a known state, and the few AT operations the driver needs.
+
+`Modem.initialise()` is written to survive real sticks: SIM busy for seconds after power-up (`+CME ERROR:
+14`, Wavecom's 515), `+CPIN` answered without `OK`, commands a model does not know (each optional step is
+tried and skipped). It never resets the modem (`+CFUN=1,1`): resets in a loop are how USB sticks end up
+in mass-storage mode. A PIN is sent at most once per process: a second wrong PIN leads towards a PUK lock.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import serial
+from loguru import logger
+
+from .at import AtChannel
+from .errors import AtTimeout, CmeError, CommandError, ModemError, SimLocked
+from .link import Link, Unsolicited
+from .pdu import SubmitPdu
+from .settings import ModemSettings
+
+_SIM_WAIT_CODES = {14, 515}  # SIM busy / init in progress: ask again shortly
+_NUMBERS = re.compile(r"-?\d+")
+REGISTERED = {1, 5}  # home network, roaming
+CNMI_CHOICES = ("2,1,0,1,0", "2,1,0,2,0", "1,1,0,1,0", "1,1,0,2,0", "2,1,0,0,0", "1,1,0,0,0")
+
+
+@dataclass(slots=True)
+class ModemInfo:
+    """What `initialise()`/`probe` learned; logged at start and printed by `absensi modem probe`."""
+
+    port: str
+    manufacturer: str = "?"
+    model: str = "?"
+    revision: str = "?"
+    imei: str = "?"
+    imsi: str = "?"
+    sim: str = "?"
+    registration: str = "?"
+    registered: bool = False
+    operator: str = "?"
+    signal: str = "?"
+    smsc: str = "?"
+    storage: str = "?"
+    storage_used: int = 0
+    storage_total: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    index: int
+    stat: int
+    pdu: str
+
+
+def numbers(line: str) -> list[int]:
+    """All integers in a reply line after its prefix: '+CREG: 0,1' → [0, 1]."""
+    return [int(n) for n in _NUMBERS.findall(line.split(":", 1)[-1])]
+
+
+def quoted(line: str) -> list[str]:
+    return re.findall(r'"([^"]*)"', line)
+
+
+class Modem:
+    """The AT operations of one modem on one port; the worker owns the threads and the policy."""
+
+    def __init__(self, url: str, settings: ModemSettings, on_event: Callable[[Unsolicited], None],
+                 pin: str | None = None) -> None:
+        self.url, self.settings, self.pin = url, settings, pin
+        self._on_event = on_event
+        self.link: Link | None = None
+        self.at: AtChannel | None = None
+        self.pin_rejected = False
+        self.info = ModemInfo(url)
+
+    # ---------------------------------------------------------------------------------- port
+
+    def open(self) -> None:
+        port = serial.serial_for_url(self.url, baudrate=self.settings.baudrate, timeout=0.5,
+                                     write_timeout=self.settings.command_timeout)
+        self.link = Link(port, self._on_event, name=self.url).start()
+        self.at = AtChannel(self.link, self.settings.command_timeout)
+
+    def close(self) -> None:
+        if self.link is not None:
+            self.link.close()
+        self.link, self.at = None, None
+
+    @property
+    def is_open(self) -> bool:
+        return self.link is not None and not self.link.closed
+
+    def cmd(self, command: str, timeout: float | None = None, **kw: str) -> list[str]:
+        if self.at is None:
+            raise ModemError("port not open")
+        return self.at.command(command, timeout, **kw)
+
+    def try_cmd(self, command: str, timeout: float | None = None) -> list[str] | None:
+        """Optional step: None when the modem refuses it (a timeout still propagates: that is a hang)."""
+        try:
+            return self.cmd(command, timeout)
+        except CommandError as exc:
+            logger.debug("{}: optional {} refused: {}", self.url, command, exc)
+            return None
+
+    # ---------------------------------------------------------------------------------- start-up
+
+    def wake(self) -> None:
+        """Get any answer to `AT`; the first bytes after opening often meet a modem still booting."""
+        for attempt in range(3):
+            try:
+                self.cmd("AT", timeout=self.settings.command_timeout / (2 if attempt < 2 else 1))
+                return
+            except AtTimeout:
+                continue
+        raise AtTimeout("AT: modem does not answer")
+
+    def initialise(self) -> ModemInfo:
+        self.info = ModemInfo(self.url)
+        self.wake()
+        self.try_cmd("ATE0")
+        self.try_cmd("AT+CMEE=1")
+        self.unlock_sim()
+        self.cmd("AT+CMGF=0")
+        self.identify()
+        self.wait_registered(self.settings.register_timeout)
+        self.select_storage()
+        self.enable_notifications()
+        self.check_smsc()
+        self.read_signal()
+        self.read_operator()
+        return self.info
+
+    def sim_state(self) -> str:
+        deadline = time.monotonic() + self.settings.sim_busy_timeout
+        while True:
+            try:
+                lines = self.cmd("AT+CPIN?", ok_without="+CPIN:")
+                state = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("+CPIN:")), "READY")
+                return state.strip('"')
+            except CmeError as exc:
+                if exc.code == 10:
+                    raise SimLocked("no SIM card inserted (+CME ERROR: 10)") from exc
+                if exc.code not in _SIM_WAIT_CODES or time.monotonic() > deadline:
+                    raise
+                logger.info("{}: SIM busy ({}), waiting", self.url, exc.meaning)
+                time.sleep(self.settings.sim_busy_retry)
+
+    def unlock_sim(self) -> None:
+        state = self.sim_state()
+        if state == "SIM PIN":
+            self._enter_pin()
+            state = self._wait_ready()
+        if state == "READY":
+            self.info.sim = "READY"
+            return
+        self.info.sim = state
+        if "PUK" in state:
+            raise SimLocked(f"the SIM is locked and wants its PUK ({state}); put it in a phone and enter the "
+                            "PUK there — absensi never tries PUKs")
+        raise SimLocked(f"the SIM is not ready: {state}")
+
+    def _enter_pin(self) -> None:
+        if not self.pin or self.pin_rejected:
+            why = "it was rejected before" if self.pin_rejected else "none is configured (--pin / modem.pin)"
+            raise SimLocked(f"the SIM wants its PIN and {why}")
+        try:
+            self.cmd(f'AT+CPIN="{self.pin}"', timeout=self.settings.command_timeout * 2)
+        except CmeError as exc:
+            self.pin_rejected = True
+            raise SimLocked(f"the SIM refused the configured PIN ({exc.meaning}); fix it before the SIM "
+                            "locks for good — it will not be tried again") from exc
+        logger.info("{}: PIN accepted", self.url)
+
+    def _wait_ready(self) -> str:
+        state = "SIM PIN"
+        for _ in range(10):
+            state = self.sim_state()
+            if state == "READY":
+                return state
+            time.sleep(self.settings.sim_busy_retry)
+        return state
+
+    def identify(self) -> None:
+        for attr, command in (("manufacturer", "AT+CGMI"), ("model", "AT+CGMM"), ("revision", "AT+CGMR"),
+                              ("imei", "AT+CGSN"), ("imsi", "AT+CIMI")):
+            lines = self.try_cmd(command)
+            if lines:
+                setattr(self.info, attr, lines[0].split(":", 1)[-1].strip())
+
+    def registration(self) -> int | None:
+        """Best registration state over CREG (GSM) and CEREG (LTE); None when neither is known."""
+        best = None
+        for command in ("AT+CREG?", "AT+CEREG?"):
+            lines = self.try_cmd(command) or []
+            for line in lines:
+                values = numbers(line)
+                if len(values) >= 2:
+                    if values[1] in REGISTERED:
+                        return values[1]
+                    best = values[1] if best is None else best
+        return best
+
+    def wait_registered(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        names = {0: "not registered", 1: "home network", 2: "searching", 3: "denied", 4: "unknown",
+                 5: "roaming"}
+        while True:
+            state = self.registration()
+            self.info.registration = names.get(state, str(state)) if state is not None else "unknown"
+            self.info.registered = state in REGISTERED
+            if self.info.registered or time.monotonic() >= deadline:
+                return self.info.registered
+            time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
+
+    def select_storage(self) -> None:
+        wanted = self.settings.storage
+        lines = self.try_cmd(f'AT+CPMS="{wanted}","{wanted}","{wanted}"')
+        if lines is None:
+            self.info.notes.append(f"storage {wanted} refused; using the modem's default")
+        self.read_storage()
+
+    def read_storage(self) -> tuple[int, int]:
+        lines = self.try_cmd("AT+CPMS?") or []
+        for line in lines:
+            names, values = quoted(line), numbers(line)
+            if names and len(values) >= 2:
+                self.info.storage = names[0]
+                self.info.storage_used, self.info.storage_total = values[0], values[1]
+        return self.info.storage_used, self.info.storage_total
+
+    def enable_notifications(self) -> None:
+        for choice in CNMI_CHOICES:
+            if self.try_cmd(f"AT+CNMI={choice}") is not None:
+                if not choice.endswith(("1,0", "2,0")) or choice.split(",")[3] == "0":
+                    self.info.notes.append("no delivery-report routing; reports will be missed")
+                return
+        self.info.notes.append("+CNMI refused: relying on +CMGL polling only")
+
+    def check_smsc(self) -> None:
+        lines = self.try_cmd("AT+CSCA?") or []
+        smsc = next((quoted(ln)[0] for ln in lines if quoted(ln)), "")
+        self.info.smsc = smsc or "(none)"
+        if not smsc:
+            self.info.notes.append("no SMSC number on the SIM: sends will fail until it is set (AT+CSCA)")
+
+    def read_signal(self) -> None:
+        lines = self.try_cmd("AT+CSQ") or []
+        values = numbers(lines[0]) if lines else []
+        if values:
+            rssi = values[0]
+            self.info.signal = "unknown (99)" if rssi == 99 else f"{rssi}/31 ({-113 + 2 * rssi} dBm)"
+
+    def read_operator(self) -> None:
+        lines = self.try_cmd("AT+COPS?") or []
+        names = quoted(lines[0]) if lines else []
+        self.info.operator = names[0] if names else "(none)"
+
+    # ---------------------------------------------------------------------------------- messages
+
+    def list_messages(self) -> list[StoredMessage]:
+        """Every stored message (`+CMGL=4`: read and unread), oldest index first."""
+        lines = self.cmd("AT+CMGL=4", timeout=self.settings.list_timeout)
+        found, header = [], None
+        for line in lines:
+            if line.startswith("+CMGL:"):
+                header = numbers(line)
+            elif header is not None:
+                found.append(StoredMessage(header[0], header[1] if len(header) > 1 else 0, line.strip()))
+                header = None
+        return sorted(found, key=lambda m: m.index)
+
+    def read_message(self, index: int) -> str | None:
+        lines = self.try_cmd(f"AT+CMGR={index}") or []
+        return lines[1].strip() if len(lines) >= 2 else None
+
+    def delete(self, index: int) -> None:
+        self.cmd(f"AT+CMGD={index}")
+
+    def send(self, part: SubmitPdu) -> int:
+        """Hand one part to the modem; returns the message reference from `+CMGS: <mr>`."""
+        assert self.at is not None
+        lines = self.at.send_pdu(part.length, part.hex, self.settings.prompt_timeout, self.settings.send_timeout)
+        for line in lines:
+            if line.startswith("+CMGS:"):
+                return numbers(line)[0]
+        raise ModemError(f"+CMGS without a message reference: {lines!r}")
+
+    def settings_lost(self) -> bool:
+        """True when the modem fell back to text mode: it rebooted behind our back (no RDY seen)."""
+        lines = self.try_cmd("AT+CMGF?") or []
+        return any(numbers(ln)[:1] == [1] for ln in lines if ln.startswith("+CMGF"))

@@ -1,0 +1,32 @@
+"""Timeouts and pacing of the driver, in one place so tests can shrink them and operators can read them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class ModemSettings:
+    baudrate: int = 115200
+    command_timeout: float = 5.0  # ordinary commands
+    list_timeout: float = 30.0  # +CMGL over a full SIM
+    prompt_timeout: float = 10.0  # AT+CMGS → '>'
+    send_timeout: float = 40.0  # PDU → +CMGS: <mr>; operators take 2–23 s (gammu uses 30 s)
+    sim_busy_timeout: float = 30.0  # how long +CME ERROR: 14 after power-up is tolerated
+    sim_busy_retry: float = 1.0
+    register_timeout: float = 30.0  # at start-up; afterwards registration is re-checked by the health loop
+    storage: str = "SM"
+    poll_interval: float = 30.0  # +CMGL even without +CMTI: modems lose notifications
+    health_interval: float = 60.0  # AT+CREG?/AT+CMGF? when otherwise idle
+    claim_interval: float = 1.0  # how often an idle worker asks the outbox for work
+    reopen_min: float = 1.0  # backoff when the port is gone or the modem hangs
+    reopen_max: float = 60.0
+    reassembly_timeout: timedelta = timedelta(minutes=10)
+    status_reports: bool = True
+    validity: int | None = 0xAA  # relative TP-VP: 4 days
+    retry_base: float = 30.0  # transient send failures: 30 s, 60 s, 120 s … up to retry_max
+    retry_max: float = 1800.0
+    max_attempts: int = 8  # then the message is failed with the last reason
+    max_parts: int = 10  # many modems and operators refuse longer concatenations
+    pause_after_loss: float = 5.0  # when a modem hangs mid-send, its item waits this long before another takes it

@@ -1,0 +1,1 @@
+"""absensi engine: rules, school data, flows, store, reports, scenarios and the CLI."""

@@ -1,0 +1,107 @@
+"""What the engine can do, by name: the vocabulary the rules compiler checks a rule set against.
+
+transitions accepts unknown callback names silently until they fire, so every trigger, condition,
+action and template field a rule set may name is listed here, and the compiler refuses anything
+else before a Machine is built. Each condition/action name is a method of the flow's context class
+(`engine/flows.py`); a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FlowVocabulary:
+    triggers: frozenset[str]
+    conditions: frozenset[str]
+    actions: frozenset[str]
+
+
+FLOWS: dict[str, FlowVocabulary] = {
+    "absence": FlowVocabulary(
+        triggers=frozenset({"officer_report", "withdraw", "parent_report"}),
+        conditions=frozenset({"reason_notifies_parents", "reported_by_parent", "same_reason"}),
+        actions=frozenset(
+            {
+                "record",
+                "erase",
+                "notify_parents",
+                "push_homeroom",
+                "forward_parent_message",
+                "confirm_parent",
+                "tell_parent_reason_stands",
+            }
+        ),
+    ),
+    "registration": FlowVocabulary(
+        triggers=frozenset({"reg_valid", "reg_invalid", "unblock", "stop"}),
+        conditions=frozenset({"already_linked", "student_has_room", "wrong_code_limit_reached"}),
+        actions=frozenset(
+            {
+                "link_child",
+                "reply_registered",
+                "reply_student_full",
+                "count_wrong_code",
+                "reply_wrong_code",
+                "block_registration",
+                "unlink_all",
+                "reply_stopped",
+                "reply_not_registered",
+            }
+        ),
+    ),
+}
+
+_STUDENT = frozenset({"student", "class", "school", "date", "nis"})
+
+# Template name → the fields it may use. SMS templates are checked for length and alphabet.
+SMS_TEMPLATES: dict[str, frozenset[str]] = {
+    "reg_ok": _STUDENT,
+    "reg_wrong_code": frozenset({"code", "school"}),
+    "reg_student_full": _STUDENT | {"max"},
+    "stop_ok": frozenset({"school"}),
+    "not_registered": frozenset({"school"}),
+    "parent_report_ok": _STUDENT | {"reason", "note"},
+    "parent_choose_child": frozenset({"children", "example", "school"}),
+    "info_ok": frozenset({"school"}),
+    "help": frozenset({"school"}),
+    "alfa_parent": _STUDENT | {"reason"},
+    "bridge_sms": frozenset({"role", "text", "name", "school"}),
+}
+TELEGRAM_TEMPLATES: dict[str, frozenset[str]] = {
+    "tg_welcome": frozenset({"school"}),
+    "tg_not_linked": frozenset({"school"}),
+    "tg_contact_not_own": frozenset({"school"}),
+    "tg_contact_unknown": frozenset({"phone", "school"}),
+    "tg_linked": frozenset({"name", "roles", "school"}),
+    "tg_already_linked": frozenset({"name", "roles", "school"}),
+    "tg_help": frozenset({"commands", "reasons", "school"}),
+    "tg_not_allowed": frozenset({"command"}),
+    "tg_unknown_text": frozenset({"school"}),
+    "tg_not_school_day": frozenset({"date"}),
+    "tg_unknown_refs": frozenset({"refs", "class"}),
+    "tg_report_needs_refs": frozenset({"example"}),
+    "tg_class_list": frozenset({"class", "date", "list"}),
+    "tg_class_list_empty": frozenset({"class", "date"}),
+    "tg_parent_stands": _STUDENT | {"reason"},
+    "tg_parent_forward": _STUDENT | {"reason", "note", "phone"},
+    "tg_info_forward": frozenset({"phone", "sender", "text", "date"}),
+    "tg_alfa_push": _STUDENT | {"reporter", "parents"},
+    "tg_bridge_sent": frozenset({"to"}),
+    "tg_bridge_unknown": frozenset(),
+    "tg_button_stale": frozenset({"date"}),
+    "tg_buttons_intro": frozenset({"class", "date"}),
+    "tg_buttons_empty": frozenset(),
+    "tg_buttons_cancelled": frozenset(),
+    "tg_no_data": frozenset({"what"}),
+    "tg_delivery_failed": frozenset({"to", "reason", "text"}),
+}
+# Reminder templates are named by settings.reminders; they may use these fields.
+REMINDER_FIELDS = frozenset({"class", "date", "school"})
+
+# Typical longest values, to judge whether an SMS template can outgrow one segment.
+FIELD_SIZES: dict[str, int] = {
+    "student": 30, "class": 10, "school": 24, "date": 17, "nis": 10, "code": 8, "max": 1,
+    "reason": 10, "note": 40, "children": 60, "example": 20, "role": 22, "text": 60, "name": 30,
+}

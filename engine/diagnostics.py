@@ -1,0 +1,90 @@
+"""Problems a school's IT teacher can act on: `file:line:column: message`, the line, a hint.
+
+Rule and data loaders never raise on bad input; they collect every `Problem` and the caller prints
+them all at once, sorted, or stops with `DataError`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    file: str
+    line: int  # 1-based; 0 when the problem concerns the whole file
+    column: int  # 1-based
+    message: str
+    severity: str = "error"  # or "warning"
+    hint: str = ""
+    source: str = field(default="", compare=False)
+
+    def render(self, with_source: bool = True) -> str:
+        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        label = "" if self.severity == "error" else "warning: "
+        text = f"{where}: {label}{self.message}"
+        if with_source and self.source:
+            text += f"\n    {self.source.rstrip()}\n    {' ' * max(self.column - 1, 0)}^"
+        if self.hint:
+            text += f"\n    hint: {self.hint}"
+        return text
+
+
+class Problems:
+    """A collector: add problems, then ask whether any is an error."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+        self._lines: dict[str, list[str]] = {}
+
+    def add(
+        self, file: str | Path, line: int, column: int, message: str, *, hint: str = "", warning: bool = False
+    ) -> None:
+        name = str(file)
+        self.items.append(
+            Problem(name, line, column, message, "warning" if warning else "error", hint, self._line(name, line))
+        )
+
+    def extend(self, other: Problems) -> None:
+        self.items.extend(other.items)
+
+    def _line(self, file: str, line: int) -> str:
+        if line <= 0:
+            return ""
+        if file not in self._lines:
+            try:
+                self._lines[file] = Path(file).read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError:
+                self._lines[file] = []
+        lines = self._lines[file]
+        return lines[line - 1] if line <= len(lines) else ""
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.items if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.items if p.severity == "warning"]
+
+    def sorted(self) -> list[Problem]:
+        return sorted(set(self.items))
+
+    def render(self, with_source: bool = True) -> str:
+        return "\n".join(p.render(with_source) for p in self.sorted())
+
+
+class DataError(Exception):
+    """Bad rules or school data; carries every problem found."""
+
+    def __init__(self, problems: Problems) -> None:
+        self.problems = problems
+        super().__init__(problems.render(with_source=False))
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    match = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f"did you mean '{match[0]}'?" if match else ""

@@ -1,0 +1,251 @@
+"""One pure function per report of SPEC §7, each returning a `Table`.
+
+Counting rules are documented (and implemented) once, in `counting`; the period recaps live in
+`rekap`. This module holds the day reports (harian, status), one student's history (riwayat) and
+the counsellor's list (perhatian), and re-exports the rest so callers import from one place.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date
+
+from .counting import Tally, tally_student
+from .fmt import (
+    clock,
+    mask_phone,
+    month_label,
+    pct,
+    reporter_label,
+    short_date,
+    source_label,
+    stamp,
+    weekday_date,
+    yes_no,
+)
+from .model import TANPA_KETERANGAN, Change, ClassReport, Entry, Snapshot, StudentRow
+from .rekap import (
+    daily_trend,
+    make_table,
+    per_class,
+    rekap_kelas,
+    rekap_sekolah,
+    semester,
+    signatures,
+)
+from .table import Column, Row, Table
+
+__all__ = [
+    "daily_trend", "harian", "per_class", "perhatian", "rekap_kelas", "rekap_sekolah", "riwayat",
+    "semester", "status",
+]  # fmt: skip
+
+OFFICER_SOURCES = frozenset({"ketua_kelas", "sekretaris", "wali_kelas"})
+
+
+def _in_school_order(snap: Snapshot) -> Iterator[StudentRow]:
+    for cls in snap.class_order():
+        yield from snap.students_by_class.get(cls.name, [])
+
+
+def _scope(snap: Snapshot) -> str:
+    return snap.scope_label or "Seluruh Sekolah"
+
+
+# --- Laporan Harian ------------------------------------------------------------------------------
+
+HARIAN_COLUMNS = (
+    Column("Tanggal", "date", 11), Column("Kelas", "text", 12), Column("No", "int", 4), Column("NIS", "code", 11),
+    Column("Nama", "text", 28), Column("Status", "text", 7), Column("Keterangan", "text", 26),
+    Column("Pelapor", "text", 26), Column("Waktu Lapor", "time", 9), Column("Ortu Dihubungi", "text", 9),
+)  # fmt: skip
+
+
+def harian(snap: Snapshot, day: date) -> Table:
+    """Everyone absent on one day, by class and absen number."""
+    rows = []
+    counts: Counter[str] = Counter()
+    for student in _in_school_order(snap):
+        entry = snap.entries_by_student.get(student.nis, {}).get(day)
+        if entry is not None:
+            counts[entry.status] += 1
+            rows.append(Row(_harian_values(day, student, entry)))
+    summary = ", ".join(f"{s} {counts[s]}" for s in snap.statuses)
+    footer = [f"Jumlah tidak hadir: {len(rows)} siswa ({summary})."]
+    if day not in snap.school_day_set:
+        footer = ["Bukan hari sekolah."]
+    return make_table(
+        snap, "harian", "LAPORAN HARIAN KETIDAKHADIRAN SISWA", (_scope(snap), weekday_date(day)),
+        columns=HARIAN_COLUMNS, rows=tuple(rows), footer=tuple(footer), sheet_name=short_date(day).replace("/", "-"),
+        extra={"day": day, "counts": dict(counts)},
+    )  # fmt: skip
+
+
+def _harian_values(day: date, student: StudentRow, entry: Entry) -> tuple[object, ...]:
+    who = reporter_label(entry.source, entry.reporter)
+    contacted = yes_no(entry.parent_contacted)
+    return (day, student.class_name, student.absen_no, student.nis, student.name, entry.status, entry.note,
+            who, clock(entry.reported_at), contacted)  # fmt: skip
+
+
+# --- Status Pelaporan ----------------------------------------------------------------------------
+
+
+def status(snap: Snapshot, day: date) -> Table:
+    """Which classes have reported today (an absence line or NIHIL) and what they reported."""
+    columns = (
+        Column("Kelas", "text", 12), Column("Wali Kelas", "text", 26), Column("Jumlah Siswa", "int", 8),
+        Column("Sudah Lapor", "text", 8), Column("Pelapor", "text", 26), Column("Waktu", "time", 7),
+        *(Column(s, "int", 4) for s in snap.statuses),
+    )  # fmt: skip
+    reports = _first_reports(snap, day)
+    rows, totals = [], Counter[str]()
+    for cls in snap.class_order():
+        students = snap.students_by_class.get(cls.name, [])
+        counts = Counter(
+            e.status for s in students if (e := snap.entries_by_student.get(s.nis, {}).get(day)) is not None
+        )
+        totals.update(counts)
+        first = reports.get(cls.name)
+        who = reporter_label(first.source, first.reporter) if first else ""
+        values = (cls.name, cls.wali_kelas, len(students), "Ya" if first else "Belum", who,
+                  clock(first.at) if first else "", *(counts[s] for s in snap.statuses))  # fmt: skip
+        rows.append(Row(values))
+    done = sum(1 for r in rows if r.values[3] == "Ya")
+    n_students = sum(len(snap.students_by_class.get(c.name, [])) for c in snap.classes)
+    total = ("Jumlah", None, n_students, f"{done}/{len(rows)}", None, None, *(totals[s] for s in snap.statuses))
+    rows.append(Row(total, "total"))
+    missing = [r.values[0] for r in rows if r.values[3] == "Belum"]
+    footer = (f"Belum lapor: {', '.join(map(str, missing))}." if missing else "Semua kelas sudah lapor.",)
+    return make_table(
+        snap, "status", "STATUS PELAPORAN KELAS", (_scope(snap), weekday_date(day)), columns=columns,
+        rows=tuple(rows), footer=footer, sheet_name="Status", extra={"reported": done, "classes": len(rows) - 1},
+    )  # fmt: skip
+
+
+def _first_reports(snap: Snapshot, day: date) -> dict[str, ClassReport]:
+    """The earliest report per class; an officer's entry counts as a report even without a ClassReport."""
+    found = [r for r in snap.class_reports if r.day == day]
+    for entry in snap.entries:
+        student = snap.student_by_nis.get(entry.nis)
+        if entry.day == day and entry.source in OFFICER_SOURCES and student and entry.reported_at:
+            found.append(ClassReport(student.class_name, day, entry.reporter, entry.reported_at, entry.source))
+    first: dict[str, ClassReport] = {}
+    for report in sorted(found, key=lambda r: r.at):
+        first.setdefault(report.class_name, report)
+    return first
+
+
+# --- Riwayat Siswa -------------------------------------------------------------------------------
+
+RIWAYAT_COLUMNS = (
+    Column("Tanggal", "date", 11), Column("Status", "text", 13), Column("Keterangan", "text", 28),
+    Column("Sumber", "text", 13), Column("Dicatat Oleh", "text", 22), Column("Waktu", "text", 12),
+    Column("Koreksi", "text", 48),
+)  # fmt: skip
+
+
+def riwayat(snap: Snapshot, nis: str) -> Table:
+    """One student's absences over the period with every correction (old → new, by whom, when)."""
+    student = snap.student_by_nis.get(nis)
+    if student is None:
+        raise ValueError(f"siswa dengan NIS {nis!r} tidak ada dalam cakupan laporan")
+    entries = snap.entries_by_student.get(nis, {})
+    changes = [c for c in snap.changes_by_student.get(nis, []) if c.day in snap.school_day_set]
+    days = sorted(set(entries) | {c.day for c in changes})
+    rows = tuple(Row(_riwayat_values(snap, d, entries.get(d), [c for c in changes if c.day == d])) for d in days)
+    tally = tally_student(snap, nis)
+    cls = snap.class_by_name.get(student.class_name)
+    subtitle = (f"Nama: {student.name}", f"NIS/NISN: {student.nis} / {student.nisn or '-'}",
+                f"Kelas: {student.class_name}", f"Periode: {snap.period_label}")  # fmt: skip
+    return make_table(
+        snap, "riwayat", "RIWAYAT KETIDAKHADIRAN SISWA", subtitle, columns=RIWAYAT_COLUMNS, rows=rows,
+        footer=(tally_sentence(snap, tally),), signatures=signatures(snap, cls.wali_kelas if cls else ""),
+        sheet_name=student.nis, extra={"tally": tally},
+    )  # fmt: skip
+
+
+def _riwayat_values(snap: Snapshot, day: date, entry: Entry | None, changes: Sequence[Change]) -> tuple[object, ...]:
+    # The first recording of the day is not a correction; everything after it is.
+    fixes = "; ".join(correction_text(c) for i, c in enumerate(changes) if i > 0 or c.old is not None)
+    if entry is None:
+        return (day, "Dibatalkan", "", "", "", "", fixes)
+    label = f"{entry.status} ({snap.label(entry.status)})"
+    return (day, label, entry.note, source_label(entry.source), mask_phone(entry.reporter),
+            stamp(entry.reported_at), fixes)  # fmt: skip
+
+
+def correction_text(change: Change) -> str:
+    """'A → S oleh Bu Sari (Orang Tua), 30/11 08:15'; a withdrawal shows as 'A → –'."""
+    old, new = change.old or "–", change.new or "–"
+    via = f" ({source_label(change.source)})" if change.source else ""
+    return f"{old} → {new} oleh {mask_phone(change.by)}{via}, {stamp(change.at)}"
+
+
+def tally_sentence(snap: Snapshot, tally: Tally) -> str:
+    counts = ", ".join(f"{s} {tally.count(s)}" for s in snap.statuses)
+    return f"Jumlah: {counts}; Hadir {tally.hadir} dari {tally.school_days} hari efektif ({pct(tally.pct_hadir)})."
+
+
+# --- Siswa Perlu Perhatian -----------------------------------------------------------------------
+
+
+def perhatian(snap: Snapshot) -> Table:
+    """Students over a threshold, each with the reason(s), for the counsellor (guru BK)."""
+    columns = (
+        Column("No", "int", 4), Column("Kelas", "text", 12), Column("NIS", "code", 11), Column("Nama", "text", 26),
+        *(Column(s, "int", 4) for s in snap.statuses), Column("Hadir", "int", 6), Column("Hari Efektif", "int", 8),
+        Column("% Kehadiran", "pct", 10), Column("Alasan", "text", 50),
+    )  # fmt: skip
+    rows = []
+    for student in _in_school_order(snap):
+        tally = tally_student(snap, student.nis)
+        reasons = attention_reasons(snap, student.nis, tally)
+        if reasons:
+            counts = (tally.count(s) for s in snap.statuses)
+            rows.append(Row((len(rows) + 1, student.class_name, student.nis, student.name, *counts, tally.hadir,
+                             tally.school_days, tally.pct_hadir, "; ".join(reasons))))  # fmt: skip
+    t = snap.thresholds
+    footer = (
+        f"Batas: tanpa keterangan ≥ {t.alfa_per_month} hari dalam sebulan, tidak hadir "
+        f"{t.consecutive_days} hari sekolah berturut-turut, atau kehadiran < {pct(t.min_attendance_pct, 0)}.",
+    )
+    return make_table(
+        snap, "perhatian", "SISWA PERLU PERHATIAN", (_scope(snap), f"Periode: {snap.period_label}"),
+        columns=columns, rows=tuple(rows), footer=footer, signatures=signatures(snap, None), sheet_name="Perhatian",
+    )  # fmt: skip
+
+
+def attention_reasons(snap: Snapshot, nis: str, tally: Tally) -> list[str]:
+    """Why a student needs attention, in Indonesian; empty when no threshold is crossed."""
+    t = snap.thresholds
+    marks = snap.entries_by_student.get(nis, {})
+    reasons = [
+        f"tanpa keterangan {n} hari pada {month_label(*ym)}"
+        for ym, n in sorted(_unexcused_per_month(snap, marks.values()).items())
+        if n >= t.alfa_per_month
+    ]
+    for start, end, length in absence_streaks(snap, marks):
+        if length >= t.consecutive_days:
+            reasons.append(f"tidak hadir {length} hari sekolah berturut-turut ({short_date(start)}–{short_date(end)})")
+    if tally.pct_hadir is not None and tally.pct_hadir < t.min_attendance_pct:
+        reasons.append(f"kehadiran {pct(tally.pct_hadir)} (< {pct(t.min_attendance_pct, 0)})")
+    return reasons
+
+
+def _unexcused_per_month(snap: Snapshot, entries: Iterable[Entry]) -> Counter[tuple[int, int]]:
+    """Days without notice (A, and whatever the rules count as Tanpa Keterangan, e.g. P) per month."""
+    return Counter((e.day.year, e.day.month) for e in entries if snap.counting.get(e.status) == TANPA_KETERANGAN)
+
+
+def absence_streaks(snap: Snapshot, marks: Mapping[date, Entry]) -> list[tuple[date, date, int]]:
+    """Runs of consecutive school days (weekends and holidays do not break a run) counted as absence."""
+    runs: list[list[date]] = [[]]
+    for day in snap.sorted_school_days:
+        entry = marks.get(day)
+        if entry is not None and snap.is_absence(entry.status):
+            runs[-1].append(day)
+        elif runs[-1]:
+            runs.append([])
+    return [(run[0], run[-1], len(run)) for run in runs if run]

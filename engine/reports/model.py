@@ -1,0 +1,197 @@
+"""The input seam of the reports: a plain, in-memory snapshot of one scope and one period.
+
+The engine (which owns the store, the calendar and the viewer's scope) builds a `Snapshot` and hands
+it over; the report code never touches the database and never reads the clock. Everything in a
+snapshot is already limited to what the viewer may see, so a report can only show less, never more.
+
+Datetimes are expected in school-local time (they are printed as they are).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property
+
+STATUSES: tuple[str, ...] = ("S", "I", "A", "D", "P")
+
+STATUS_LABELS: Mapping[str, str] = {
+    "S": "Sakit",
+    "I": "Izin",
+    "A": "Alfa",
+    "D": "Dispensasi",
+    "P": "Dipulangkan",
+}
+
+# e-Rapor buckets. The report card only knows these three; D and P are mapped by a rule setting.
+SAKIT, IZIN, TANPA_KETERANGAN = "sakit", "izin", "tanpa_keterangan"
+DEFAULT_COUNTING: Mapping[str, str | None] = {
+    "S": SAKIT,
+    "I": IZIN,
+    "A": TANPA_KETERANGAN,
+    "D": None,
+    "P": TANPA_KETERANGAN,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StudentRow:
+    nis: str
+    nisn: str
+    name: str
+    class_name: str
+    absen_no: int
+    gender: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClassRow:
+    name: str
+    grade: int
+    department: str
+    wali_kelas: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """The current status of one student on one day (withdrawn entries are simply not in the snapshot)."""
+
+    nis: str
+    day: date
+    status: str  # 'S', 'I', 'A', 'D', 'P' (or a code the rules add)
+    note: str = ""
+    source: str = ""  # 'ketua_kelas', 'sekretaris', 'ortu', 'wali_kelas', 'guru_piket', …
+    reporter: str = ""  # a person's name, or a parent's phone number (masked when printed)
+    reported_at: datetime | None = None
+    parent_contacted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change of an absence record; `old is None` is the first recording, `new is None` a withdrawal."""
+
+    nis: str
+    day: date
+    old: str | None
+    new: str | None
+    by: str
+    at: datetime
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClassReport:
+    """A class's report of the day (an absence line or NIHIL): proves the class was checked."""
+
+    class_name: str
+    day: date
+    reporter: str
+    at: datetime
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """When a student needs the counsellor's attention (SPEC §7 defaults)."""
+
+    alfa_per_month: int = 3
+    consecutive_days: int = 3
+    min_attendance_pct: float = 85.0
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything one report needs, already limited to the viewer's scope.
+
+    `school_days` are the days that count (weekdays of `school_days` minus holidays, inside the
+    period); `all_days` is every calendar day of the period so the monthly grid can shade the rest.
+    `counting` maps a status to its e-Rapor bucket (None = not counted as absence).
+    """
+
+    school_name: str
+    place: str
+    headmaster: str
+    period_label: str
+    school_days: Sequence[date]
+    all_days: Sequence[date]
+    students: Sequence[StudentRow]
+    classes: Sequence[ClassRow]
+    entries: Sequence[Entry] = ()
+    changes: Sequence[Change] = ()
+    class_reports: Sequence[ClassReport] = ()
+    counting: Mapping[str, str | None] = field(default_factory=lambda: dict(DEFAULT_COUNTING))
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    statuses: Sequence[str] = STATUSES
+    status_labels: Mapping[str, str] = field(default_factory=lambda: dict(STATUS_LABELS))
+    scope_label: str = ""  # e.g. "Jurusan TKJ" or "X TKJ 1"; printed under the title
+    printed_on: date | None = None  # date on the signature line; default: last day of the period
+
+    # Indexes are built once per snapshot and shared by every report computed from it.
+    @cached_property
+    def school_day_set(self) -> frozenset[date]:
+        return frozenset(self.school_days)
+
+    @cached_property
+    def sorted_school_days(self) -> tuple[date, ...]:
+        return tuple(sorted(self.school_day_set))
+
+    @cached_property
+    def entries_by_student(self) -> Mapping[str, Mapping[date, Entry]]:
+        """nis → day → entry, school days only: nothing else may ever be counted."""
+        index: dict[str, dict[date, Entry]] = defaultdict(dict)
+        days = self.school_day_set
+        for entry in self.entries:
+            if entry.day in days:
+                index[entry.nis][entry.day] = entry
+        return index
+
+    @cached_property
+    def changes_by_student(self) -> Mapping[str, Sequence[Change]]:
+        index: dict[str, list[Change]] = defaultdict(list)
+        for change in sorted(self.changes, key=lambda c: (c.day, c.at)):
+            index[change.nis].append(change)
+        return index
+
+    @cached_property
+    def class_by_name(self) -> Mapping[str, ClassRow]:
+        return {c.name: c for c in self.classes}
+
+    @cached_property
+    def student_by_nis(self) -> Mapping[str, StudentRow]:
+        return {s.nis: s for s in self.students}
+
+    @cached_property
+    def students_by_class(self) -> Mapping[str, Sequence[StudentRow]]:
+        index: dict[str, list[StudentRow]] = defaultdict(list)
+        for student in self.students:
+            index[student.class_name].append(student)
+        for rows in index.values():
+            rows.sort(key=lambda s: (s.absen_no, s.name))
+        return index
+
+    @property
+    def signing_date(self) -> date:
+        if self.printed_on is not None:
+            return self.printed_on
+        days = self.all_days or self.school_days
+        if not days:
+            raise ValueError("an empty period needs printed_on")
+        return max(days)
+
+    def label(self, status: str) -> str:
+        return self.status_labels.get(status, status)
+
+    def is_absence(self, status: str) -> bool:
+        """Counted as an absence by the rules (default: everything but D)."""
+        return self.counting.get(status) is not None
+
+    def class_order(self) -> list[ClassRow]:
+        """Classes in the order a school lists them: grade, department, name."""
+        return sorted(self.classes, key=lambda c: (c.grade, c.department, _natural(c.name)))
+
+
+def _natural(name: str) -> tuple[tuple[int, int, str], ...]:
+    """'X TKJ 2' before 'X TKJ 10' (numbers compare as numbers, words as words)."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in name.split())

@@ -1,0 +1,146 @@
+"""The shape of `rules/*.yaml`, checked by pydantic. Unknown keys are errors (`extra="forbid"`).
+
+Only the shape lives here; references between sections (a route naming a role, a flow naming an
+action) are checked by `compiler.py`, which knows what the engine can do.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_ERAPOR = Literal["sakit", "izin", "tanpa_keterangan"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _hhmm(value: str) -> str:
+    if not _HHMM.match(value):
+        raise ValueError(f"'{value}' is not a time of day like \"14:00\"")
+    return value
+
+
+class Guards(Strict):
+    reg_wrong_limit: int = Field(5, ge=1)
+    reg_wrong_window_hours: int = Field(24, ge=1)
+    reg_block_hours: int = Field(24, ge=1)
+    info_per_day: int = Field(5, ge=0)
+    help_per_day: int = Field(1, ge=0)
+
+
+class Reminder(Strict):
+    at: str
+    to: list[str] = Field(min_length=1)
+    template: str
+
+    _at = field_validator("at")(_hhmm)
+
+
+class Thresholds(Strict):
+    alfa_per_month: int = Field(3, ge=1)
+    consecutive_days: int = Field(3, ge=1)
+    min_attendance_pct: float = Field(85, ge=0, le=100)
+
+
+class Settings(Strict):
+    cutoff: str = "14:00"
+    max_parents_per_student: int = Field(2, ge=1, le=10)
+    guards: Guards = Guards()
+    reminders: list[Reminder] = []
+    thresholds: Thresholds = Thresholds()
+    retention_school_years: int = Field(1, ge=0, le=10)
+
+    _cutoff = field_validator("cutoff")(_hhmm)
+
+
+class Reason(Strict):
+    name: str = Field(min_length=1)
+    words: list[str] = Field(min_length=1)
+    erapor: _ERAPOR | None = None
+    notify_parents: bool = False
+
+
+class Role(Strict):
+    label: str = Field(min_length=1)
+    scope: Literal["class", "department", "school", "duty"]
+    view: Literal["class", "department", "school", "none"] = "none"
+    student: bool = False
+    commands: list[str] = []
+
+
+SmsAction = Literal["register", "parent_report", "info", "stop", "help"]
+CommandAction = Literal[
+    "start",
+    "report_buttons",
+    "today",
+    "month_recap",
+    "semester_recap",
+    "student_history",
+    "report_status",
+    "attention",
+    "help",
+]
+
+
+class Keycode(Strict):
+    aliases: list[str] = []
+    action: SmsAction
+    reason: str | None = None
+
+
+class SmsRules(Strict):
+    keycodes: dict[str, Keycode] = Field(min_length=1)
+    fallback: Literal["help", "ignore"] = "help"
+
+
+class Command(Strict):
+    action: CommandAction
+    description: str = Field(min_length=1, max_length=256)
+
+
+class TelegramRules(Strict):
+    nihil: list[str] = ["NIHIL"]
+    withdraw: list[str] = ["BATAL"]
+    commands: dict[str, Command] = Field(min_length=1)
+
+
+class Transition(Strict):
+    trigger: str
+    source: str | list[str]
+    dest: str
+    conditions: list[str] = []
+    unless: list[str] = []
+    prepare: list[str] = []
+    after: list[str] = []
+
+    @property
+    def sources(self) -> list[str]:
+        return [self.source] if isinstance(self.source, str) else list(self.source)
+
+
+class Flow(Strict):
+    initial: str
+    states: list[str] = Field(min_length=1)
+    transitions: list[Transition] = Field(min_length=1)
+
+
+RouteEvent = Literal["parent_report", "info", "alfa_push", "delivery_failed"]
+
+
+class RuleSet(Strict):
+    settings: Settings = Settings()
+    reasons: dict[str, Reason] = Field(min_length=1)
+    roles: dict[str, Role] = Field(min_length=1)
+    routes: dict[RouteEvent, list[str]]
+    sms: SmsRules
+    telegram: TelegramRules
+    flows: dict[str, Flow]
+    templates: dict[str, str]
+
+
+SECTIONS = tuple(RuleSet.model_fields)
