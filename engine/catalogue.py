@@ -35,8 +35,10 @@ FLOWS: dict[str, FlowVocabulary] = {
         ),
     ),
     "registration": FlowVocabulary(
-        triggers=frozenset({"reg_valid", "reg_invalid", "unblock", "stop"}),
-        conditions=frozenset({"already_linked", "student_has_room", "wrong_code_limit_reached"}),
+        triggers=frozenset({"reg_valid", "reg_invalid", "stop"}),
+        conditions=frozenset(
+            {"already_linked", "student_has_room", "wrong_code_limit_reached", "registration_blocked"}
+        ),
         actions=frozenset(
             {
                 "link_child",

@@ -93,7 +93,7 @@ class AtChannel:
             line = self._next(command, deadline, quiet=bool(ok_without and lines))
             if line is None:  # Wavecom-style reply without OK, after a short grace
                 return lines
-            if line == command or line == PROMPT:
+            if line in (command, PROMPT):
                 continue  # echo (before ATE0 took effect) or a stray prompt
             if line in FINAL_OK:
                 return lines

@@ -219,10 +219,12 @@ class Modem:
             time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
 
     def select_storage(self) -> None:
-        wanted = self.settings.storage
-        lines = self.try_cmd(f'AT+CPMS="{wanted}","{wanted}","{wanted}"')
-        if lines is None:
-            self.info.notes.append(f"storage {wanted} refused; using the modem's default")
+        """Read, delete and receive in one storage, so +CMTI indexes and +CMGL listings agree."""
+        for wanted in dict.fromkeys((self.settings.storage, "SM", "ME", "MT")):
+            if self.try_cmd(f'AT+CPMS="{wanted}","{wanted}","{wanted}"') is not None:
+                break
+        else:
+            self.info.notes.append("message storage cannot be selected; using the modem's default")
         self.read_storage()
 
     def read_storage(self) -> tuple[int, int]:
@@ -237,8 +239,8 @@ class Modem:
     def enable_notifications(self) -> None:
         for choice in CNMI_CHOICES:
             if self.try_cmd(f"AT+CNMI={choice}") is not None:
-                if not choice.endswith(("1,0", "2,0")) or choice.split(",")[3] == "0":
-                    self.info.notes.append("no delivery-report routing; reports will be missed")
+                if choice.split(",")[3] == "0":
+                    self.info.notes.append("the modem routes no delivery reports; none will be recorded")
                 return
         self.info.notes.append("+CNMI refused: relying on +CMGL polling only")
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from pyrogram import enums, types
-
 from absensi.engine.messages import Channel, Contact, InboundMessage
+from pyrogram import enums, types
 
 _PRIVATE = {enums.ChatType.PRIVATE, enums.ChatType.BOT}
 _GROUPS = {enums.ChatType.GROUP, enums.ChatType.SUPERGROUP}

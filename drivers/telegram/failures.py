@@ -31,13 +31,13 @@ class Failure:
     kind: Kind
     reason: str
     wait: float = 0.0  # seconds Telegram asked for (flood only)
+    network: bool = False  # the link is down, not this chat: pause all sending, not just this item
 
 
 # Why a chat refuses the bot, in words the admin can act on.
 _PERMANENT_REASONS: tuple[tuple[type[BaseException], str], ...] = (
     (errors.UserIsBlocked, "the user blocked the bot"),
     (errors.InputUserDeactivated, "the Telegram account was deleted"),
-    (errors.UserDeactivated, "the Telegram account was deleted"),
     (errors.PeerIdInvalid, "unknown chat: the user never started the bot, or the id is wrong"),
     (errors.ChannelPrivate, "the bot is not a member of this group"),
     (errors.ChatWriteForbidden, "the bot may not write in this group"),
@@ -66,7 +66,7 @@ def classify(exc: BaseException) -> Failure:
     if isinstance(exc, errors.BadRequest | errors.Forbidden | errors.NotAcceptable):
         return Failure(Kind.PERMANENT, f"Telegram refused the message ({_error_id(exc)})")
     if isinstance(exc, _NETWORK):
-        return Failure(Kind.TRANSIENT, f"network error: {type(exc).__name__}: {exc}".rstrip(": "))
+        return Failure(Kind.TRANSIENT, f"network error: {type(exc).__name__}: {exc}".rstrip(": "), network=True)
     return Failure(Kind.TRANSIENT, f"{type(exc).__name__}: {exc}")
 
 

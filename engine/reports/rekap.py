@@ -117,7 +117,7 @@ def rekap_sekolah(snap: Snapshot) -> Table:
         members = [c for c in classes if c.grade == grade]
         rows.append(_group_row(snap, grade_label(grade), None, _sum(snap, tallies, members), "subtotal"))
     school = _sum(snap, tallies, classes)
-    rows.append(_group_row(snap, "Total", None, school, "total"))
+    rows.append(_group_row(snap, f"Total {snap.scope_label or 'Sekolah'}", None, school, "total"))
     footer = (
         "% Kehadiran = Σ Hadir ÷ (Jumlah Siswa × Hari Efektif) × 100; "
         f"ketidakhadiran Σ(S+I+A) = {pct(school.pct_absence_sia, 2)}.",
@@ -203,7 +203,7 @@ def daily_trend(snap: Snapshot) -> Table:
             counts[day][entry.status] += 1
     n = len(snap.students)
     columns = (Column("Tanggal", "date", 12), *_status_columns(snap), Column("Jumlah", "int", 8),
-               Column("% Ketidakhadiran", "pct", 12))  # fmt: skip
+               Column("% Ketidakhadiran", "pct", 16))  # fmt: skip
     rows = tuple(_trend_row(snap, d, counts[d], n) for d in snap.sorted_school_days)
     return make_table(snap, "tren", "TREN KETIDAKHADIRAN HARIAN", (f"Bulan: {snap.period_label}",),
                   columns=columns, rows=rows, sheet_name="Tren Harian")  # fmt: skip

@@ -40,8 +40,8 @@ class CompiledRules:
     cutoff: time
     directory: Path
 
-    def render(self, name: str, **values: object) -> str:
-        return self.templates[name].render(values)
+    def render(self, template: str, /, **values: object) -> str:
+        return self.templates[template].render(values)
 
     def reason_name(self, code: str) -> str:
         reason = self.rules.reasons.get(code)

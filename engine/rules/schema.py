@@ -53,7 +53,7 @@ class Settings(Strict):
     guards: Guards = Guards()
     reminders: list[Reminder] = []
     thresholds: Thresholds = Thresholds()
-    retention_school_years: int = Field(1, ge=0, le=10)
+    retention_school_years: int = Field(2, ge=1, le=10)
 
     _cutoff = field_validator("cutoff")(_hhmm)
 

@@ -1,0 +1,58 @@
+"""Serial GSM modem driver: SMS in and out through one or more modems (pyserial underneath).
+
+`ModemPool` is what `absensi run --modem PORT…` starts: one worker thread per modem, all feeding the same
+inbox and taking from the same outbox, so outbound work spreads over the healthy modems by itself.
+Layers, bottom up: `link` (bytes ⇄ lines, unsolicited apart), `at` (commands, typed errors), `pdu`/`gsm7`
+(the codec), `modem` (start-up and AT operations), `inbound`/`outbound` (what messages mean), `worker`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from absensi.drivers.base import Inbox, Outbox
+from absensi.engine.messages import Channel
+from loguru import logger
+
+from .settings import ModemSettings
+from .worker import ModemWorker
+
+__all__ = ["ModemPool", "ModemSettings", "ModemWorker"]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ModemPool:
+    """Several modems, one worker each; see the module docstring."""
+
+    def __init__(self, ports: list[str], inbox: Inbox, outbox: Outbox, *, pin: str | None = None,
+                 clock: Callable[[], datetime] = utc_now, send_rate_per_min: float | None = None,
+                 settings: ModemSettings | None = None) -> None:
+        if not ports:
+            raise ValueError("at least one modem port is needed")
+        self.outbox, self.clock = outbox, clock
+        self.settings = settings or ModemSettings()
+        progress: dict = {}  # shared: see outbound.SendContext.progress
+        self.workers = [ModemWorker(port, inbox, outbox, clock=clock, settings=self.settings, pin=pin,
+                                    send_rate_per_min=send_rate_per_min, progress=progress) for port in ports]
+
+    def start(self) -> None:
+        """Return items a crashed run left `sending` to the queue (once), then start every worker."""
+        recovered = self.outbox.recover(Channel.SMS, self.clock())
+        if recovered:
+            logger.warning("{} SMS were being sent when the last run stopped; each is sent at most once more",
+                           recovered)
+        for worker in self.workers:
+            worker.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        for worker in self.workers:
+            worker._stop.set()
+        for worker in self.workers:
+            worker.stop(timeout)
+
+    def states(self) -> dict[str, str]:
+        return {w.url: w.state for w in self.workers}

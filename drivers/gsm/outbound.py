@@ -1,0 +1,118 @@
+"""Sending one outbox item over one modem, and deciding what a failure means for the outbox row.
+
+Only this module calls `outbox.sent/retry/failed`. The rules that keep parents from getting the same SMS
+twice: a part the modem accepted is never sent again by this process (progress is kept per item while a
+transient error is retried); a crash between `+CMGS` and `outbox.sent` is resolved by the outbox's
+`recover`, which hands the item out at most once more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from absensi.drivers.base import Outbox, OutboxItem
+from loguru import logger
+
+from .errors import AtTimeout, CmsError, CommandError, LinkClosed, ModemError
+from .pdu import SubmitPdu, encode_submit
+from .settings import ModemSettings
+
+
+class ModemLost(ModemError):
+    """The modem stopped answering or its port vanished: the worker must reopen it."""
+
+
+@dataclass(slots=True)
+class SendContext:
+    """What sending needs besides the modem: the outbox, time, policy, and the parts already accepted."""
+
+    outbox: Outbox
+    clock: Callable[[], datetime]
+    settings: ModemSettings
+    modem_id: str
+    # item id -> (modem id, references of the parts that modem already accepted). Shared by the pool: parts
+    # sent from one SIM cannot be completed from another (the phone joins parts per sender), so another
+    # modem starts the item over.
+    progress: dict[int, tuple[str, list[int]]]
+
+
+def native_ref(modem_id: str, reference: int) -> str:
+    """`<modem id>/<mr:03d>`: unique per modem (references wrap at 256), never a substring of another."""
+    return f"{modem_id}/{reference:03d}"
+
+
+def build_parts(item: OutboxItem, settings: ModemSettings) -> list[SubmitPdu]:
+    """Parts for one item. The concatenation reference comes from the item id, so a resumed send uses the
+    same reference and the phone still joins the parts."""
+    return encode_submit(item.to, item.text, status_report=settings.status_reports, validity=settings.validity,
+                         concat_ref=item.id & 0xFF)
+
+
+def backoff(attempts: int, settings: ModemSettings) -> float:
+    return min(settings.retry_max, settings.retry_base * (2 ** max(0, attempts)))
+
+
+def send_item(modem, item: OutboxItem, ctx: SendContext, pace: Callable[[], None] = lambda: None) -> int:
+    """Send `item`; record the outcome. Returns the number of parts handed to the modem.
+
+    Raises `ModemLost` when the modem must be reopened; the item is then already scheduled for a quick
+    retry, which any healthy modem may take.
+    """
+    try:
+        parts = build_parts(item, ctx.settings)
+    except ValueError as exc:
+        ctx.outbox.failed(item.id, ctx.clock(), f"cannot encode: {exc}")
+        return 0
+    if len(parts) > ctx.settings.max_parts:
+        reason = f"too long: {len(parts)} SMS parts, the limit is {ctx.settings.max_parts}"
+        ctx.outbox.failed(item.id, ctx.clock(), reason)
+        return 0
+    owner, done = ctx.progress.get(item.id, (ctx.modem_id, []))
+    if owner != ctx.modem_id:
+        done = []
+    ctx.progress[item.id] = (ctx.modem_id, done)
+    sent_now = 0
+    try:
+        if len(parts) - len(done) > 1:
+            modem.try_cmd("AT+CMMS=1")  # keep the radio link up between parts (27.005 §3.5.6)
+        for part in parts[len(done) :]:
+            pace()
+            done.append(modem.send(part))
+            sent_now += 1
+    except CmsError as exc:
+        _on_cms_error(item, exc, ctx)
+        return sent_now
+    except (AtTimeout, LinkClosed) as exc:
+        _retry(item, ctx, f"modem lost while sending: {exc}", ctx.settings.pause_after_loss)
+        raise ModemLost(str(exc)) from exc
+    except CommandError as exc:
+        _retry(item, ctx, f"modem refused: {exc}", backoff(item.attempts, ctx.settings))
+        return sent_now
+    refs = ",".join(native_ref(ctx.modem_id, r) for r in done)
+    ctx.outbox.sent(item.id, ctx.clock(), native_id=refs)
+    ctx.progress.pop(item.id, None)
+    logger.info("{}: sent outbox #{} to {} in {} part(s), refs {}", ctx.modem_id, item.id, item.to, len(parts), refs)
+    return sent_now
+
+
+def _on_cms_error(item: OutboxItem, exc: CmsError, ctx: SendContext) -> None:
+    if not exc.transient:
+        ctx.progress.pop(item.id, None)
+        ctx.outbox.failed(item.id, ctx.clock(), f"rejected: {exc.line}")
+        logger.warning("{}: outbox #{} to {} failed for good: {}", ctx.modem_id, item.id, item.to, exc.line)
+        return
+    _retry(item, ctx, exc.line, backoff(item.attempts, ctx.settings))
+
+
+def _retry(item: OutboxItem, ctx: SendContext, reason: str, delay: float) -> None:
+    now = ctx.clock()
+    if item.attempts + 1 >= ctx.settings.max_attempts:
+        ctx.progress.pop(item.id, None)
+        ctx.outbox.failed(item.id, now, f"gave up after {item.attempts + 1} attempts: {reason}")
+        logger.warning("{}: outbox #{} failed after {} attempts: {}", ctx.modem_id, item.id, item.attempts + 1,
+                       reason)
+        return
+    ctx.outbox.retry(item.id, now, reason, now + timedelta(seconds=delay))
+    logger.info("{}: outbox #{} will be retried in {:.0f} s: {}", ctx.modem_id, item.id, delay, reason)

@@ -1,0 +1,295 @@
+"""One thread per modem: keep it open and initialised, drain what it received, send what the outbox holds.
+
+The loop is single-threaded on purpose (the reader thread of the `Link` only sorts lines): every AT
+command of a modem is issued from here, so receive, send and health checks never race. A modem that hangs
+or vanishes stops only its own worker; its claimed item goes back to the outbox for the other modems.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+import serial
+from absensi.drivers.base import Inbox, Outbox
+from absensi.engine.messages import Channel
+from loguru import logger
+
+from .errors import AtTimeout, CmsError, ModemError, SimLocked
+from .inbound import Ready, Reassembler
+from .link import Unsolicited
+from .modem import Modem, StoredMessage
+from .outbound import ModemLost, SendContext, native_ref, send_item
+from .pdu import Deliver, PduError, StatusReport, decode
+from .settings import ModemSettings
+
+REBOOT_MARKERS = ("RDY", "^SYSSTART")
+_STOP = Unsolicited("\x00stop")
+
+
+class ModemWorker:
+    """See the module docstring. `state`: starting, ready, no-network, down, sim-locked, stopped."""
+
+    def __init__(self, url: str, inbox: Inbox, outbox: Outbox, *, clock: Callable[[], datetime],
+                 settings: ModemSettings, pin: str | None = None, send_rate_per_min: float | None = None,
+                 progress: dict | None = None) -> None:
+        self.url, self.inbox, self.outbox, self.clock, self.settings = url, inbox, outbox, clock, settings
+        self.name = f"gsm:{url}"
+        self.state = "starting"
+        self.events: queue.Queue[tuple[float, Unsolicited]] = queue.Queue()
+        self.modem = Modem(url, settings, lambda ev: self.events.put((time.monotonic(), ev)), pin)
+        self.reassembler = Reassembler(settings.reassembly_timeout)
+        self.ctx = SendContext(outbox, clock, settings, url, progress if progress is not None else {})
+        self.part_interval = 60.0 / send_rate_per_min if send_rate_per_min else 0.0
+        self.stats = {"received": 0, "parts_sent": 0, "opens": 0, "inits": 0, "drains": 0}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self.run, name=self.name, daemon=True)
+        self._initialised_at = 0.0
+        self._next_part = self._next_claim = 0.0
+
+    # ---------------------------------------------------------------------------------- lifecycle
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self.events.put((time.monotonic(), _STOP))
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        self.modem.close()
+
+    @property
+    def healthy(self) -> bool:
+        return self.state == "ready"
+
+    def run(self) -> None:
+        delay = self.settings.reopen_min
+        while not self._stop.is_set():
+            try:
+                self._connect()
+                delay = self.settings.reopen_min
+                self._serve()
+            except SimLocked as exc:
+                self._down("sim-locked", f"SIM problem: {exc}")
+                self._sleep(max(self.settings.reopen_max, delay))
+            except (ModemError, serial.SerialException, OSError, ValueError) as exc:
+                self._down("down", f"{type(exc).__name__}: {exc}; reopening in {delay:.0f} s")
+                self._sleep(delay)
+                delay = min(delay * 2, self.settings.reopen_max)
+        self.modem.close()
+        self.state = "stopped"
+
+    def _down(self, state: str, message: str) -> None:
+        self.state = state
+        self.modem.close()
+        if not self._stop.is_set():
+            logger.warning("{}: {}", self.url, message)
+
+    def _sleep(self, seconds: float) -> None:
+        self._stop.wait(seconds)
+
+    # ---------------------------------------------------------------------------------- start-up
+
+    def _connect(self) -> None:
+        self.modem.open()
+        self.stats["opens"] += 1
+        self._initialise()
+
+    def _initialise(self) -> None:
+        info = self.modem.initialise()
+        self.stats["inits"] += 1
+        self._initialised_at = time.monotonic()
+        if info.imsi not in ("", "?"):
+            self.ctx.modem_id = info.imsi
+        self.state = "ready" if info.registered else "no-network"
+        logger.info("{}: {} {} (rev {}), IMEI {}, SIM {}, network {} / {}, signal {}, SMSC {}, storage {} {}/{}",
+                    self.url, info.manufacturer, info.model, info.revision, info.imei, info.sim, info.registration,
+                    info.operator, info.signal, info.smsc, info.storage, info.storage_used, info.storage_total)
+        for note in info.notes:
+            logger.warning("{}: {}", self.url, note)
+
+    # ---------------------------------------------------------------------------------- main loop
+
+    def _serve(self) -> None:
+        self._drain()
+        next_poll = time.monotonic() + self.settings.poll_interval
+        next_health = time.monotonic() + self.settings.health_interval
+        while not self._stop.is_set():
+            try:
+                if self._handle_events(self._idle_timeout(next_poll)):
+                    self._drain()
+                    next_poll = time.monotonic() + self.settings.poll_interval
+                now = time.monotonic()
+                if now >= next_poll:
+                    self._drain()
+                    next_poll = now + self.settings.poll_interval
+                if now >= next_health:
+                    self._health()
+                    next_health = now + (self.settings.health_interval if self.healthy
+                                         else min(5.0, self.settings.health_interval))
+                self._expire()
+                self._send_if_due()
+            except AtTimeout as exc:
+                self._probe(exc)
+
+    def _idle_timeout(self, next_poll: float) -> float:
+        now = time.monotonic()
+        wake = min(next_poll, self._next_claim if self.healthy else next_poll)
+        return max(0.0, min(wake - now, self.settings.claim_interval))
+
+    def _probe(self, exc: AtTimeout) -> None:
+        """A command went unanswered: ask `AT`; if that is silent too, the modem is hung — reopen it."""
+        logger.warning("{}: {} — probing", self.url, exc)
+        for _ in range(2):
+            try:
+                self.modem.cmd("AT", timeout=min(2.0, self.settings.command_timeout))
+                return
+            except AtTimeout:
+                continue
+        raise ModemLost(f"no answer to AT after {exc}")
+
+    # ---------------------------------------------------------------------------------- events
+
+    def _handle_events(self, timeout: float) -> bool:
+        """Process queued unsolicited lines; True when stored messages should be listed."""
+        need_drain = False
+        try:
+            stamp, event = self.events.get(timeout=timeout) if timeout > 0 else self.events.get_nowait()
+        except queue.Empty:
+            return False
+        while True:
+            need_drain |= self._on_event(stamp, event)
+            try:
+                stamp, event = self.events.get_nowait()
+            except queue.Empty:
+                return need_drain
+
+    def _on_event(self, stamp: float, event: Unsolicited) -> bool:
+        name = event.name
+        if name in ("+CMTI", "+CDSI"):
+            return True
+        if (name == "+CMT" and event.pdu) or (name == "+CDS" and event.pdu):
+            self._take_pdu(None, event.pdu)
+        elif name.startswith(REBOOT_MARKERS) and stamp > self._initialised_at:
+            logger.warning("{}: modem restarted ({}): initialising again", self.url, event.line)
+            self._initialise()
+            return True
+        elif event is not _STOP:
+            logger.debug("{}: unsolicited {!r}", self.url, event.line)
+        return False
+
+    # ---------------------------------------------------------------------------------- receiving
+
+    def _drain(self) -> None:
+        listed = self.modem.list_messages()
+        self.stats["drains"] += 1
+        for stored in listed:
+            self._take_stored(stored)
+        total = self.modem.info.storage_total
+        if total and len(listed) >= total and self.reassembler.waiting:
+            ready = self.reassembler.flush_oldest()
+            logger.warning("{}: SIM storage full ({}/{}); handing over an incomplete message to make room",
+                           self.url, len(listed), total)
+            if ready:
+                self._commit(ready)
+
+    def _take_stored(self, stored: StoredMessage) -> None:
+        try:
+            sms = decode(stored.pdu)
+        except PduError as exc:
+            logger.warning("{}: unreadable PDU at index {} deleted ({}): {}", self.url, stored.index, exc, stored.pdu)
+            self._delete(stored.index)
+            return
+        if isinstance(sms, StatusReport):
+            self._report(sms)
+            self._delete(stored.index)
+        elif isinstance(sms, Deliver):
+            ready = self.reassembler.add(stored.index, sms, self.clock())
+            if ready is not None:
+                self._commit(ready)
+
+    def _take_pdu(self, index: int | None, pdu_hex: str) -> None:
+        """A PDU routed straight to us (`+CMT`/`+CDS`): nothing on the SIM to delete."""
+        try:
+            sms = decode(pdu_hex)
+        except PduError as exc:
+            logger.warning("{}: unreadable routed PDU ({}): {}", self.url, exc, pdu_hex)
+            return
+        if isinstance(sms, StatusReport):
+            self._report(sms)
+        elif isinstance(sms, Deliver):
+            ready = self.reassembler.add(-1, sms, self.clock())
+            if ready is not None:
+                self._commit(Ready(ready.message, (), ready.part_keys))
+
+    def _commit(self, ready: Ready) -> None:
+        """Inbox first, SIM second: a crash in between means a re-read, which the inbox refuses as known."""
+        if ready.message is not None:
+            try:
+                new = self.inbox.submit(ready.message)
+            except Exception:
+                logger.exception("{}: inbox refused {}; it stays on the SIM", self.url, ready.message.source_id)
+                return
+            self.stats["received"] += int(new)
+            logger.info("{}: {} SMS from {} ({})", self.url, "new" if new else "known", ready.message.sender,
+                        ready.message.source_id)
+        self.reassembler.mark_done(ready)
+        for index in ready.indexes:
+            if index >= 0:
+                self._delete(index)
+
+    def _delete(self, index: int) -> None:
+        try:
+            self.modem.delete(index)
+        except CmsError as exc:
+            logger.debug("{}: delete {} refused: {}", self.url, index, exc)
+            self.reassembler.forget_index(index)
+
+    def _expire(self) -> None:
+        for ready in self.reassembler.expire(self.clock()):
+            logger.warning("{}: parts of a long SMS from {} missing after {}; handing over what arrived",
+                           self.url, ready.message.sender if ready.message else "?", self.settings.reassembly_timeout)
+            self._commit(ready)
+
+    def _report(self, report: StatusReport) -> None:
+        if not report.final:
+            return
+        ref = native_ref(self.ctx.modem_id, report.reference)
+        matched = self.outbox.delivery_report(Channel.SMS, ref, report.delivered, self.clock())
+        logger.info("{}: delivery report {} for {}: {}{}", self.url, ref, report.recipient,
+                    "delivered" if report.delivered else f"failed (status 0x{report.status:02X})",
+                    "" if matched else " (no matching outbox row)")
+
+    # ---------------------------------------------------------------------------------- sending
+
+    def _health(self) -> None:
+        if self.modem.settings_lost():
+            logger.warning("{}: modem is back in text mode (restarted unseen): initialising again", self.url)
+            self._initialise()
+            return
+        registered = self.modem.wait_registered(0)
+        if registered != self.healthy:
+            logger.info("{}: network {}", self.url, "back: sending resumes" if registered else "lost: sends held")
+        self.state = "ready" if registered else "no-network"
+
+    def _send_if_due(self) -> None:
+        while self.healthy and not self._stop.is_set() and time.monotonic() >= self._next_claim:
+            items = self.outbox.claim(Channel.SMS, self.clock(), limit=1, worker=self.name)
+            if not items:
+                self._next_claim = time.monotonic() + self.settings.claim_interval
+                return
+            self.stats["parts_sent"] += send_item(self.modem, items[0], self.ctx, self._pace)
+            if not self.events.empty():
+                return  # let received messages and reports in between sends
+
+    def _pace(self) -> None:
+        """Optional per-modem rate: spaces parts `60 / rate` seconds apart."""
+        if self.part_interval:
+            wait = self._next_part - time.monotonic()
+            if wait > 0:
+                self._sleep(wait)
+            self._next_part = time.monotonic() + self.part_interval

@@ -1,0 +1,57 @@
+"""The pyrogram handlers: convert each update and hand it to the inbox. Nothing else.
+
+The inbox commits before it returns, so an update is acknowledged (the button spinner stopped) only
+once it is safely stored. A store failure is logged loudly with the message, because Telegram does
+not deliver an update twice to a bot that has already received it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from absensi.drivers.base import Inbox
+from absensi.engine.messages import InboundMessage
+from loguru import logger
+from pyrogram import Client, filters, types
+from pyrogram.handlers import CallbackQueryHandler, MessageHandler
+
+from .convert import callback_to_inbound, message_to_inbound
+
+SORRY = "Maaf, pesan belum bisa diproses. Coba lagi sebentar lagi."
+
+
+class InboundHandlers:
+    """Message and button-press handlers bound to one inbox."""
+
+    def __init__(self, inbox: Inbox, clock: Callable[[], datetime]) -> None:
+        self.inbox = inbox
+        self.clock = clock
+
+    def register(self, client: Client) -> None:
+        """Add both handlers to `client` (works on a started or a never-started client)."""
+        client.add_handler(MessageHandler(self.on_message, filters.incoming))
+        client.add_handler(CallbackQueryHandler(self.on_callback))
+
+    async def on_message(self, client: Client, message: types.Message) -> None:
+        me = getattr(client, "me", None)
+        msg = message_to_inbound(message, bot_id=me.id if me is not None else None)
+        if msg is not None:
+            self._submit(msg)
+
+    async def on_callback(self, client: Client, query: types.CallbackQuery) -> None:
+        msg = callback_to_inbound(query, self.clock())
+        stored = msg is not None and self._submit(msg)
+        try:
+            # Stop the spinner on the button; the engine's answer follows as a message.
+            await query.answer(None if stored or msg is None else SORRY)
+        except Exception as exc:  # the press is stored; a lost acknowledgement only costs a spinner
+            logger.debug("could not answer callback {}: {}", query.id, exc)
+
+    def _submit(self, msg: InboundMessage) -> bool:
+        try:
+            self.inbox.submit(msg)
+        except Exception:
+            logger.exception("inbox refused telegram message {} from {}: {!r}", msg.source_id, msg.sender, msg)
+            return False
+        return True

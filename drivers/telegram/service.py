@@ -1,0 +1,182 @@
+"""The Telegram side of `absensi run`: log in, receive updates, deliver the outbox, keep menus fresh.
+
+One coroutine, `TelegramService.run(stop)`, owns the kurigram client for the life of the service.
+Network trouble at start or later is retried with exponential backoff (kurigram also reconnects its
+own connection); credentials Telegram rejects stop the service with a message that says which
+variable to fix, because retrying a wrong token only earns a ban.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from absensi.drivers.base import Inbox, Outbox
+from loguru import logger
+from pyrogram import Client, errors
+
+from .credentials import (
+    API_HASH_VAR,
+    API_ID_VAR,
+    TOKEN_VAR,
+    Credentials,
+    TelegramCredentialsError,
+    credentials_from_env,
+    parse_credentials,
+)
+from .deliver import Deliverer, RetryPolicy
+from .inbound import InboundHandlers
+from .menus import MenuMap, MenuSync
+from .session import PrivateSQLiteStorage, forget_session, session_name
+
+ClientFactory = Callable[[Credentials, Path], Any]
+_SESSION_GONE = (errors.AuthKeyUnregistered, errors.AuthKeyInvalid, errors.SessionRevoked, errors.SessionExpired)
+_BAD_TOKEN = (errors.AccessTokenInvalid, errors.AccessTokenExpired)
+_BAD_API = (errors.ApiIdInvalid, errors.ApiIdPublishedFlood)
+
+
+def make_client(credentials: Credentials, session_dir: Path) -> Client:
+    """A kurigram client whose session file is owner-only and which never sleeps on FloodWait itself
+    (`sleep_threshold=0`): the deliverer handles every wait, so one slow chat blocks nobody else."""
+    return Client(
+        session_name(credentials.bot_id),
+        api_id=credentials.api_id,
+        api_hash=credentials.api_hash,
+        bot_token=credentials.bot_token,
+        workdir=session_dir,
+        storage_engine=PrivateSQLiteStorage(session_dir, credentials.bot_id),
+        sleep_threshold=0,
+    )
+
+
+class TelegramService:
+    """Runs the bot until `stop` is set. Call `await service.run(stop)` inside the service's event loop."""
+
+    def __init__(
+        self,
+        inbox: Inbox,
+        outbox: Outbox,
+        *,
+        session_dir: Path,
+        clock: Callable[[], datetime],
+        menus: Callable[[], MenuMap] | None = None,
+        credentials: Credentials | None = None,
+        token: str | None = None,
+        api_id: int | str | None = None,
+        api_hash: str | None = None,
+        client_factory: ClientFactory = make_client,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        policy: RetryPolicy | None = None,
+        menu_interval: float = 600.0,
+        max_backoff: float = 300.0,
+    ) -> None:
+        self.credentials = credentials or _resolve_credentials(token, api_id, api_hash)
+        self.inbox, self.outbox = inbox, outbox
+        self.session_dir = Path(session_dir)
+        self.clock, self.menus, self.sleep = clock, menus, sleep
+        self.client_factory, self.policy = client_factory, policy
+        self.menu_interval, self.max_backoff = menu_interval, max_backoff
+        self.handlers = InboundHandlers(inbox, clock)
+        self.client: Any = None
+        self._deliverer: Deliverer | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Serve until `stop`; reconnect with backoff after failures; raise only for bad credentials."""
+        self._loop = asyncio.get_running_loop()
+        self.session_dir.mkdir(parents=True, exist_ok=True)
+        failures = 0
+        while not stop.is_set():
+            try:
+                await self._serve(stop)
+                failures = 0
+            except TelegramCredentialsError:
+                raise
+            except Exception as exc:
+                failures += 1
+                delay = min(self.max_backoff, 2.0**failures)
+                logger.warning("telegram: {}: {}; reconnecting in {:.0f} s", type(exc).__name__, exc, delay)
+                await _sleep_or_stop(self.sleep(delay), stop)
+
+    def wake(self) -> None:
+        """Thread-safe: new Telegram items are in the outbox; deliver them now rather than at the next poll."""
+        if self._loop is not None and self._deliverer is not None:
+            self._loop.call_soon_threadsafe(self._deliverer.wake)
+
+    async def _serve(self, stop: asyncio.Event) -> None:
+        self.client = await self._start_client()
+        me = self.client.me
+        logger.info("telegram: connected as @{} ({})", getattr(me, "username", "?"), getattr(me, "id", "?"))
+        self._deliverer = Deliverer(self.outbox, self.client, clock=self.clock, sleep=self.sleep,
+                                    policy=self.policy)
+        try:
+            await asyncio.gather(self._deliverer.run(stop), self._refresh_menus(stop))
+        finally:
+            self._deliverer = None
+            with contextlib.suppress(Exception):
+                await self.client.stop()
+
+    async def _start_client(self) -> Any:
+        """Start a client; a session Telegram forgot (token revoked) is deleted and login is tried once more."""
+        try:
+            return await self._login()
+        except _SESSION_GONE as exc:
+            if not forget_session(self.session_dir, self.credentials.bot_id):
+                raise _rejected(exc) from exc
+            logger.warning("telegram: stored session no longer valid ({}); logging in again", exc)
+            try:
+                return await self._login()
+            except _SESSION_GONE as again:
+                raise _rejected(again) from again
+
+    async def _login(self) -> Any:
+        client = self.client_factory(self.credentials, self.session_dir)
+        self.handlers.register(client)
+        try:
+            await client.start()
+        except _BAD_TOKEN as exc:
+            raise TelegramCredentialsError(
+                f"Telegram rejected {TOKEN_VAR} ({exc.ID}): copy the current token from BotFather (/token)."
+            ) from exc
+        except _BAD_API as exc:
+            raise TelegramCredentialsError(
+                f"Telegram rejected {API_ID_VAR}/{API_HASH_VAR} ({exc.ID}): copy both from my.telegram.org → API development tools."
+            ) from exc
+        return client
+
+    async def _refresh_menus(self, stop: asyncio.Event) -> None:
+        if self.menus is None:
+            return
+        sync = MenuSync(self.client, self.sleep)
+        while not stop.is_set():
+            try:
+                await sync.apply(self.menus())
+            except Exception as exc:
+                logger.warning("telegram: menus not refreshed: {}", exc)
+            await _sleep_or_stop(self.sleep(self.menu_interval), stop)
+
+
+def _resolve_credentials(token: str | None, api_id: int | str | None, api_hash: str | None) -> Credentials:
+    if token and api_id and api_hash:
+        return parse_credentials(token, api_id, api_hash)
+    credentials, reason = credentials_from_env()
+    if credentials is None:
+        raise TelegramCredentialsError(reason)
+    return credentials
+
+
+def _rejected(exc: BaseException) -> TelegramCredentialsError:
+    return TelegramCredentialsError(
+        f"Telegram does not accept the bot's login ({type(exc).__name__}); check {TOKEN_VAR} with BotFather."
+    )
+
+
+async def _sleep_or_stop(sleeping: Awaitable[None], stop: asyncio.Event) -> None:
+    tasks = [asyncio.ensure_future(sleeping), asyncio.ensure_future(stop.wait())]
+    _, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()

@@ -1,0 +1,129 @@
+"""The absence flow's context: the conditions and actions `rules/flows.yaml` names for `absence`.
+
+One record per student per school day. The machine decides which transition applies; these methods
+only do what their names say, so a school can rewire the flow without touching code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+
+from .phones import mask
+from .routing import route_targets
+from .school import Student
+from .store.models import Absence, AbsenceChange, ParentLink
+from .turn import Turn, fire
+
+
+@dataclass
+class AbsenceContext:
+    turn: Turn
+    row: Absence
+    student: Student
+    reason: str | None  # the reported reason code (None for withdraw)
+    note: str
+    source: str  # ketua_kelas, sekretaris, ortu, …
+    reporter: str  # a name or a phone number
+    reply_to: str | None = None  # who sent it (the parent's number for confirm_parent)
+    notices: list[str] = field(default_factory=list)  # lines for the officer's reply
+
+    # ---------------------------------------------------------------------------------- conditions
+
+    def reason_notifies_parents(self) -> bool:
+        spec = self.turn.rules.rules.reasons.get(self.reason or "")
+        return bool(spec and spec.notify_parents)
+
+    def reported_by_parent(self) -> bool:
+        return self.row.source == "ortu"
+
+    def same_reason(self) -> bool:
+        return self.row.status == self.reason
+
+    # ------------------------------------------------------------------------------------- actions
+
+    def record(self) -> None:
+        self._change(self.reason, self.note)
+
+    def erase(self) -> None:
+        self._change(None, "")
+
+    def notify_parents(self) -> None:
+        for phone in parent_numbers(self.turn, self.student.nis):
+            self.turn.sms(phone, "alfa_parent", key=f"alfa:{self.student.nis}:{self.row.day}:{phone}", kind="alfa",
+                          **self._values())
+            self.row.parent_notified = True
+
+    def push_homeroom(self) -> None:
+        phones = parent_numbers(self.turn, self.student.nis)
+        parents = ", ".join(mask(p) for p in phones) if phones else "belum ada nomor terdaftar"
+        for chat in route_targets(self.turn, "alfa_push", self.student.class_name, self.row.day):
+            self.turn.tg(chat, "tg_alfa_push", key=f"alfa-push:{self.student.nis}:{self.row.day}:{chat}",
+                         kind="push", reporter=self.reporter, parents=parents, **self._values())
+
+    def forward_parent_message(self) -> None:
+        for chat in route_targets(self.turn, "parent_report", self.student.class_name, self.row.day):
+            shown = self.reporter if not _is_student_chat(self.turn, chat) else mask(self.reporter)
+            self.turn.tg(chat, "tg_parent_forward", key=f"parent:{self.turn.source_id}:{chat}", kind="forward",
+                         bridge=self.reporter, phone=shown, note=self.note or "-", **self._values())
+
+    def confirm_parent(self) -> None:
+        if self.reply_to:
+            self.turn.sms(self.reply_to, "parent_report_ok", **self._values())
+
+    def tell_parent_reason_stands(self) -> None:
+        values = {**self._values(), "reason": self.turn.rules.reason_name(self.row.status or "")}
+        self.notices.append(self.turn.text("tg_parent_stands", **values))
+
+    # -------------------------------------------------------------------------------------- helpers
+
+    def _values(self) -> dict[str, object]:
+        code = self.reason or self.row.status or ""
+        return {"student": self.student.name, "class": self.student.class_name, "nis": self.student.nis,
+                "date": self.turn.date_text(self.row.day), "reason": self.turn.rules.reason_name(code)}
+
+    def _change(self, status: str | None, note: str) -> None:
+        old = self.row.status
+        rec = self.row
+        rec.status, rec.note = status, note
+        rec.source, rec.reporter, rec.reported_at = self.source, self.reporter, self.turn.now
+        if rec.id is None:
+            self.turn.session.add(rec)
+            self.turn.session.flush()
+        if old != status:
+            self.turn.session.add(AbsenceChange(absence_id=rec.id or 0, nis=rec.nis, day=rec.day, old=old, new=status,
+                                                by=self.reporter, source=self.source, at=self.turn.now))
+
+
+def _is_student_chat(turn: Turn, chat: int) -> bool:
+    """Class officers are students: they see parents' numbers masked (SPEC §8)."""
+    roles = turn.roles_of(chat)
+    return bool(roles) and all(turn.rules.rules.roles[r.role].student for r in roles)
+
+
+def parent_numbers(turn: Turn, nis: str) -> list[str]:
+    rows = turn.session.scalars(
+        select(ParentLink.phone).where(ParentLink.nis == nis, ParentLink.active.is_(True)).order_by(ParentLink.id)
+    )
+    return list(rows)
+
+
+def load_absence(turn: Turn, student: Student, day: date) -> Absence:
+    row = turn.session.scalars(select(Absence).where(Absence.nis == student.nis, Absence.day == day)).first()
+    if row is None:
+        initial = turn.rules.rules.flows["absence"].initial
+        row = Absence(nis=student.nis, day=day, class_name=student.class_name, state=initial)
+    return row
+
+
+def run_absence(turn: Turn, student: Student, day: date, trigger: str, *, reason: str | None, note: str,
+                source: str, reporter: str, reply_to: str | None = None) -> AbsenceContext:
+    """Fire `trigger` on the student's record for `day` and save the new state."""
+    record = load_absence(turn, student, day)
+    ctx = AbsenceContext(turn, record, student, reason, note, source, reporter, reply_to)
+    record.state = fire(turn.rules.machines["absence"], record.state, trigger, ctx)
+    if record.id is not None:
+        turn.session.add(record)
+    return ctx

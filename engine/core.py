@@ -1,0 +1,123 @@
+"""The engine: one inbound message in, state changes and outbound messages out, in one transaction.
+
+`Engine.handle(msg, now)` never reads the wall clock and never calls a driver. Replies are data: they
+become outbox rows in the same transaction as the state they describe, deduplicated by key, so a
+message processed twice never sends a parent two SMS.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from loguru import logger
+from sqlalchemy import select
+from sqlmodel import Session
+
+from .messages import Channel, InboundMessage, OutboundMessage
+from .parents import handle_sms
+from .routing import route_targets
+from .rules import CompiledRules
+from .schedule import run_due_jobs
+from .school import School
+from .staffchat import handle_telegram
+from .startup import seed
+from .store import Store
+from .store.models import InboxRow, OutboxRow
+from .turn import Turn
+
+
+class Engine:
+    def __init__(self, rules: CompiledRules, school: School, store: Store, now: datetime) -> None:
+        self.rules = rules
+        self.school = school
+        self.store = store
+        store.on_failure = self._delivery_failed  # type: ignore[attr-defined]
+        seed(self, now)
+
+    # ---------------------------------------------------------------------------------- entry points
+
+    def receive(self, msg: InboundMessage, now: datetime) -> list[OutboundMessage]:
+        """Commit `msg` to the inbox, then handle it. A message seen before produces nothing."""
+        if not self.store.submit(msg):
+            return []
+        return self.process_pending(now)
+
+    def process_pending(self, now: datetime) -> list[OutboundMessage]:
+        produced: list[OutboundMessage] = []
+        for inbox_id, msg in self.store.pending_inbox():
+            produced.extend(self.handle(msg, now, inbox_id))
+        return produced
+
+    def handle(self, msg: InboundMessage, now: datetime, inbox_id: int | None = None) -> list[OutboundMessage]:
+        """Process one message in one transaction; on a bug, the inbox row records it and nothing else changes."""
+        try:
+            with self.store.unit() as session:
+                turn = Turn(self, session, now, inbox_id, msg.source_id)
+                self._dispatch(turn, msg)
+                produced = self._commit_outbound(turn)
+                self._mark(session, inbox_id, "done", None, now)
+            return produced
+        except Exception as exc:  # one bad message must not stop the service
+            logger.exception("failed to handle {}", msg.source_id)
+            with self.store.unit() as session:
+                self._mark(session, inbox_id, "error", f"{type(exc).__name__}: {exc}", now)
+            return []
+
+    def tick(self, now: datetime) -> list[OutboundMessage]:
+        """Run the scheduled jobs that are due (reminders, retention purge)."""
+        with self.store.unit() as session:
+            turn = Turn(self, session, now)
+            run_due_jobs(turn)
+            return self._commit_outbound(turn)
+
+    # ------------------------------------------------------------------------------------ internals
+
+    def _dispatch(self, turn: Turn, msg: InboundMessage) -> None:
+        if msg.channel == Channel.SMS:
+            handle_sms(turn, msg)
+        else:
+            handle_telegram(turn, msg)
+
+    def _commit_outbound(self, turn: Turn) -> list[OutboundMessage]:
+        produced = []
+        keys = {m.key for m in turn.out if m.key}
+        existing = set(turn.session.scalars(select(OutboxRow.key).where(OutboxRow.key.in_(keys)))) if keys else set()
+        for message in turn.out:
+            if message.key and message.key in existing:
+                continue
+            if message.key:
+                existing.add(message.key)
+            turn.session.add(outbox_row(message, turn.now, turn.inbox_id))
+            produced.append(message)
+        return produced
+
+    @staticmethod
+    def _mark(session: Session, inbox_id: int | None, status: str, error: str | None, now: datetime) -> None:
+        if inbox_id is None:
+            return
+        row = session.get(InboxRow, inbox_id)
+        if row is not None:
+            row.status, row.error, row.processed_at = status, error, now
+
+    def _delivery_failed(self, session: Session, row: OutboxRow, now: datetime) -> None:
+        turn = Turn(self, session, now)
+        for target in route_targets(turn, "delivery_failed", None, turn.today):
+            turn.tg(target, "tg_delivery_failed", key=f"failed:{row.id}:{target}", kind="delivery_failed",
+                    to=row.recipient, reason=row.error or "", text=row.text[:200])
+        self._commit_outbound(turn)
+
+
+def outbox_row(message: OutboundMessage, now: datetime, inbox_id: int | None) -> OutboxRow:
+    payload: dict[str, Any] = {}
+    if message.buttons:
+        payload["buttons"] = [[[b.label, b.data] for b in line] for line in message.buttons]
+    if message.request_contact:
+        payload["request_contact"] = True
+    if message.remove_keyboard:
+        payload["remove_keyboard"] = True
+    if message.document is not None:
+        payload["document"] = {"filename": message.document.filename, "hex": message.document.content.hex()}
+    return OutboxRow(key=message.key, channel=str(message.channel), recipient=message.to, text=message.text,
+                     payload=payload, kind=message.kind, next_try_at=now, created_at=now, bridge=message.bridge,
+                     inbox_id=inbox_id)

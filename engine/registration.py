@@ -1,0 +1,113 @@
+"""The registration flow's context: what `rules/flows.yaml` may name for `registration`.
+
+One record per sending phone number (`SmsSender`): its state, the wrong-code counter that limits
+guessing, and the block that follows too many wrong codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from .school import Student
+from .store.models import ParentLink, SmsSender
+from .turn import Turn, fire
+
+
+@dataclass
+class RegistrationContext:
+    turn: Turn
+    sender: SmsSender
+    student: Student | None = None
+    code: str = ""
+
+    @property
+    def guards(self):
+        return self.turn.rules.rules.settings.guards
+
+    # ---------------------------------------------------------------------------------- conditions
+
+    def already_linked(self) -> bool:
+        return self._link() is not None and bool(self._link().active)  # type: ignore[union-attr]
+
+    def student_has_room(self) -> bool:
+        assert self.student is not None
+        count = self.turn.session.scalar(
+            select(func.count()).select_from(ParentLink)
+            .where(ParentLink.nis == self.student.nis, ParentLink.active.is_(True))
+        )
+        return (count or 0) < self.turn.rules.rules.settings.max_parents_per_student
+
+    def registration_blocked(self) -> bool:
+        return self.sender.blocked_until is not None and self.turn.now < self.sender.blocked_until
+
+    def wrong_code_limit_reached(self) -> bool:
+        return self.sender.wrong_count >= self.guards.reg_wrong_limit
+
+    # ------------------------------------------------------------------------------------- actions
+
+    def link_child(self) -> None:
+        assert self.student is not None
+        link = self._link() or ParentLink(phone=self.sender.phone, nis=self.student.nis)
+        link.active, link.origin, link.stopped_at = True, "sms", None
+        link.consent_at, link.consent_source = self.turn.now, self.turn.source_id
+        self.turn.session.add(link)
+
+    def reply_registered(self) -> None:
+        assert self.student is not None
+        self.turn.sms(self.sender.phone, "reg_ok", student=self.student.name, **{"class": self.student.class_name},
+                      nis=self.student.nis)
+
+    def reply_student_full(self) -> None:
+        assert self.student is not None
+        self.turn.sms(self.sender.phone, "reg_student_full", student=self.student.name, nis=self.student.nis,
+                      max=self.turn.rules.rules.settings.max_parents_per_student, **{"class": self.student.class_name})
+
+    def count_wrong_code(self) -> None:
+        window = timedelta(hours=self.guards.reg_wrong_window_hours)
+        if self.sender.wrong_since is None or self.turn.now - self.sender.wrong_since > window:
+            self.sender.wrong_count, self.sender.wrong_since = 0, self.turn.now
+        self.sender.wrong_count += 1
+
+    def reply_wrong_code(self) -> None:
+        self.turn.sms(self.sender.phone, "reg_wrong_code", code=self.code[:16] or "-")
+
+    def block_registration(self) -> None:
+        self.sender.blocked_until = self.turn.now + timedelta(hours=self.guards.reg_block_hours)
+        self.sender.wrong_count, self.sender.wrong_since = 0, None
+
+    def unlink_all(self) -> None:
+        links = self.turn.session.scalars(
+            select(ParentLink).where(ParentLink.phone == self.sender.phone, ParentLink.active.is_(True))
+        )
+        for link in links:
+            link.active, link.stopped_at = False, self.turn.now
+
+    def reply_stopped(self) -> None:
+        self.turn.sms(self.sender.phone, "stop_ok")
+
+    def reply_not_registered(self) -> None:
+        self.turn.sms(self.sender.phone, "not_registered")
+
+    def _link(self) -> ParentLink | None:
+        if self.student is None:
+            return None
+        return self.turn.session.scalars(
+            select(ParentLink).where(ParentLink.phone == self.sender.phone, ParentLink.nis == self.student.nis)
+        ).first()
+
+
+def load_sender(turn: Turn, phone: str) -> SmsSender:
+    sender = turn.session.get(SmsSender, phone)
+    if sender is None:
+        sender = SmsSender(phone=phone, state=turn.rules.rules.flows["registration"].initial)
+        turn.session.add(sender)
+    return sender
+
+
+def run_registration(turn: Turn, sender: SmsSender, trigger: str, student: Student | None = None,
+                     code: str = "") -> None:
+    machine = turn.rules.machines["registration"]
+    sender.state = fire(machine, sender.state, trigger, RegistrationContext(turn, sender, student, code))

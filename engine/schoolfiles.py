@@ -1,0 +1,141 @@
+"""Load the school directory (SPEC §2): school.yaml and the roster files, all-or-nothing.
+
+Every bad row is reported as `file:line: message` and nothing of a failed load is used. The roster is
+read at every start; what the service learned since (registrations, linked accounts, history) lives
+in the store, keyed by NIS and phone number, so roster changes never lose it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ruamel.yaml.comments import CommentedMap
+
+from .calendar import WEEKDAYS, SchoolCalendar, Semester, days_between
+from .diagnostics import DataError, Problems, did_you_mean
+from .phones import normalize
+from .roster import read_classes, read_parents, read_staff, read_students
+from .rules.loader import read_yaml
+from .rules.schema import RuleSet
+from .school import School
+
+
+def load_school(directory: Path, rules: RuleSet) -> School:
+    """Load or raise `DataError` with every problem (warnings included)."""
+    problems = Problems()
+    school = read_school(directory, rules, problems)
+    if school is None or problems.errors:
+        raise DataError(problems)
+    return school
+
+
+def read_school(directory: Path, rules: RuleSet, problems: Problems) -> School | None:
+    school = _read_school_yaml(directory, problems)
+    if school is None:
+        return None
+    read_classes(school, problems)
+    read_students(school, problems)
+    read_staff(school, rules, problems)
+    read_parents(school, problems)
+    school.index()
+    return None if problems.errors else school
+
+
+def _read_school_yaml(directory: Path, problems: Problems) -> School | None:
+    path = directory / "school.yaml"
+    if not path.exists():
+        problems.add(path, 0, 0, "missing: every school directory needs a school.yaml")
+        return None
+    doc = read_yaml(path, problems)
+    if not isinstance(doc, CommentedMap):
+        if doc is not None:
+            problems.add(path, 1, 1, "school.yaml must be a mapping (name: …, timezone: …)")
+        return None
+    known = {"name", "timezone", "region", "school_days", "holidays", "semesters", "telegram_groups", "sms_number",
+             "place"}
+    for key in doc:
+        if key not in known:
+            line, col = doc.lc.key(key)
+            problems.add(path, line + 1, col + 1, f"unknown key '{key}'", hint=did_you_mean(str(key), known))
+    name = str(doc.get("name") or "").strip()
+    if not name:
+        problems.add(path, 1, 1, "missing 'name' (the school's name)")
+    calendar = _calendar(path, doc, problems)
+    groups = _groups(path, doc, problems)
+    sms = str(doc.get("sms_number") or "")
+    region = str(doc.get("region") or "ID").upper()
+    if sms and normalize(sms, region) is None:
+        _at(problems, path, doc, "sms_number", f"'{sms}' is not a phone number")
+    if calendar is None:
+        return None
+    place = str(doc.get("place") or (name.split()[-1] if name else ""))
+    return School(directory, name, region, calendar, groups, normalize(sms, region) or sms, place)
+
+
+def _at(problems: Problems, path: Path, node: CommentedMap, key: str, message: str, hint: str = "") -> None:
+    line, col = node.lc.value(key) if key in node else (0, 0)
+    problems.add(path, line + 1, col + 1, message, hint=hint)
+
+
+def _calendar(path: Path, doc: CommentedMap, problems: Problems) -> SchoolCalendar | None:
+    try:
+        tz = ZoneInfo(str(doc.get("timezone") or "Asia/Jakarta"))
+    except (ZoneInfoNotFoundError, ValueError):
+        _at(problems, path, doc, "timezone", f"unknown timezone '{doc.get('timezone')}'", "e.g. Asia/Jakarta")
+        return None
+    days = doc.get("school_days") or ["mon", "tue", "wed", "thu", "fri"]
+    weekdays = set()
+    for i, day in enumerate(days):
+        if str(day).lower()[:3] in WEEKDAYS:
+            weekdays.add(WEEKDAYS.index(str(day).lower()[:3]))
+        else:
+            line, col = days.lc.item(i) if hasattr(days, "lc") else (0, 0)
+            problems.add(path, line + 1, col + 1, f"'{day}' is not a weekday", hint="mon, tue, wed, thu, fri, sat")
+    return SchoolCalendar(tz, frozenset(weekdays), _holidays(path, doc, problems), _semesters(path, doc, problems))
+
+
+def _holidays(path: Path, doc: CommentedMap, problems: Problems) -> frozenset[date]:
+    result: set[date] = set()
+    items = doc.get("holidays") or []
+    for i, item in enumerate(items):
+        line, col = items.lc.item(i)
+        if isinstance(item, date):
+            result.add(item)
+        elif isinstance(item, dict) and isinstance(item.get("from"), date) and isinstance(item.get("to"), date):
+            if item["to"] < item["from"]:
+                problems.add(path, line + 1, col + 1, "holiday range ends before it starts")
+            result.update(days_between(item["from"], item["to"]))
+        else:
+            problems.add(path, line + 1, col + 1, f"'{item}' is not a date (YYYY-MM-DD) or {{from: …, to: …}}")
+    return frozenset(result)
+
+
+def _semesters(path: Path, doc: CommentedMap, problems: Problems) -> tuple[Semester, ...]:
+    result: list[Semester] = []
+    items = doc.get("semesters") or []
+    for i, item in enumerate(items):
+        line, col = items.lc.item(i)
+        try:
+            semester = Semester(str(item["name"]), item["start"], item["end"])
+            if not isinstance(semester.start, date) or not isinstance(semester.end, date):
+                raise TypeError
+        except (KeyError, TypeError):
+            problems.add(path, line + 1, col + 1, "a semester needs name, start and end (YYYY-MM-DD)")
+            continue
+        if semester.end < semester.start:
+            problems.add(path, line + 1, col + 1, f"semester '{semester.name}' ends before it starts")
+        result.append(semester)
+    return tuple(sorted(result, key=lambda s: s.start))
+
+
+def _groups(path: Path, doc: CommentedMap, problems: Problems) -> dict[str, int]:
+    groups = doc.get("telegram_groups") or {}
+    result: dict[str, int] = {}
+    for key, value in groups.items():
+        try:
+            result[str(key)] = int(value)
+        except (TypeError, ValueError):
+            _at(problems, path, groups, key, f"group '{key}' needs a numeric chat id like -1001234567890")
+    return result

@@ -1,0 +1,177 @@
+"""Tables. Everything the service learns lives here; the roster itself is re-read from the school files.
+
+Times are stored as UTC (`UtcDateTime`), so SQLite and PostgreSQL behave the same. Nothing here is
+SQLite-only: JSON columns use SQLAlchemy's portable JSON type, ids that can exceed 2^31 are BigInteger.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on every backend."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass an aware one")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+def _ts(index: bool = False, nullable: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UtcDateTime(), index=index, nullable=nullable))
+
+
+def _json() -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class InboxRow(SQLModel, table=True):
+    __tablename__ = "inbox"
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(max_length=200, unique=True)
+    channel: str = Field(max_length=16)
+    sender: str = Field(max_length=64, index=True)
+    text: str = ""
+    payload: dict[str, Any] = _json()
+    received_at: datetime = _ts()
+    status: str = Field(default="new", max_length=16, index=True)  # new, done, error
+    error: str | None = None
+    processed_at: datetime | None = _ts(nullable=True)
+
+
+class OutboxRow(SQLModel, table=True):
+    __tablename__ = "outbox"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str | None = Field(default=None, max_length=200, unique=True)
+    channel: str = Field(max_length=16)
+    recipient: str = Field(max_length=64, index=True)
+    text: str = ""
+    payload: dict[str, Any] = _json()
+    kind: str = Field(default="reply", max_length=32)
+    status: str = Field(default="pending", max_length=16, index=True)  # pending sending sent delivered failed
+    attempts: int = 0
+    next_try_at: datetime = _ts(index=True)
+    created_at: datetime = _ts()
+    sent_at: datetime | None = _ts(nullable=True)
+    native_id: str | None = Field(default=None, max_length=200, index=True)
+    error: str | None = None
+    bridge: str | None = Field(default=None, max_length=64)
+    inbox_id: int | None = Field(default=None, index=True)
+
+
+class Absence(SQLModel, table=True):
+    """One student on one school day: the current status and its flow state."""
+
+    __tablename__ = "absence"
+    __table_args__ = (UniqueConstraint("nis", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    nis: str = Field(max_length=32, index=True)
+    day: date = Field(index=True)
+    class_name: str = Field(max_length=64, index=True)
+    state: str = Field(max_length=32)
+    status: str | None = Field(default=None, max_length=8)  # reason code; None = present
+    note: str = ""
+    source: str = Field(default="", max_length=32)  # ketua_kelas, sekretaris, ortu, …
+    reporter: str = Field(default="", max_length=120)
+    reported_at: datetime | None = _ts(nullable=True)
+    parent_notified: bool = False
+
+
+class AbsenceChange(SQLModel, table=True):
+    """Every change to an absence record: who, when, old → new (SPEC §8)."""
+
+    __tablename__ = "absence_change"
+    id: int | None = Field(default=None, primary_key=True)
+    absence_id: int = Field(index=True)
+    nis: str = Field(max_length=32, index=True)
+    day: date
+    old: str | None = Field(default=None, max_length=8)
+    new: str | None = Field(default=None, max_length=8)
+    by: str = Field(max_length=120)
+    source: str = Field(max_length=32)
+    at: datetime = _ts()
+
+
+class ParentLink(SQLModel, table=True):
+    """A phone number registered for a student; `consent_at` records the parent's REG (UU PDP)."""
+
+    __tablename__ = "parent_link"
+    __table_args__ = (UniqueConstraint("phone", "nis"),)
+    id: int | None = Field(default=None, primary_key=True)
+    phone: str = Field(max_length=32, index=True)
+    nis: str = Field(max_length=32, index=True)
+    active: bool = True
+    origin: str = Field(default="sms", max_length=16)  # sms (REG) or import (parents.csv)
+    consent_at: datetime = _ts()
+    consent_source: str = Field(default="", max_length=200)
+    stopped_at: datetime | None = _ts(nullable=True)
+
+
+class SmsSender(SQLModel, table=True):
+    """Per sending number: the registration flow's state and the abuse guards' counters."""
+
+    __tablename__ = "sms_sender"
+    phone: str = Field(primary_key=True, max_length=32)
+    state: str = Field(max_length=32)
+    wrong_count: int = 0
+    wrong_since: datetime | None = _ts(nullable=True)
+    blocked_until: datetime | None = _ts(nullable=True)
+    help_day: date | None = None
+    help_count: int = 0
+    info_day: date | None = None
+    info_count: int = 0
+
+
+class TelegramLink(SQLModel, table=True):
+    """A Telegram account linked by sharing its own contact (SPEC §4)."""
+
+    __tablename__ = "telegram_link"
+    telegram_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    phone: str = Field(max_length=32, index=True)
+    linked_at: datetime = _ts()
+
+
+class ClassReport(SQLModel, table=True):
+    """A class reported today (any entry or NIHIL): feeds reminders and the status report."""
+
+    __tablename__ = "class_report"
+    __table_args__ = (UniqueConstraint("class_name", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    class_name: str = Field(max_length=64)
+    day: date = Field(index=True)
+    reporter: str = Field(max_length=120)
+    at: datetime = _ts()
+    nihil: bool = False
+
+
+class Draft(SQLModel, table=True):
+    """An officer's /absen keyboard in progress; buttons carry only short tokens."""
+
+    __tablename__ = "draft"
+    telegram_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    day: date
+    class_name: str = Field(max_length=64)
+    picks: dict[str, Any] = _json()
+    page: int = 0
+
+
+class JobRun(SQLModel, table=True):
+    """Scheduled jobs that ran (reminders, purges), so each runs once."""
+
+    __tablename__ = "job_run"
+    key: str = Field(primary_key=True, max_length=200)
+    at: datetime = _ts()

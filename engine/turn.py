@@ -1,0 +1,109 @@
+"""One unit of work: the session, the clock, and the outbound messages a message or a tick produces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from loguru import logger
+from sqlalchemy import select
+from sqlmodel import Session
+from transitions import Machine
+
+from .calendar import tanggal
+from .messages import Button, Channel, Document, OutboundMessage
+from .phones import is_phone
+from .rules import CompiledRules
+from .school import School, StaffRole
+from .smslen import fit_one
+from .store.models import TelegramLink
+
+if TYPE_CHECKING:
+    from .core import Engine
+
+
+class _Token:
+    """The live instance a flow machine drives: just a state, copied to and from the stored record."""
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+
+
+def fire(machine: Machine, state: str, trigger: str, ctx: Any) -> str:
+    """Run one trigger on a record in `state`; returns the new state (DESIGN: one machine, many models)."""
+    token = _Token(state)
+    machine.add_model(token, initial=state)
+    try:
+        token.trigger(trigger, ctx=ctx)  # type: ignore[attr-defined]
+    finally:
+        machine.remove_model(token)
+    return token.state
+
+
+@dataclass
+class Turn:
+    """Everything one message (or one clock tick) may touch, and what it produces."""
+
+    engine: Engine
+    session: Session
+    now: datetime
+    inbox_id: int | None = None
+    source_id: str = ""
+    out: list[OutboundMessage] = field(default_factory=list)
+    _links: dict[str, int] | None = None
+
+    @property
+    def rules(self) -> CompiledRules:
+        return self.engine.rules
+
+    @property
+    def school(self) -> School:
+        return self.engine.school
+
+    @property
+    def today(self) -> date:
+        return self.school.calendar.today(self.now)
+
+    def text(self, template: str, /, **values: object) -> str:
+        return self.rules.render(template, school=self.school.name, **values)
+
+    def sms(self, to: str, template: str, /, *, key: str | None = None, kind: str = "reply", **values: object) -> None:
+        """An SMS; never to an alphanumeric sender, and replies trimmed to one segment."""
+        if not is_phone(to, self.school.region):
+            logger.info("no SMS to {!r}: not a phone number", to)
+            return
+        body = self.text(template, **values)
+        self.out.append(OutboundMessage(Channel.SMS, to, fit_one(body) if kind == "reply" else body, key=key,
+                                        kind=kind))
+
+    def tg(self, to: int | str, template: str, /, *, key: str | None = None, kind: str = "reply", bridge: str | None = None,
+           buttons: tuple[tuple[Button, ...], ...] = (), request_contact: bool = False, remove_keyboard: bool = False,
+           document: Document | None = None, **values: object) -> None:
+        self.tg_raw(to, self.text(template, **values), key=key, kind=kind, bridge=bridge, buttons=buttons,
+                    request_contact=request_contact, remove_keyboard=remove_keyboard, document=document)
+
+    def tg_raw(self, to: int | str, body: str, **extra: Any) -> None:
+        self.out.append(OutboundMessage(Channel.TELEGRAM, str(to), body, **extra))
+
+    def date_text(self, day: date) -> str:
+        return tanggal(day)
+
+    # -------------------------------------------------------------------------------- identities
+
+    def linked_phones(self) -> dict[str, int]:
+        """E.164 phone → Telegram id for accounts linked by contact (read once per turn)."""
+        if self._links is None:
+            rows = self.session.scalars(select(TelegramLink)).all()
+            self._links = {row.phone: row.telegram_id for row in rows}
+        return self._links
+
+    def telegram_id_of(self, staff: StaffRole) -> int | None:
+        if staff.telegram_id is not None:
+            return staff.telegram_id
+        return self.linked_phones().get(staff.phone or "")
+
+    def roles_of(self, user_id: int) -> list[StaffRole]:
+        """Every staff row this Telegram account holds: listed by id, or linked by its phone."""
+        phones = {phone for phone, uid in self.linked_phones().items() if uid == user_id}
+        return [s for s in self.school.staff if s.telegram_id == user_id or (s.phone and s.phone in phones)]

@@ -1,0 +1,65 @@
+"""Fixtures: emulated modems on ptys, fast driver settings, a clock the test can move."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from absensi.drivers.gsm.settings import ModemSettings
+
+from .emulator import ModemEmulator
+
+FAST = ModemSettings(
+    command_timeout=1.0, list_timeout=2.0, prompt_timeout=1.0, send_timeout=2.0, sim_busy_timeout=3.0,
+    sim_busy_retry=0.05, register_timeout=0.3, poll_interval=0.4, health_interval=0.3, claim_interval=0.05,
+    reopen_min=0.05, reopen_max=0.4, retry_base=0.01, retry_max=0.05, pause_after_loss=0.0,
+)
+
+
+class MovableClock:
+    """Real time plus an offset the test can advance (reassembly timeouts, retry times)."""
+
+    def __init__(self) -> None:
+        self.start, self.t0, self.offset = datetime(2026, 11, 28, 7, 0, tzinfo=UTC), time.monotonic(), timedelta()
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self.t0) + self.offset
+
+    def advance(self, delta: timedelta) -> None:
+        self.offset += delta
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 5.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest.fixture
+def emulators(tmp_path) -> Iterator[Callable[..., ModemEmulator]]:
+    made: list[ModemEmulator] = []
+
+    def make(profile: str = "sim800", **kw) -> ModemEmulator:
+        emu = ModemEmulator(tmp_path, profile, name=f"m{len(made)}", **kw).start()
+        made.append(emu)
+        return emu
+
+    yield make
+    for emu in made:
+        emu.close()
+
+
+@pytest.fixture
+def emulator(emulators) -> ModemEmulator:
+    return emulators()

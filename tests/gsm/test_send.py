@@ -1,0 +1,155 @@
+"""Sending: the right coding and parts, retries that never duplicate, permanent failures with a reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from absensi.drivers.gsm import ModemPool, pdu
+from absensi.engine.messages import Channel
+
+from .conftest import FAST, wait_for
+from .fakes import RecordingInbox, RecordingOutbox
+
+
+@pytest.fixture
+def pool_for(clock):
+    pools = []
+
+    def start(emus, outbox, **kw):
+        pool = ModemPool([e.port for e in emus], RecordingInbox(), outbox, clock=clock,
+                         settings=kw.pop("settings", FAST), **kw)
+        pool.start()
+        pools.append(pool)
+        return pool
+
+    yield start
+    for pool in pools:
+        pool.stop()
+
+
+def test_short_gsm7_message_is_one_part_with_a_status_report_request(emulator, pool_for) -> None:
+    outbox = RecordingOutbox()
+    item = outbox.add("+6281234567890", "Ananda Budi tidak hadir hari ini (alpa).")
+    pool_for([emulator], outbox)
+    wait_for(lambda: outbox.states()[item] in ("sent", "delivered"))
+    assert len(emulator.sent) == 1
+    submit = emulator.sent[0].submit
+    assert (submit.recipient, submit.coding, submit.status_report) == ("+6281234567890", pdu.GSM7, True)
+    assert outbox.rows[item].native_id == f"{emulator.profile.imsi}/{emulator.sent[0].reference:03d}"
+
+
+def test_unicode_goes_as_ucs2_and_long_text_in_linked_parts(emulator, pool_for) -> None:
+    outbox = RecordingOutbox()
+    text = "Terima kasih 🙏 — Bu Siti. " * 6
+    item = outbox.add("081234567890", text)
+    pool_for([emulator], outbox)
+    wait_for(lambda: outbox.states()[item] in ("sent", "delivered"))
+    submits = [s.submit for s in emulator.sent]
+    assert {s.coding for s in submits} == {pdu.UCS2} and len(submits) == 3
+    assert [s.concat.seq for s in submits] == [1, 2, 3] and len({s.concat.ref for s in submits}) == 1
+    assert "".join(s.text for s in submits) == text
+    assert "AT+CMMS=1" in emulator.commands
+    assert outbox.rows[item].native_id.count(",") == 2
+
+
+def test_transient_errors_are_retried_without_duplicates(emulator, pool_for) -> None:
+    outbox = RecordingOutbox()
+    emulator.send_errors = [500, 42, 38]
+    item = outbox.add("+6281", "coba lagi")
+    pool_for([emulator], outbox)
+    wait_for(lambda: outbox.states()[item] in ("sent", "delivered"), timeout=5)
+    assert emulator.sent_texts() == ["coba lagi"]
+    assert len(outbox.rows[item].reasons) == 3 and "congestion" in outbox.rows[item].reasons[1]
+
+
+def test_permanent_error_fails_the_row_with_its_reason_and_the_queue_moves_on(emulator, pool_for) -> None:
+    outbox = RecordingOutbox()
+    emulator.send_errors = [28]
+    bad = outbox.add("+6200", "nomor salah")
+    good = outbox.add("+6281", "nomor benar")
+    pool_for([emulator], outbox)
+    wait_for(lambda: outbox.states()[good] in ("sent", "delivered"))
+    assert outbox.states()[bad] == "failed"
+    assert "unidentified subscriber" in outbox.rows[bad].reasons[-1]
+    assert emulator.sent_texts() == ["nomor benar"]
+
+
+def test_retries_stop_after_max_attempts(emulator, pool_for) -> None:
+    outbox = RecordingOutbox()
+    emulator.send_errors = [500] * 20
+    item = outbox.add("+6281", "tidak pernah")
+    pool_for([emulator], outbox)
+    wait_for(lambda: outbox.states()[item] == "failed", timeout=5)
+    assert len(outbox.rows[item].claims) == FAST.max_attempts
+    assert "gave up after 8 attempts" in outbox.rows[item].reasons[-1]
+    assert emulator.sent == []
+
+
+def test_failure_in_the_middle_of_a_multipart_resumes_without_resending_parts(emulator, pool_for) -> None:
+    outbox = RecordingOutbox()
+    text = "".join(f"baris {n:03d}. " for n in range(40))  # 3 parts
+    item = outbox.add("+6281", text)
+
+    original = emulator.submit
+
+    def flaky(length, body):  # second part fails once with congestion
+        if len(emulator.sent) == 1 and not getattr(flaky, "done", False):
+            flaky.done = True
+            return emulator.final("+CMS ERROR: 42")
+        return original(length, body)
+
+    emulator.submit = flaky
+    pool_for([emulator], outbox)
+    wait_for(lambda: outbox.states()[item] in ("sent", "delivered"), timeout=5)
+    seqs = [s.submit.concat.seq for s in emulator.sent]
+    assert seqs == [1, 2, 3]
+    assert "".join(s.submit.text for s in emulator.sent) == text
+
+
+def test_too_long_message_fails_with_reason(emulator, pool_for) -> None:
+    outbox = RecordingOutbox()
+    item = outbox.add("+6281", "x" * 153 * 11)
+    pool_for([emulator], outbox)
+    wait_for(lambda: outbox.states()[item] == "failed")
+    assert "11 SMS parts" in outbox.rows[item].reasons[0] and emulator.sent == []
+
+
+def test_no_network_holds_sends_until_it_returns(emulator, pool_for) -> None:
+    outbox = RecordingOutbox()
+    emulator.registered = False
+    pool = pool_for([emulator], outbox)
+    wait_for(lambda: pool.workers[0].state == "no-network")
+    item = outbox.add("+6281", "tunggu sinyal")
+    wait_for(lambda: pool.workers[0].stats["inits"] >= 1)
+    assert outbox.states()[item] == "pending" and emulator.sent == []
+    emulator.registered = True
+    wait_for(lambda: outbox.states()[item] in ("sent", "delivered"), timeout=5)
+    assert emulator.sent_texts() == ["tunggu sinyal"]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the crash is the point
+def test_crash_between_cmgs_and_the_outbox_means_at_most_one_resend(emulator, pool_for, clock) -> None:
+    outbox = RecordingOutbox()
+    item = outbox.add("+6281", "sekali lagi paling banyak")
+    outbox.crash_on_sent = True
+    first = pool_for([emulator], outbox)
+    wait_for(lambda: len(emulator.sent) == 1)
+    wait_for(lambda: not first.workers[0]._thread.is_alive(), what="the worker to die")
+    first.stop()
+    outbox.crash_on_sent = False
+    pool_for([emulator], outbox)  # restart: recover hands the item out once more
+    wait_for(lambda: outbox.states()[item] in ("sent", "delivered"))
+    assert emulator.sent_texts() == ["sekali lagi paling banyak"] * 2
+    outbox.rows[item].state = "sending"  # and a second crash on the same item...
+    outbox.recover(Channel.SMS, clock())
+    assert outbox.states()[item] == "failed", "...never a third send"
+
+
+def test_send_rate_limit_spaces_parts(emulator, pool_for) -> None:
+    outbox = RecordingOutbox()
+    for n in range(3):
+        outbox.add("+6281", f"pelan {n}")
+    pool_for([emulator], outbox, send_rate_per_min=300)  # one part per 0.2 s
+    wait_for(lambda: len(emulator.sent) == 3, timeout=5)
+    gaps = [b.at - a.at for a, b in zip(emulator.sent, emulator.sent[1:], strict=False)]
+    assert all(gap >= 0.18 for gap in gaps), gaps

@@ -1,0 +1,110 @@
+"""Random histories: every report's totals equal the raw entries counted by hand over school days."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+
+from absensi.engine import reports
+from absensi.engine.reports import compute
+from absensi.engine.reports.model import ClassRow, Entry, Snapshot, StudentRow
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from .conftest import open_sheets, read_table
+
+START = date(2026, 11, 1)
+WINDOW = [START + timedelta(days=i) for i in range(30)]
+CLASSES = [ClassRow("X TKJ 1", 10, "TKJ", "Bu A"), ClassRow("XI RPL 1", 11, "RPL", "Pak B")]
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> Snapshot:
+    school = draw(st.lists(st.sampled_from(WINDOW), min_size=1, max_size=30, unique=True))
+    n = draw(st.integers(1, 7))
+    students = [StudentRow(str(100 + i), "", f"Siswa {i}", CLASSES[i % 2].name, i // 2 + 1) for i in range(n)]
+    marks = draw(st.dictionaries(
+        st.tuples(st.sampled_from([s.nis for s in students]), st.sampled_from(WINDOW)),
+        st.sampled_from("SIADP"), max_size=60,
+    ))  # fmt: skip
+    entries = [Entry(nis, day, status) for (nis, day), status in marks.items()]
+    return Snapshot("SMK", "Tangerang", "Kepsek", "November 2026", school, WINDOW, students, CLASSES, entries)
+
+
+def hand_count(snap: Snapshot, nis_list: list[str] | None = None) -> Counter[str]:
+    days = set(snap.school_days)
+    return Counter(e.status for e in snap.entries if e.day in days and (nis_list is None or e.nis in nis_list))
+
+
+def longest_run(snap: Snapshot, nis: str) -> int:
+    absent = {e.day for e in snap.entries if e.nis == nis and e.status != "D"}
+    best = run = 0
+    for day in sorted(set(snap.school_days)):
+        run = run + 1 if day in absent else 0
+        best = max(best, run)
+    return best
+
+
+@settings(max_examples=150, deadline=None)
+@given(histories())
+def test_student_rows_match_a_hand_count(snap):
+    days = len(set(snap.school_days))
+    for cls in CLASSES:
+        for row in compute.rekap_kelas(snap, cls.name).records():
+            counts = hand_count(snap, [row["NIS"]])
+            assert all(row[s] == counts[s] for s in "SIADP")
+            assert row["Hadir"] == days - sum(counts.values())
+            assert row["% Kehadiran"] == round(row["Hadir"] * 100 / days, 2)
+
+
+@settings(max_examples=150, deadline=None)
+@given(histories())
+def test_school_total_and_class_formula_match_a_hand_count(snap):
+    days, n = len(set(snap.school_days)), len(snap.students)
+    counts = hand_count(snap)
+    total = next(compute.rekap_sekolah(snap).records("total"))
+    assert [total[s] for s in "SIADP"] == [counts[s] for s in "SIADP"]
+    assert total["% Kehadiran"] == round((n * days - sum(counts.values())) * 100 / (n * days), 2)
+    for cls in CLASSES:
+        members = [s.nis for s in snap.students if s.class_name == cls.name]
+        table = compute.rekap_kelas(snap, cls.name)
+        c = hand_count(snap, members)
+        expected = round((c["S"] + c["I"] + c["A"]) * 100 / (len(members) * days), 2) if members else None
+        assert table.extra["class_absence_pct"] == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(histories())
+def test_semester_buckets_and_daily_reports_match_a_hand_count(snap):
+    for cls in CLASSES:
+        for row in compute.semester(snap, cls.name).records():
+            c = hand_count(snap, [row["NIS"]])
+            assert (row["Sakit"], row["Izin"], row["Tanpa Keterangan"]) == (c["S"], c["I"], c["A"] + c["P"])
+            assert (row["Dispensasi"], row["Dipulangkan"]) == (c["D"], c["P"])
+    per_day = sum(len(list(compute.harian(snap, d).records())) for d in set(snap.school_days))
+    assert per_day == sum(hand_count(snap).values())
+    assert sum(r["Jumlah"] for r in compute.daily_trend(snap).records()) == per_day
+
+
+@settings(max_examples=150, deadline=None)
+@given(histories())
+def test_perhatian_flags_exactly_the_students_over_a_threshold(snap):
+    days = len(set(snap.school_days))
+    flagged = {r["NIS"] for r in compute.perhatian(snap).records()}
+    for student in snap.students:
+        c = hand_count(snap, [student.nis])
+        pct = (days - sum(c.values())) * 100 / days
+        over = c["A"] + c["P"] >= 3 or longest_run(snap, student.nis) >= 3 or round(pct, 2) < 85
+        assert (student.nis in flagged) == over
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories())
+def test_the_spreadsheet_holds_the_same_numbers(snap):
+    ws = open_sheets(reports.export_xlsx("rekap-kelas", snap, class_name="X TKJ 1"))["X TKJ 1"]
+    headers, rows, _ = read_table(ws, "No")
+    members = [s.nis for s in snap.students if s.class_name == "X TKJ 1"]
+    counts = hand_count(snap, members)
+    total = dict(zip(headers, rows[-1], strict=True))
+    assert [total[s] for s in "SIADP"] == [counts[s] for s in "SIADP"]
+    assert len(rows) == len(members) + 1
