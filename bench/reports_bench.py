@@ -20,10 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from reports_synth import month_school, semester_school  # noqa: E402
-
-from absensi.engine import reports  # noqa: E402
-from absensi.engine.reports.model import Snapshot  # noqa: E402
+from absensi.engine import reports
+from absensi.engine.reports.model import Snapshot
+from reports_synth import month_school, semester_school
 
 TARGETS = {"rekap-kelas (whole school, month)": 2.0, "semester (whole school)": 5.0}
 

@@ -41,7 +41,9 @@ def roster(rng: random.Random, per_class: int = 33) -> tuple[list[ClassRow], lis
             for n in (1, 2):
                 name = f"{roman} {dept} {n}"
                 classes.append(ClassRow(name, grade, dept, f"{rng.choice(FIRST)} {rng.choice(LAST)}, S.Pd."))
-                names = sorted(f"{rng.choice(FIRST)} {rng.choice(LAST)}" for _ in range(per_class + rng.randint(-2, 2)))
+                names = sorted(
+                    f"{rng.choice(FIRST)} {rng.choice(LAST)}" for _ in range(per_class + rng.randint(-2, 2))
+                )
                 for i, student in enumerate(names, 1):
                     nisn = f"00{rng.randint(10_000_000, 99_999_999)}"
                     students.append(StudentRow(str(nis), nisn, student, name, i, rng.choice("LP")))
@@ -49,7 +51,9 @@ def roster(rng: random.Random, per_class: int = 33) -> tuple[list[ClassRow], lis
     return classes, students
 
 
-def absences(rng: random.Random, students: list[StudentRow], days: list[date]) -> tuple[list[Entry], list[Change]]:
+def absences(
+    rng: random.Random, students: list[StudentRow], days: list[date]
+) -> tuple[list[Entry], list[Change]]:
     """About 4 % absence: episodes of 1–3 days; a few truants with alfa streaks; some A → S corrections."""
     entries, changes = [], []
     truants = {s.nis for s in rng.sample(students, max(1, len(students) // 40))}

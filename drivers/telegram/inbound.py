@@ -27,6 +27,7 @@ class InboundHandlers:
     def __init__(self, inbox: Inbox, clock: Callable[[], datetime]) -> None:
         self.inbox = inbox
         self.clock = clock
+        self.groups_seen: set[int] = set()
 
     def register(self, client: Client) -> None:
         """Add both handlers to `client` (works on a started or a never-started client)."""
@@ -38,6 +39,8 @@ class InboundHandlers:
         msg = message_to_inbound(message, bot_id=me.id if me is not None else None)
         if msg is not None:
             self._submit(msg)
+        elif message.chat is not None and message.chat.id < 0:
+            self._note_group(message.chat)
 
     async def on_callback(self, client: Client, query: types.CallbackQuery) -> None:
         msg = callback_to_inbound(query, self.clock())
@@ -47,6 +50,13 @@ class InboundHandlers:
             await query.answer(None if stored or msg is None else SORRY)
         except Exception as exc:  # the press is stored; a lost acknowledgement only costs a spinner
             logger.debug("could not answer callback {}: {}", query.id, exc)
+
+    def _note_group(self, chat: types.Chat) -> None:
+        """Log each group's id once: it is how an operator finds the id for `school.yaml`."""
+        if chat.id not in self.groups_seen:
+            self.groups_seen.add(chat.id)
+            logger.info("telegram: bot is in group {} ({}); only replies to the bot are read there",
+                        chat.id, chat.title or "?")
 
     def _submit(self, msg: InboundMessage) -> bool:
         try:

@@ -40,7 +40,12 @@ __all__ = [
 
 
 def build(
-    name: str, snap: Snapshot, *, class_name: str | None = None, day: date | None = None, nis: str | None = None
+    name: str,
+    snap: Snapshot,
+    *,
+    class_name: str | None = None,
+    day: date | None = None,
+    nis: str | None = None,
 ) -> list[Table]:
     """Compute report `name`; raises ValueError (in Indonesian, for the user) on a missing argument."""
     if name in ("harian", "status"):
@@ -68,7 +73,10 @@ def export_xlsx(name: str, snap: Snapshot, **kw: object) -> bytes:
         return render_xlsx(tables)
     trend = compute.daily_trend(snap)
     images = [
-        ("Persentase Kehadiran per Kelas", charts.attendance_by_class(tables[0], snap.thresholds.min_attendance_pct)),
+        (
+            "Persentase Kehadiran per Kelas",
+            charts.attendance_by_class(tables[0], snap.thresholds.min_attendance_pct),
+        ),
         ("Tren Ketidakhadiran Harian", charts.absence_trend(trend)),
     ]
     return render_xlsx([*tables, trend], images)

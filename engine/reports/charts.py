@@ -69,4 +69,3 @@ def _period(table: Table) -> str:
         if line.startswith(("Bulan:", "Periode:", "Semester:")):
             return line.split(":", 1)[1].strip()
     return ""
-

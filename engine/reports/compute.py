@@ -57,8 +57,8 @@ def _scope(snap: Snapshot) -> str:
 
 HARIAN_COLUMNS = (
     Column("Tanggal", "date", 11), Column("Kelas", "text", 12), Column("No", "int", 4), Column("NIS", "code", 11),
-    Column("Nama", "text", 28), Column("Status", "text", 7), Column("Keterangan", "text", 26),
-    Column("Pelapor", "text", 26), Column("Waktu Lapor", "time", 9), Column("Ortu Dihubungi", "text", 9),
+    Column("Nama", "text", 28), Column("Status", "code", 7), Column("Keterangan", "text", 26),
+    Column("Pelapor", "text", 26), Column("Waktu Lapor", "time", 9), Column("Ortu Dihubungi", "code", 11),
 )  # fmt: skip
 
 
@@ -96,7 +96,7 @@ def status(snap: Snapshot, day: date) -> Table:
     """Which classes have reported today (an absence line or NIHIL) and what they reported."""
     columns = (
         Column("Kelas", "text", 12), Column("Wali Kelas", "text", 26), Column("Jumlah Siswa", "int", 8),
-        Column("Sudah Lapor", "text", 8), Column("Pelapor", "text", 26), Column("Waktu", "time", 7),
+        Column("Sudah Lapor", "code", 8), Column("Pelapor", "text", 26), Column("Waktu", "time", 7),
         *(Column(s, "int", 4) for s in snap.statuses),
     )  # fmt: skip
     reports = _first_reports(snap, day)
@@ -114,7 +114,15 @@ def status(snap: Snapshot, day: date) -> Table:
         rows.append(Row(values))
     done = sum(1 for r in rows if r.values[3] == "Ya")
     n_students = sum(len(snap.students_by_class.get(c.name, [])) for c in snap.classes)
-    total = ("Jumlah", None, n_students, f"{done}/{len(rows)}", None, None, *(totals[s] for s in snap.statuses))
+    total = (
+        "Jumlah",
+        None,
+        n_students,
+        f"{done}/{len(rows)}",
+        None,
+        None,
+        *(totals[s] for s in snap.statuses),
+    )
     rows.append(Row(total, "total"))
     missing = [r.values[0] for r in rows if r.values[3] == "Belum"]
     footer = (f"Belum lapor: {', '.join(map(str, missing))}." if missing else "Semua kelas sudah lapor.",)
@@ -130,7 +138,9 @@ def _first_reports(snap: Snapshot, day: date) -> dict[str, ClassReport]:
     for entry in snap.entries:
         student = snap.student_by_nis.get(entry.nis)
         if entry.day == day and entry.source in OFFICER_SOURCES and student and entry.reported_at:
-            found.append(ClassReport(student.class_name, day, entry.reporter, entry.reported_at, entry.source))
+            found.append(
+                ClassReport(student.class_name, day, entry.reporter, entry.reported_at, entry.source)
+            )
     first: dict[str, ClassReport] = {}
     for report in sorted(found, key=lambda r: r.at):
         first.setdefault(report.class_name, report)
@@ -154,7 +164,9 @@ def riwayat(snap: Snapshot, nis: str) -> Table:
     entries = snap.entries_by_student.get(nis, {})
     changes = [c for c in snap.changes_by_student.get(nis, []) if c.day in snap.school_day_set]
     days = sorted(set(entries) | {c.day for c in changes})
-    rows = tuple(Row(_riwayat_values(snap, d, entries.get(d), [c for c in changes if c.day == d])) for d in days)
+    rows = tuple(
+        Row(_riwayat_values(snap, d, entries.get(d), [c for c in changes if c.day == d])) for d in days
+    )
     tally = tally_student(snap, nis)
     cls = snap.class_by_name.get(student.class_name)
     subtitle = (f"Nama: {student.name}", f"NIS/NISN: {student.nis} / {student.nisn or '-'}",
@@ -166,7 +178,9 @@ def riwayat(snap: Snapshot, nis: str) -> Table:
     )  # fmt: skip
 
 
-def _riwayat_values(snap: Snapshot, day: date, entry: Entry | None, changes: Sequence[Change]) -> tuple[object, ...]:
+def _riwayat_values(
+    snap: Snapshot, day: date, entry: Entry | None, changes: Sequence[Change]
+) -> tuple[object, ...]:
     # The first recording of the day is not a correction; everything after it is.
     fixes = "; ".join(correction_text(c) for i, c in enumerate(changes) if i > 0 or c.old is not None)
     if entry is None:
@@ -228,7 +242,9 @@ def attention_reasons(snap: Snapshot, nis: str, tally: Tally) -> list[str]:
     ]
     for start, end, length in absence_streaks(snap, marks):
         if length >= t.consecutive_days:
-            reasons.append(f"tidak hadir {length} hari sekolah berturut-turut ({short_date(start)}–{short_date(end)})")
+            reasons.append(
+                f"tidak hadir {length} hari sekolah berturut-turut ({short_date(start)}–{short_date(end)})"
+            )
     if tally.pct_hadir is not None and tally.pct_hadir < t.min_attendance_pct:
         reasons.append(f"kehadiran {pct(tally.pct_hadir)} (< {pct(t.min_attendance_pct, 0)})")
     return reasons
@@ -236,7 +252,9 @@ def attention_reasons(snap: Snapshot, nis: str, tally: Tally) -> list[str]:
 
 def _unexcused_per_month(snap: Snapshot, entries: Iterable[Entry]) -> Counter[tuple[int, int]]:
     """Days without notice (A, and whatever the rules count as Tanpa Keterangan, e.g. P) per month."""
-    return Counter((e.day.year, e.day.month) for e in entries if snap.counting.get(e.status) == TANPA_KETERANGAN)
+    return Counter(
+        (e.day.year, e.day.month) for e in entries if snap.counting.get(e.status) == TANPA_KETERANGAN
+    )
 
 
 def absence_streaks(snap: Snapshot, marks: Mapping[date, Entry]) -> list[tuple[date, date, int]]:

@@ -28,7 +28,9 @@ PAGE_W, PAGE_H, MARGIN = 210.0, 297.0, 14.0
 SLOT_H = PAGE_H / 2
 TEXT_W = PAGE_W - 2 * MARGIN
 # Letters that Unicode does not decompose into a base letter plus accent.
-NO_DECOMPOSITION = str.maketrans({"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ø": "O", "ø": "o", "Œ": "OE", "œ": "oe"})
+NO_DECOMPOSITION = str.maketrans(
+    {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ø": "O", "ø": "o", "Œ": "OE", "œ": "oe"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +116,9 @@ def _safe(fonts: _Fonts, text: str) -> str:
         return kept.encode("latin-1", "replace").decode("latin-1")
 
 
-def _letter(pdf: FPDF, fonts: _Fonts, top: float, school: str, number: str, st: LetterStudent, dated: str) -> None:
+def _letter(
+    pdf: FPDF, fonts: _Fonts, top: float, school: str, number: str, st: LetterStudent, dated: str
+) -> None:
     def write(text: str, size: float = 10, style: str = "", h: float = 5, align: str = "L") -> None:
         pdf.set_font(fonts.sans, style, size)
         pdf.multi_cell(TEXT_W, h, _safe(fonts, text), align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -167,7 +171,9 @@ def _code_box(pdf: FPDF, fonts: _Fonts, code: str) -> None:
     pdf.cell(45, 14, "Kode orang tua:", new_x=XPos.RIGHT, new_y=YPos.TOP)
     pdf.set_font(fonts.mono, "B", 24)
     pdf.set_line_width(0.6)
-    pdf.cell(pdf.get_string_width(code) + 14, 14, code, border=1, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(
+        pdf.get_string_width(code) + 14, 14, code, border=1, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
     pdf.set_line_width(0.2)
     pdf.ln(2.5)
 

@@ -172,13 +172,12 @@ class Snapshot:
         return index
 
     @property
-    def signing_date(self) -> date:
+    def signing_date(self) -> date | None:
+        """The date on the signature line; never the wall clock (reports must be reproducible)."""
         if self.printed_on is not None:
             return self.printed_on
         days = self.all_days or self.school_days
-        if not days:
-            raise ValueError("an empty period needs printed_on")
-        return max(days)
+        return max(days) if days else None
 
     def label(self, status: str) -> str:
         return self.status_labels.get(status, status)

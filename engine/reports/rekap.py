@@ -164,8 +164,14 @@ def semester(snap: Snapshot, class_name: str) -> Table:
         *(Column(h, "int", 11) for h in SEMESTER_HEADERS), Column("Hari Efektif", "int", 9),
         Column("% Kehadiran", "pct", 11),
     )  # fmt: skip
-    rows = [Row(_semester_values(snap, i, s)) for i, s in enumerate(snap.students_by_class.get(class_name, []), 1)]
-    subtitle = (f"Kelas: {cls.name}", f"Wali Kelas: {cls.wali_kelas or '-'}", f"Semester: {snap.period_label}")
+    rows = [
+        Row(_semester_values(snap, i, s)) for i, s in enumerate(snap.students_by_class.get(class_name, []), 1)
+    ]
+    subtitle = (
+        f"Kelas: {cls.name}",
+        f"Wali Kelas: {cls.wali_kelas or '-'}",
+        f"Semester: {snap.period_label}",
+    )
     return make_table(
         snap, "semester", "REKAP KETIDAKHADIRAN SEMESTER (e-Rapor)", subtitle, columns=columns,
         rows=tuple(rows), footer=(counting_note(snap),), signatures=signatures(snap, cls.wali_kelas),
@@ -217,5 +223,3 @@ def _trend_row(snap: Snapshot, day: object, counts: Counter[str], students: int)
 def per_class(snap: Snapshot, fn: Callable[[Snapshot, str], Table]) -> list[Table]:
     """One table per class in scope, in school order (the whole-school book, one sheet per class)."""
     return [fn(snap, c.name) for c in snap.class_order()]
-
-

@@ -98,7 +98,9 @@ def _rekap_lines(tables: Sequence[Table], absent_only: bool) -> list[str]:
     for table in tables:
         statuses = _statuses(table)
         total = next(table.records("total"))
-        lines.append(f"{table.sheet_name} — {total['Hari Efektif']} hari efektif, kehadiran {pct(total['% Kehadiran'])}")  # type: ignore[arg-type]
+        lines.append(
+            f"{table.sheet_name} — {total['Hari Efektif']} hari efektif, kehadiran {pct(total['% Kehadiran'])}"
+        )  # type: ignore[arg-type]
         for r in table.records():
             if absent_only and r["Hadir"] == r["Hari Efektif"]:
                 continue

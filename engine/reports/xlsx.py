@@ -34,9 +34,12 @@ TOTAL_FILL = PatternFill("solid", fgColor="FFF2CC")
 BOLD = Font(bold=True)
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 LEFT = Alignment(horizontal="left", vertical="center")
+WRAP = Alignment(vertical="center", wrap_text=True)
 NUMBER_FORMATS = {"int": "0", "pct": '0.00" %"', "date": "DD/MM/YYYY"}
 CENTERED_KINDS = frozenset({"int", "pct", "day", "date", "time", "code"})
 INVALID_SHEET_CHARS = str.maketrans({c: "-" for c in "[]:*?/\\"})
+CellStyle = tuple[str | None, Alignment, PatternFill | None]
+StyleCache = dict[tuple[str | None, int, int, str], StyleArray]
 
 
 def render_xlsx(tables: Table | Sequence[Table], images: Sequence[tuple[str, bytes]] = ()) -> bytes:
@@ -45,8 +48,9 @@ def render_xlsx(tables: Table | Sequence[Table], images: Sequence[tuple[str, byt
     wb = Workbook()
     wb.remove(wb.active)  # type: ignore[arg-type]
     used: set[str] = set()
+    styles: StyleCache = {}
     for table in tables:
-        write_sheet(wb.create_sheet(_sheet_name(table, used)), table)
+        write_sheet(wb.create_sheet(_sheet_name(table, used)), table, styles)
     if images:
         _image_sheet(wb.create_sheet("Grafik"), images)
     if not wb.worksheets:
@@ -66,12 +70,12 @@ def _sheet_name(table: Table, used: set[str]) -> str:
     return name
 
 
-def write_sheet(ws: Worksheet, table: Table) -> None:
+def write_sheet(ws: Worksheet, table: Table, styles: StyleCache | None = None) -> None:
     """Lay one table out on a sheet: title, header, rows, footer, signatures, print setup."""
     width = len(table.columns)
     row = _title_block(ws, table, width)
     header_row = _header(ws, table.columns, row)
-    last = _body(ws, table, header_row + 1)
+    last = _body(ws, table, header_row + 1, {} if styles is None else styles)
     row = _footer(ws, table.footer, last + 2)
     _signatures(ws, table, row + 1, width)
     _widths(ws, table)
@@ -108,26 +112,38 @@ def _header(ws: Worksheet, columns: Sequence[Column], row: int) -> int:
     return row
 
 
-def _body(ws: Worksheet, table: Table, first: int) -> int:
+def _body(ws: Worksheet, table: Table, first: int, done: StyleCache) -> int:
     """Write the rows. Styling each cell through openpyxl's descriptors hashes every style object
     (most of the time of a 24-sheet book), so each distinct (column, row kind) style is built once
-    and its style-id array copied to the other cells."""
+    and its style-id array copied to the other cells of the workbook (ids are workbook-wide)."""
     styles = [_column_style(c) for c in table.columns]
-    done: dict[tuple[int, str], StyleArray] = {}
+    keys = [(fmt, id(align), id(shade)) for fmt, align, shade in styles]  # style objects hash slowly
     r = first - 1
     for r, row in enumerate(table.rows, first):
         for j, value in enumerate(row.values, 1):
             cell = ws.cell(row=r, column=j, value=_cell_value(value))
-            key = (j, row.kind)
+            key = (*keys[j - 1], row.kind)
             if key in done:
                 cell._style = copy(done[key])
                 continue
             _style_cell(cell, styles[j - 1], row)
             done[key] = copy(cell._style)
+        _fit_height(ws, r, table.columns, row)
     return r
 
 
-def _style_cell(cell: Cell, style: tuple[str | None, Alignment, PatternFill | None], row: Row) -> None:
+def _fit_height(ws: Worksheet, r: int, columns: Sequence[Column], row: Row) -> None:
+    """openpyxl cannot measure text, and LibreOffice keeps the default height on load: estimate the
+    lines a wrapped text cell needs so that long reasons or corrections do not overlap."""
+    lines = 1
+    for col, value in zip(columns, row.values, strict=True):
+        if col.kind == "text" and isinstance(value, str) and col.width:
+            lines = max(lines, -(-len(value) // max(int(col.width * 1.1) - 1, 1)))
+    if lines > 1:
+        ws.row_dimensions[r].height = 13.5 * lines
+
+
+def _style_cell(cell: Cell, style: CellStyle, row: Row) -> None:
     fmt, align, shade = style
     cell.border, cell.alignment = BOX, align
     if fmt:
@@ -139,8 +155,8 @@ def _style_cell(cell: Cell, style: tuple[str | None, Alignment, PatternFill | No
         cell.font = BOLD
 
 
-def _column_style(col: Column) -> tuple[str | None, Alignment, PatternFill | None]:
-    align = CENTER if col.kind in CENTERED_KINDS else Alignment(vertical="center", wrap_text=True)
+def _column_style(col: Column) -> CellStyle:
+    align = CENTER if col.kind in CENTERED_KINDS else WRAP
     return NUMBER_FORMATS.get(col.kind), align, SHADE if col.shade else None
 
 
@@ -176,10 +192,27 @@ def _signature_blocks(table: Table, dated: str) -> list[list[tuple[str | None, F
     plain, name_font = Font(size=11), Font(size=11, bold=True, underline="single")
     if len(table.signatures) == 1:
         sig = table.signatures[0]
-        return [[(dated, plain), (f"{sig.role},", plain), *_gap(plain), (sig.name or "....................", name_font)]]
+        return [
+            [
+                (dated, plain),
+                (f"{sig.role},", plain),
+                *_gap(plain),
+                (sig.name or "....................", name_font),
+            ]
+        ]
     head, owner = table.signatures[0], table.signatures[1]
-    left = [("Mengetahui,", plain), (f"{head.role},", plain), *_gap(plain), (head.name or "...........", name_font)]
-    right = [(dated, plain), (f"{owner.role},", plain), *_gap(plain), (owner.name or "...........", name_font)]
+    left = [
+        ("Mengetahui,", plain),
+        (f"{head.role},", plain),
+        *_gap(plain),
+        (head.name or "...........", name_font),
+    ]
+    right = [
+        (dated, plain),
+        (f"{owner.role},", plain),
+        *_gap(plain),
+        (owner.name or "...........", name_font),
+    ]
     return [left, right]
 
 

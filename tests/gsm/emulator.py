@@ -9,6 +9,7 @@ lose the network, tiny storage. Everything the driver did is recorded for assert
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import threading
@@ -38,6 +39,7 @@ class ModemEmulator(CommandsMixin):
         self.lose_all_cmti = False
         self.send_errors: list[int] = []  # +CMS ERROR codes for the next +CMGS
         self.send_delay = 0.0
+        self.reply_delay = 0.0  # seconds before answering any command (real modems: ~10–100 ms)
         self.hung = False
         self.hang_on_send = False  # accept the next PDU, then stop answering
         self.registered = True
@@ -87,10 +89,8 @@ class ModemEmulator(CommandsMixin):
     def _unplug_fds(self) -> None:
         for fd in (self._master, self._slave):
             if fd >= 0:
-                try:
+                with contextlib.suppress(OSError):
                     os.close(fd)
-                except OSError:
-                    pass
         self._master = self._slave = -1
 
     def _power_on(self) -> None:
@@ -202,6 +202,8 @@ class ModemEmulator(CommandsMixin):
                     if self.echo:
                         self._write(command + "\r")
                     self.commands.append(command)
+                    if self.reply_delay:
+                        time.sleep(self.reply_delay)
                     self.handle(command)
 
     def _take_pdu(self) -> bool:
@@ -221,10 +223,8 @@ class ModemEmulator(CommandsMixin):
     def _write(self, text: str) -> None:
         if self._master < 0:
             return
-        try:
+        with contextlib.suppress(OSError):
             os.write(self._master, text.encode("latin-1"))
-        except OSError:
-            pass
 
     def line(self, text: str) -> None:
         self._write(f"\r\n{text}\r\n")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from absensi.drivers.gsm.errors import SimLocked
 from absensi.drivers.gsm.modem import Modem
 
@@ -28,7 +27,7 @@ def test_every_profile_initialises_into_pdu_mode_with_notifications(emulators, p
     assert emu.cmgf == 0 and not emu.echo
     assert emu.cnmi[1] == 1, "new messages must be stored and announced"
     assert info.registered and info.operator == "TELKOMSEL"
-    assert info.model == PROFILES[profile].model and info.imsi == PROFILES[profile].imsi
+    assert info.model == PROFILES[profile].model and info.imsi == emu.imsi
     assert info.smsc == "+6281100000" and info.storage_total == emu.capacity
     assert not any(c.upper().startswith("AT+CFUN") for c in emu.commands), "start-up never resets the modem"
 

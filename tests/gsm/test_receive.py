@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from absensi.drivers.gsm import ModemPool, pdu
 from absensi.engine.messages import Channel
 
@@ -35,7 +34,7 @@ def run_pool(clock):
 
 
 def test_cmti_message_reaches_the_inbox_and_leaves_the_sim(emulator, run_pool) -> None:
-    pool, inbox = run_pool([emulator])
+    _pool, inbox = run_pool([emulator])
     emulator.deliver(pdu.encode_deliver("+6281234567890", "IZIN 12345 sakit", STAMP))
     wait_for(lambda: inbox.messages and not emulator.storage, what="message committed and deleted")
     msg = inbox.messages[0]
@@ -46,7 +45,7 @@ def test_cmti_message_reaches_the_inbox_and_leaves_the_sim(emulator, run_pool) -
 
 
 def test_national_and_alphanumeric_senders_are_kept_as_received(emulator, run_pool) -> None:
-    pool, inbox = run_pool([emulator])
+    _pool, inbox = run_pool([emulator])
     emulator.deliver(pdu.encode_deliver("081234567890", "halo", STAMP))
     emulator.deliver(pdu.encode_deliver("TELKOMSEL", "Sisa kuota", STAMP))
     wait_for(lambda: len(inbox.messages) == 2)
@@ -54,7 +53,7 @@ def test_national_and_alphanumeric_senders_are_kept_as_received(emulator, run_po
 
 
 def test_lost_cmti_is_caught_by_polling(emulator, run_pool) -> None:
-    pool, inbox = run_pool([emulator])
+    _pool, inbox = run_pool([emulator])
     emulator.lose_all_cmti = True
     emulator.deliver(pdu.encode_deliver("+6281", "tanpa notifikasi", STAMP))
     wait_for(lambda: inbox.texts() == ["tanpa notifikasi"], timeout=3, what="poll to find it")
@@ -63,7 +62,7 @@ def test_lost_cmti_is_caught_by_polling(emulator, run_pool) -> None:
 
 def test_commit_before_delete_when_the_inbox_fails(emulator, run_pool) -> None:
     inbox = RecordingInbox(fail_times=2)
-    pool, _ = run_pool([emulator], inbox=inbox)
+    _pool, _ = run_pool([emulator], inbox=inbox)
     emulator.deliver(pdu.encode_deliver("+6281", "penting", STAMP))
     wait_for(lambda: len(inbox.submits) >= 1)
     assert emulator.storage, "the SMS must stay on the SIM while the inbox refuses it"
@@ -89,7 +88,7 @@ def test_message_read_twice_is_processed_once(emulator, run_pool) -> None:
 def test_multipart_is_reassembled_out_of_order(emulator, run_pool) -> None:
     text = "Assalamualaikum Bu, anak saya Budi tidak masuk hari ini karena demam tinggi sejak semalam. " * 3
     parts = deliver_pdus("+6281", text, STAMP, ref=200)
-    pool, inbox = run_pool([emulator])
+    _pool, inbox = run_pool([emulator])
     for part in reversed(parts):
         emulator.deliver(part)
     wait_for(lambda: inbox.messages and not emulator.storage)
@@ -133,7 +132,7 @@ def test_parts_survive_a_restart_while_waiting(emulator, run_pool) -> None:
 def test_full_storage_keeps_up(emulators, run_pool) -> None:
     """A SIM with 5 slots, 12 messages arriving at once: the network holds the rest until slots free up."""
     emu = emulators("huawei-e173", capacity=5)
-    pool, inbox = run_pool([emu])
+    _pool, inbox = run_pool([emu])
     for n in range(12):
         emu.deliver(pdu.encode_deliver("+6281", f"pesan {n}", STAMP + timedelta(seconds=n)))
     wait_for(lambda: len(inbox.messages) == 12 and not emu.storage and not emu.backlog, timeout=8)
@@ -142,7 +141,7 @@ def test_full_storage_keeps_up(emulators, run_pool) -> None:
 
 def test_storage_full_of_waiting_parts_is_unblocked(emulators, run_pool) -> None:
     emu = emulators("sim800", capacity=2)
-    pool, inbox = run_pool([emu])
+    _pool, inbox = run_pool([emu])
     emu.deliver(deliver_pdus("+6281", "a" * 300, STAMP, ref=1)[0])
     emu.deliver(deliver_pdus("+6282", "b" * 300, STAMP, ref=2)[0])
     emu.deliver(pdu.encode_deliver("+6283", "masuk", STAMP))  # waits in the network backlog
@@ -153,7 +152,7 @@ def test_storage_full_of_waiting_parts_is_unblocked(emulators, run_pool) -> None
 def test_unreadable_pdu_is_logged_and_removed(emulator, run_pool) -> None:
     emulator.storage[1] = (0, "0004039121F300001120304050607005D4F2")
     emulator.deliver(pdu.encode_deliver("+6281", "setelahnya", STAMP))
-    pool, inbox = run_pool([emulator])
+    _pool, inbox = run_pool([emulator])
     wait_for(lambda: inbox.texts() == ["setelahnya"] and not emulator.storage)
 
 

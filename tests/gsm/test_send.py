@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from absensi.drivers.gsm import ModemPool, pdu
 from absensi.engine.messages import Channel
 
@@ -35,7 +34,7 @@ def test_short_gsm7_message_is_one_part_with_a_status_report_request(emulator, p
     assert len(emulator.sent) == 1
     submit = emulator.sent[0].submit
     assert (submit.recipient, submit.coding, submit.status_report) == ("+6281234567890", pdu.GSM7, True)
-    assert outbox.rows[item].native_id == f"{emulator.profile.imsi}/{emulator.sent[0].reference:03d}"
+    assert outbox.rows[item].native_id == f"{emulator.imsi}/{emulator.sent[0].reference:03d}"
 
 
 def test_unicode_goes_as_ucs2_and_long_text_in_linked_parts(emulator, pool_for) -> None:

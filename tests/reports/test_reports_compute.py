@@ -19,7 +19,13 @@ def by_nis(table):
 def test_only_school_days_count_and_missing_entry_means_present(snap):
     rows = by_nis(compute.rekap_kelas(snap, "X TKJ 1"))
     andi = rows["1001"]  # S on 2 and 3 Nov; A on a Saturday and on the holiday are ignored
-    assert (andi["S"], andi["A"], andi["Hadir"], andi["Hari Efektif"], andi["% Kehadiran"]) == (2, 0, 18, 20, 90.0)
+    assert (andi["S"], andi["A"], andi["Hadir"], andi["Hari Efektif"], andi["% Kehadiran"]) == (
+        2,
+        0,
+        18,
+        20,
+        90.0,
+    )
     assert andi["7"] is None and andi["10"] is None and andi["2"] == "S"
 
 
@@ -62,7 +68,9 @@ def test_semester_maps_d_and_p_onto_the_three_erapor_columns(snap):
 
 
 def test_semester_follows_a_changed_counting_rule():
-    snap = make_snapshot(counting={"S": "sakit", "I": "izin", "A": "tanpa_keterangan", "D": "izin", "P": None})
+    snap = make_snapshot(
+        counting={"S": "sakit", "I": "izin", "A": "tanpa_keterangan", "D": "izin", "P": None}
+    )
     rows = by_nis(compute.semester(snap, "X TKJ 1"))
     assert (rows["1002"]["Izin"], rows["1003"]["Tanpa Keterangan"]) == (1, 0)
     assert "D (Dispensasi) → Izin" in compute.semester(snap, "X TKJ 1").footer[0]

@@ -33,7 +33,9 @@ def histories(draw: st.DrawFn) -> Snapshot:
 
 def hand_count(snap: Snapshot, nis_list: list[str] | None = None) -> Counter[str]:
     days = set(snap.school_days)
-    return Counter(e.status for e in snap.entries if e.day in days and (nis_list is None or e.nis in nis_list))
+    return Counter(
+        e.status for e in snap.entries if e.day in days and (nis_list is None or e.nis in nis_list)
+    )
 
 
 def longest_run(snap: Snapshot, nis: str) -> int:

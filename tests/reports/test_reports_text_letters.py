@@ -110,12 +110,16 @@ def test_letters_carry_each_code_and_the_keycodes():
 
 
 def test_core_fonts_survive_names_outside_latin1():
-    pdf = render_letters("SMK X", "+6281200000000", [("Łukasz Nguyễn", "X TKJ 1", "1", "AB12CD")], font_dirs=())
+    pdf = render_letters(
+        "SMK X", "+6281200000000", [("Łukasz Nguyễn", "X TKJ 1", "1", "AB12CD")], font_dirs=()
+    )
     assert "Lukasz Nguyen" in pdf_text_streams(pdf)
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 def test_letters_read_back_with_unicode_fonts():
-    pdf = render_letters("SMK PGRI 1 Tangerang", "+6281200000000", [("Łukasz Nguyễn", "X TKJ 1", "7", "ZZ99XY")])
+    pdf = render_letters(
+        "SMK PGRI 1 Tangerang", "+6281200000000", [("Łukasz Nguyễn", "X TKJ 1", "7", "ZZ99XY")]
+    )
     text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
     assert "Łukasz Nguyễn" in text and "ZZ99XY" in text and "REG ZZ99XY" in text

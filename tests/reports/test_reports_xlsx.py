@@ -17,7 +17,14 @@ def test_rekap_kelas_sheet_values_and_layout(snap):
     assert headers[:3] == ["No", "NIS", "Nama"] and headers[3:33] == [str(d) for d in range(1, 31)]
     assert headers[33:] == ["S", "I", "A", "D", "P", "Hadir", "Hari Efektif", "% Kehadiran"]
     cell = dict(zip(headers, rows[1], strict=True))  # Budi
-    assert (cell["NIS"], cell["4"], cell["5"], cell["9"], cell["A"], cell["Hadir"]) == ("1002", "A", "A", "D", 3, 16)
+    assert (cell["NIS"], cell["4"], cell["5"], cell["9"], cell["A"], cell["Hadir"]) == (
+        "1002",
+        "A",
+        "A",
+        "D",
+        3,
+        16,
+    )
     assert cell["% Kehadiran"] == 80.0
     total = dict(zip(headers, rows[-1], strict=True))
     assert (total["Nama"], total["Hadir"], total["Hari Efektif"]) == ("Jumlah", 52, 20)
@@ -64,10 +71,29 @@ def test_rekap_sekolah_sheet_with_subtotals_and_charts(snap):
     sheets = open_sheets(reports.export_xlsx("rekap-sekolah", snap))
     assert list(sheets) == ["Rekap", "Tren Harian", "Grafik"]
     headers, rows, _ = read_table(sheets["Rekap"], "Kelas")
-    assert headers == ["Kelas", "Wali Kelas", "Jumlah Siswa", "Hari Efektif", "S", "I", "A", "D", "P", "% Kehadiran"]
+    assert headers == [
+        "Kelas",
+        "Wali Kelas",
+        "Jumlah Siswa",
+        "Hari Efektif",
+        "S",
+        "I",
+        "A",
+        "D",
+        "P",
+        "% Kehadiran",
+    ]
     labels = [r[0] for r in rows]
     # departments in name order (each followed by its subtotal), then grades, then the school
-    assert labels == ["XI RPL 1", "Jurusan RPL", "X TKJ 1", "Jurusan TKJ", "Kelas X", "Kelas XI", "Total Sekolah"]
+    assert labels == [
+        "XI RPL 1",
+        "Jurusan RPL",
+        "X TKJ 1",
+        "Jurusan TKJ",
+        "Kelas X",
+        "Kelas XI",
+        "Total Sekolah",
+    ]
     assert rows[-1][2:] == [5, 20, 5, 2, 3, 4, 1, 85.0]
     assert len(sheets["Grafik"]._images) == 2
     trend_headers, trend_rows, _ = read_table(sheets["Tren Harian"], "Tanggal")
@@ -91,7 +117,19 @@ def test_harian_status_riwayat_perhatian_sheets(snap):
     assert rows[0][0].date() == day and rows[0][7] == "Orang Tua (0812****890)"
     status = open_sheets(reports.export_xlsx("status", snap, day=date(2026, 11, 19)))["Status"]
     headers, rows, _ = read_table(status, "Kelas")
-    assert headers == ["Kelas", "Wali Kelas", "Jumlah Siswa", "Sudah Lapor", "Pelapor", "Waktu", "S", "I", "A", "D", "P"]
+    assert headers == [
+        "Kelas",
+        "Wali Kelas",
+        "Jumlah Siswa",
+        "Sudah Lapor",
+        "Pelapor",
+        "Waktu",
+        "S",
+        "I",
+        "A",
+        "D",
+        "P",
+    ]
     assert rows[-1][:4] == ["Jumlah", None, 5, "1/2"]
     riwayat = open_sheets(reports.export_xlsx("riwayat", snap, nis="1003"))["1003"]
     headers, rows, _ = read_table(riwayat, "Tanggal")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import selectors
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -36,6 +37,37 @@ class SimClock:
         self.slept.append(seconds)
         self.advance(max(0.0, seconds))
         await asyncio.sleep(0)
+
+
+class VirtualTimeLoop(asyncio.SelectorEventLoop):
+    """An event loop whose clock jumps to the next timer instead of waiting for it.
+
+    Concurrent sleepers then overlap as they would in real time, which a clock advanced by each
+    sleeper in turn cannot show. Run a coroutine with `asyncio.Runner(loop_factory=VirtualTimeLoop)`.
+    """
+
+    def __init__(self) -> None:
+        self.virtual_now = 0.0
+        super().__init__(_JumpingSelector(self))
+
+    def time(self) -> float:
+        return self.virtual_now
+
+
+class _JumpingSelector(selectors.DefaultSelector):
+    def __init__(self, loop: VirtualTimeLoop) -> None:
+        super().__init__()
+        self._loop = loop
+
+    def select(self, timeout: float | None = None) -> list[Any]:
+        if timeout is not None and timeout > 0:
+            self._loop.virtual_now += timeout
+        return super().select(0)
+
+
+def loop_clock(start: datetime = T0) -> Any:
+    """A `clock()` reading the running loop's (virtual) time."""
+    return lambda: start + timedelta(seconds=asyncio.get_running_loop().time())
 
 
 class RecordingInbox:
@@ -138,8 +170,10 @@ class FakeTelegram:
     `fail_with` holds exceptions raised by the next calls, in order (None = succeed).
     """
 
-    def __init__(self, clock: SimClock | None = None, latency: float = 0.0, fail_with: Iterable[Any] = ()) -> None:
+    def __init__(self, clock: Any = None, latency: float = 0.0, fail_with: Iterable[Any] = (),
+                 sleep: Any = None) -> None:
         self.clock = clock
+        self.sleep = sleep or getattr(clock, "sleep", None)
         self.latency = latency
         self.fail_with = list(fail_with)
         self.calls: list[Call] = []
@@ -162,8 +196,8 @@ class FakeTelegram:
 
     async def _call(self, method: str, chat_id: int, kwargs: dict[str, Any]) -> types.Message:
         at = self.clock() if self.clock else None
-        if self.clock and self.latency:
-            await self.clock.sleep(self.latency)
+        if self.sleep and self.latency:
+            await self.sleep(self.latency)
         if self.fail_with:
             error = self.fail_with.pop(0)
             if error is not None:

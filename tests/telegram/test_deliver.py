@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -12,14 +13,14 @@ from absensi.engine.messages import Button, Document
 from pyrogram import enums, errors
 
 from .builders import GROUP_ID
-from .fakes import FakeTelegram, RecordingOutbox, SimClock
+from .fakes import T0, FakeTelegram, RecordingOutbox, SimClock, VirtualTimeLoop, loop_clock
 
 
 def setup(*fail_with: object, policy: RetryPolicy | None = None) -> tuple[SimClock, RecordingOutbox, FakeTelegram, Deliverer]:
     clock = SimClock()
     outbox = RecordingOutbox()
     api = FakeTelegram(clock, fail_with=fail_with)
-    return clock, outbox, api, Deliverer(outbox, api, clock=clock, sleep=clock.sleep, policy=policy)
+    return clock, outbox, api, Deliverer(outbox, api, clock=clock, sleep=clock.sleep, policy=policy, concurrency=1)
 
 
 async def drain(deliverer: Deliverer, clock: SimClock, outbox: RecordingOutbox, limit: float = 3600) -> None:
@@ -218,3 +219,33 @@ async def test_wake_makes_new_items_go_out_before_the_next_poll():
     await deliverer._idle(30.0, asyncio.Event())
     await deliverer.step()
     assert len(api.sent()) == 1 and clock.slept == []
+
+
+def test_concurrent_sends_overlap_network_latency_and_keep_every_limit():
+    """Four sends in flight to different chats: slow calls overlap, each chat still gets 1 message/s."""
+
+    async def morning() -> tuple[FakeTelegram, RecordingOutbox, float]:
+        clock = loop_clock()
+        outbox = RecordingOutbox()
+        api = FakeTelegram(clock, latency=0.5, sleep=asyncio.sleep)
+        for n in range(40):
+            outbox.add(str(700001 + n % 10), f"pesan {n}", due=clock())
+        deliverer = Deliverer(outbox, api, clock=clock, concurrency=4)
+        stop = asyncio.Event()
+        runner = asyncio.ensure_future(deliverer.run(stop))
+        while any(r.state != "sent" for r in outbox.rows.values()):
+            await asyncio.sleep(0.1)
+        stop.set()
+        await runner
+        return api, outbox, (clock() - T0).total_seconds()
+
+    with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
+        api, outbox, took = runner.run(morning())
+    assert {r.state for r in outbox.rows.values()} == {"sent"}
+    assert len(api.sent()) == 40
+    assert 3.0 <= took < 40 * 0.5 / 2  # 4 messages per chat need 3 s; one at a time would need 20 s
+    for chat in {c.chat_id for c in api.sent()}:
+        times = [c.at for c in api.sent() if c.chat_id == chat]
+        texts = [c.kwargs["text"] for c in api.sent() if c.chat_id == chat]
+        assert texts == sorted(texts, key=lambda t: int(t.split()[1]))  # order kept within a chat
+        assert all((b - a).total_seconds() >= 1.0 for a, b in itertools.pairwise(times))

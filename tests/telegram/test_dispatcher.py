@@ -46,10 +46,11 @@ def group_update(text: str, msg_id: int, sender: int, reply_to: int | None) -> t
 
 
 async def run_updates(updates: list[tuple[Any, dict, dict]], inbox: RecordingInbox | None = None,
-                      prepare: Any = None) -> tuple[RecordingInbox, RecordingClient]:
+                      prepare: Any = None, handlers: InboundHandlers | None = None,
+                      ) -> tuple[RecordingInbox, RecordingClient]:
     inbox = inbox or RecordingInbox()
     client = RecordingClient()
-    InboundHandlers(inbox, SimClock()).register(client)
+    (handlers or InboundHandlers(inbox, SimClock())).register(client)
     await client.dispatcher.start()
     if prepare:
         await prepare(client)
@@ -123,3 +124,11 @@ async def test_in_the_group_only_replies_to_the_bot_get_through():
     assert [(m.text, m.sender, m.chat, m.reply_to, m.source_id) for m in inbox.messages] == [
         ("Terima kasih, kami cek", "700009", str(GROUP_ID), "77", f"tg:{GROUP_ID}:92"),
     ]
+
+
+async def test_the_id_of_a_group_the_bot_is_in_is_noted_once_for_the_operator():
+    inbox = RecordingInbox()
+    handlers = InboundHandlers(inbox, SimClock())
+    updates = [group_update("/start@AbsensiSekolahBot", 95, 700009, None), group_update("halo", 96, 700009, None)]
+    await run_updates(updates, inbox=inbox, handlers=handlers)
+    assert inbox.messages == [] and handlers.groups_seen == {GROUP_ID}

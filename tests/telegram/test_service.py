@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from absensi.drivers.telegram import TelegramCredentialsError, TelegramService
+from absensi.drivers.telegram import TelegramCredentialsError, TelegramService, make_client
 from absensi.drivers.telegram.credentials import Credentials
-from absensi.drivers.telegram.session import session_path
+from absensi.drivers.telegram.session import PrivateSQLiteStorage, session_path
 from pyrogram import errors, types
 
 from .fakes import FakeTelegram, RecordingInbox, RecordingOutbox, SimClock
@@ -139,3 +139,10 @@ async def test_wake_from_another_thread_is_safe(tmp_path: Path):
         await asyncio.sleep(0)
     stop.set()
     await asyncio.wait_for(task, timeout=5)
+
+
+def test_the_real_client_keeps_its_session_in_the_school_directory_and_never_sleeps_on_floodwait(tmp_path: Path):
+    client = make_client(Credentials(TOKEN, 123456, HASH), tmp_path)
+    assert isinstance(client.storage, PrivateSQLiteStorage)
+    assert client.storage.path == session_path(tmp_path, "7712345678")
+    assert client.sleep_threshold == 0 and client.bot_token == TOKEN

@@ -1,0 +1,67 @@
+"""The simulator: a driver for both channels that delivers to memory instead of a modem or Telegram.
+
+It takes work from the outbox exactly like the real drivers (claim → sent), gives every Telegram
+message a native id per chat as Telegram would (so replies and the reply bridge work), and remembers
+the last inline keyboard sent to each chat (so a scenario can press its buttons).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from absensi.engine.messages import Button, Channel
+
+from .base import Outbox, OutboxItem
+
+
+@dataclass
+class Delivered:
+    channel: Channel
+    to: str
+    text: str
+    native_id: str
+    document: str | None = None
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    request_contact: bool = False
+
+
+@dataclass
+class Simulator:
+    outbox: Outbox
+    log: list[Delivered] = field(default_factory=list)
+    last_message: dict[str, str] = field(default_factory=dict)  # chat → native id of the last message sent
+    keyboards: dict[str, tuple[tuple[Button, ...], ...]] = field(default_factory=dict)
+    _ids: dict[str, itertools.count[int]] = field(default_factory=dict)
+    _refs: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def deliver(self, now: datetime) -> list[Delivered]:
+        """Deliver everything due on both channels; returns what went out, in order."""
+        delivered: list[Delivered] = []
+        for channel in (Channel.SMS, Channel.TELEGRAM):
+            while items := self.outbox.claim(channel, now, limit=100, worker="simulator"):
+                delivered.extend(self._one(item, now) for item in items)
+        self.log.extend(delivered)
+        return delivered
+
+    def _one(self, item: OutboxItem, now: datetime) -> Delivered:
+        if item.channel == Channel.TELEGRAM:
+            native = str(next(self._ids.setdefault(item.to, itertools.count(1))))
+            self.last_message[item.to] = native
+            if item.buttons:
+                self.keyboards[item.to] = item.buttons
+        else:
+            native = str(next(self._refs) % 256)
+        self.outbox.sent(item.id, now, native_id=native)
+        return Delivered(item.channel, item.to, item.text, native,
+                         item.document.filename if item.document else None, item.buttons, item.request_contact)
+
+    def button(self, chat: str, label: str) -> Button | None:
+        """The button labelled `label` (case-insensitive; a unique prefix will do) on the chat's last keyboard."""
+        buttons = [b for row in self.keyboards.get(chat, ()) for b in row]
+        exact = [b for b in buttons if b.label.lower() == label.lower()]
+        if exact:
+            return exact[0]
+        prefix = [b for b in buttons if b.label.lower().startswith(label.lower())]
+        return prefix[0] if len(prefix) == 1 else None

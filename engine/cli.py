@@ -1,0 +1,235 @@
+"""`absensi`: the command line (SPEC §5)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from loguru import logger
+from rich.console import Console
+
+from .diagnostics import DataError, Problems
+from .rules import compile_rules, load_rules
+from .rules.compiler import CompiledRules
+from .scenario import PROJECT_RULES, ScenarioError, StepResult, resolve_rules_dir, run_scenario
+from .school import School
+from .schoolfiles import load_school, read_school
+from .store import Store, sqlite_url
+
+PROJECT_ROOT = PROJECT_RULES.parent
+DEFAULT_SCHOOL = PROJECT_ROOT / "sample_school"
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="absensi: student absences by Telegram and SMS.")
+console = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+SchoolOpt = Annotated[Path, typer.Option("--school", help="The school data directory.")]
+RulesOpt = Annotated[Path | None, typer.Option("--rules", help="The rules directory (default: SCHOOL/rules or rules/).")]
+DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: $DATABASE_URL or SCHOOL/absensi.db).")]
+
+
+def quiet_logs(level: str = "WARNING") -> None:
+    """Logs without variable values (they can hold personal data) and without noise."""
+    logger.remove()
+    logger.add(sys.stderr, level=level, diagnose=False, backtrace=False)
+
+
+def database_url(db: str | None, school: Path) -> str:
+    return db or os.environ.get("DATABASE_URL") or sqlite_url(school.resolve() / "absensi.db")
+
+
+def load_all(school: Path, rules: Path | None) -> tuple[CompiledRules, School]:
+    """Rules and school data, or a clean exit listing every problem (never a traceback)."""
+    try:
+        compiled = load_rules(resolve_rules_dir(school, rules))
+        return compiled, load_school(school, compiled.rules)
+    except DataError as exc:
+        err.print(exc.problems.render(), markup=False)
+        err.print("[red]Fix the problems above, or run `absensi check` for details.[/red]")
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def check(school: SchoolOpt = DEFAULT_SCHOOL, rules: RulesOpt = None) -> None:
+    """Validate the rules and the school data; every problem as file:line:column: message."""
+    problems = Problems()
+    rules_dir = resolve_rules_dir(school, rules)
+    compiled = compile_rules(rules_dir, problems)
+    if compiled is not None:
+        loaded = read_school(school, compiled.rules, problems)
+        if loaded is not None:
+            _check_groups(compiled, loaded, problems)
+    if problems.items:
+        console.print(problems.render(), markup=False)
+    errors, warnings = len(problems.errors), len(problems.warnings)
+    summary = f"{errors} error(s), {warnings} warning(s) in {rules_dir} and {school}"
+    console.print(f"[{'red' if errors else 'green'}]{summary}[/]")
+    raise typer.Exit(1 if errors else 0)
+
+
+def _check_groups(compiled: CompiledRules, school: School, problems: Problems) -> None:
+    for event, targets in compiled.rules.routes.items():
+        for target in targets:
+            group = target.split(":", 1)[1] if target.startswith("group:") else None
+            if group is not None and group not in school.groups:
+                problems.add(school.directory / "school.yaml", 0, 0,
+                             f"routes.{event} sends to group:{group}, but telegram_groups has no '{group}'")
+
+
+@app.command()
+def simulate(
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario files (YAML).")],
+    db: Annotated[str | None, typer.Option("--db", help="Keep the last scenario's database at this URL.")] = None,
+) -> None:
+    """Run scenario files against the real engine; exit 1 on a failed expectation."""
+    quiet_logs("ERROR")
+    failed = 0
+    with tempfile.TemporaryDirectory(prefix="absensi-sim-") as tmp:
+        for index, path in enumerate(scenarios):
+            url = db if db and index == len(scenarios) - 1 else sqlite_url(Path(tmp) / f"scenario-{index}.db")
+            if db and index == len(scenarios) - 1:
+                reset_database(url)
+            console.print(f"[bold]▶ {path}[/bold]")
+            try:
+                result = run_scenario(path, url, on_step=_print_step)
+            except ScenarioError as exc:
+                err.print(f"[red]{exc}[/red]", markup=True)
+                failed += 1
+                continue
+            failed += 0 if result.ok else 1
+            console.print(f"  {'[green]ok' if result.ok else '[red]FAILED'}[/] {result.name}\n")
+    console.print(f"scenarios: {len(scenarios) - failed} ok, {failed} failed")
+    raise typer.Exit(1 if failed else 0)
+
+
+def _print_step(step: StepResult) -> None:
+    mark = "[red]✗[/red]" if step.failures else "[green]✓[/green]"
+    console.print(f"  {mark} {step.number:>2}. {step.label}".replace("[", "\\[", 0))
+    for msg in step.produced:
+        doc = f" 📎 {msg.document}" if msg.document else ""
+        text = msg.text.replace("\n", "\n        ")
+        console.print(f"      → {msg.channel} {msg.to}:{doc} {text}", markup=False)
+    for failure in step.failures:
+        console.print(f"      [red]✗ {failure}[/red]")
+
+
+def reset_database(url: str) -> None:
+    """An empty database at `url`: a SQLite file is removed, other backends have their tables dropped."""
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        return
+    from sqlalchemy import create_engine, text
+    from sqlmodel import SQLModel
+
+    from .store import models  # noqa: F401
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        SQLModel.metadata.drop_all(conn)
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
+
+
+@app.command()
+def demo(
+    school: SchoolOpt = DEFAULT_SCHOOL,
+    out: Annotated[Path, typer.Option("--out", help="Where the demo database and reports go.")] = Path("demo-output"),
+) -> None:
+    """The main job with no hardware and no accounts: the sample school's morning, played through the engine."""
+    from .demo import run_demo
+
+    quiet_logs("ERROR")
+    compiled, loaded = load_all(school, None)
+    run_demo(compiled, loaded, out, console)
+
+
+@app.command()
+def run(
+    school: SchoolOpt = DEFAULT_SCHOOL,
+    rules: RulesOpt = None,
+    modem: Annotated[list[str] | None, typer.Option("--modem", help="A pyserial port or URL; repeatable.")] = None,
+    db: DbOpt = None,
+    pin: Annotated[str | None, typer.Option("--pin", envvar="ABSENSI_SIM_PIN", help="SIM PIN, if the SIM asks.")] = None,
+) -> None:
+    """The service: engine, scheduler and the configured drivers."""
+    from .service import serve
+
+    quiet_logs("INFO")
+    compiled, loaded = load_all(school, rules)
+    raise typer.Exit(serve(compiled, loaded, database_url(db, school), modem or [], pin, console))
+
+
+@app.command()
+def report(
+    name: Annotated[str, typer.Argument(help="harian, status, rekap-kelas, rekap-sekolah, semester, riwayat, perhatian")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The .xlsx file to write.")],
+    school: SchoolOpt = DEFAULT_SCHOOL,
+    rules: RulesOpt = None,
+    db: DbOpt = None,
+    class_name: Annotated[str | None, typer.Option("--class")] = None,
+    department: Annotated[str | None, typer.Option("--department")] = None,
+    month: Annotated[str | None, typer.Option("--month", help="YYYY-MM")] = None,
+    semester: Annotated[str | None, typer.Option("--semester", help="A semester name from school.yaml")] = None,
+    day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD")] = None,
+    student: Annotated[str | None, typer.Option("--student", help="NIS (for riwayat)")] = None,
+) -> None:
+    """Write one report (SPEC §7) as .xlsx; the text version goes to the terminal."""
+    from .cli_reports import write_report
+
+    quiet_logs()
+    compiled, loaded = load_all(school, rules)
+    store = Store(database_url(db, school))
+    try:
+        text = write_report(compiled, loaded, store, name, output, class_name=class_name, department=department,
+                            month=month, semester=semester, day=day, nis=student,
+                            today=datetime.now(loaded.calendar.tz).date())
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
+    console.print(text, markup=False)
+    console.print(f"[green]wrote {output}[/green]")
+
+
+@app.command()
+def letters(
+    output: Annotated[Path, typer.Option("-o", "--output", help="The PDF file to write.")],
+    school: SchoolOpt = DEFAULT_SCHOOL,
+    class_name: Annotated[str | None, typer.Option("--class")] = None,
+    two_per_page: Annotated[bool, typer.Option("--two-per-page", help="Two letters per A4 page.")] = False,
+) -> None:
+    """Printable parent letters: one per student, with the parent code and how to use the SMS keycodes."""
+    from .reports.letters import render_letters
+
+    _, loaded = load_all(school, None)
+    if class_name and class_name not in loaded.classes:
+        err.print(f"[red]unknown class '{class_name}'[/red]")
+        raise typer.Exit(2)
+    students = sorted((s for s in loaded.students.values() if not class_name or s.class_name == class_name),
+                      key=lambda s: (s.class_name, s.absen_no))
+    pdf = render_letters(loaded.name, loaded.sms_number, [(s.name, s.class_name, s.nis, s.parent_code) for s in students],
+                         place=loaded.place, on=date.today(), per_page=2 if two_per_page else 1)
+    output.write_bytes(pdf)
+    console.print(f"[green]wrote {output}: {len(students)} letters[/green]")
+
+
+def main() -> None:
+    _mount_optional()
+    app()
+
+
+def _mount_optional() -> None:
+    """Driver sub-commands (`absensi modem …`) when their driver is installed."""
+    try:
+        from absensi.drivers.gsm.cli import modem_app
+    except ImportError:
+        return
+    app.add_typer(modem_app, name="modem", help="GSM modem tools (probe).")
