@@ -54,11 +54,11 @@ def roster(rng: random.Random, per_class: int = 33) -> tuple[list[ClassRow], lis
 def absences(
     rng: random.Random, students: list[StudentRow], days: list[date]
 ) -> tuple[list[Entry], list[Change]]:
-    """About 4 % absence: episodes of 1–3 days; a few truants with alfa streaks; some A → S corrections."""
+    """About 3–4 % absence: episodes of 1–3 days; a few truants with alfa streaks; some A → S corrections."""
     entries, changes = [], []
     truants = {s.nis for s in rng.sample(students, max(1, len(students) // 40))}
     for student in students:
-        rate = 0.06 if student.nis in truants else 0.012
+        rate = 0.06 if student.nis in truants else 0.022
         i = 0
         while i < len(days):
             if rng.random() < rate:

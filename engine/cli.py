@@ -65,10 +65,10 @@ def check(school: SchoolOpt = DEFAULT_SCHOOL, rules: RulesOpt = None) -> None:
         if loaded is not None:
             _check_groups(compiled, loaded, problems)
     if problems.items:
-        console.print(problems.render(), markup=False)
+        typer.echo(problems.render())  # plain: no wrapping, so file:line:column stays greppable
     errors, warnings = len(problems.errors), len(problems.warnings)
     summary = f"{errors} error(s), {warnings} warning(s) in {rules_dir} and {school}"
-    console.print(f"[{'red' if errors else 'green'}]{summary}[/]")
+    console.print(f"[{'red' if errors else 'green'}]{summary}[/]", soft_wrap=True)
     raise typer.Exit(1 if errors else 0)
 
 

@@ -23,11 +23,15 @@ class Problem:
     source: str = field(default="", compare=False)
 
     def render(self, with_source: bool = True) -> str:
-        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        where = self.file
+        if self.line:
+            where += f":{self.line}:{self.column}" if self.column else f":{self.line}"
         label = "" if self.severity == "error" else "warning: "
         text = f"{where}: {label}{self.message}"
         if with_source and self.source:
-            text += f"\n    {self.source.rstrip()}\n    {' ' * max(self.column - 1, 0)}^"
+            text += f"\n    {self.source.rstrip()}"
+            if self.column:
+                text += f"\n    {' ' * (self.column - 1)}^"
         if self.hint:
             text += f"\n    hint: {self.hint}"
         return text

@@ -6,13 +6,14 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from .calendar import WEEKDAYS
+from .calendar import HARI, WEEKDAYS
 from .diagnostics import Problems, did_you_mean
 from .phones import normalize
 from .rules.schema import RuleSet
 from .school import ClassInfo, School, StaffRole, Student
 from .tables import read_table
 
+WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 ROMAN_GRADES = {"X": 10, "XI": 11, "XII": 12, "XIII": 13}
 _CODE = re.compile(r"^[A-Za-z0-9]{4,16}$")
 
@@ -23,13 +24,13 @@ def read_classes(school: School, problems: Problems) -> None:
         name, department = row["class"], row["department"]
         grade = _grade(row["grade"])
         if not name:
-            problems.add(path, line, 1, "empty class name")
+            problems.add(path, line, 0, "empty class name")
         elif name in school.classes:
-            problems.add(path, line, 1, f"class '{name}' is listed twice")
+            problems.add(path, line, 0, f"class '{name}' is listed twice")
         elif grade is None:
-            problems.add(path, line, 1, f"grade '{row['grade']}' is not a grade (10, 11, 12 or X, XI, XII)")
+            problems.add(path, line, 0, f"grade '{row['grade']}' is not a grade (10, 11, 12 or X, XI, XII)")
         elif not department:
-            problems.add(path, line, 1, f"class '{name}' has no department")
+            problems.add(path, line, 0, f"class '{name}' has no department")
         else:
             school.classes[name] = ClassInfo(name, grade, department)
 
@@ -67,7 +68,7 @@ def _student_row_ok(path: Path, line: int, row: dict[str, str], school: School, 
         message = f"student {nis} has no name"
     elif row["class"] not in school.classes:
         message = f"unknown class '{row['class']}' for student {nis}"
-        problems.add(path, line, 1, message, hint=did_you_mean(row["class"], school.classes))
+        problems.add(path, line, 0, message, hint=did_you_mean(row["class"], school.classes))
         return False
     elif not _CODE.match(code):
         message = f"parent_code '{code}' must be 4-16 letters or digits"
@@ -76,14 +77,14 @@ def _student_row_ok(path: Path, line: int, row: dict[str, str], school: School, 
     elif row.get("absen_no") and not row["absen_no"].isdigit():
         message = f"absen_no '{row['absen_no']}' is not a number"
     if message:
-        problems.add(path, line, 1, message)
+        problems.add(path, line, 0, message)
         return False
     codes[code.upper()] = line
     if len(code) < 6:
-        problems.add(path, line, 1, f"parent_code '{code}' is short enough to guess", warning=True,
+        problems.add(path, line, 0, f"parent_code '{code}' is short enough to guess", warning=True,
                      hint="use 6 or more characters (absensi codes generates them)")
     if row.get("nisn") and not (row["nisn"].isdigit() and len(row["nisn"]) == 10):
-        problems.add(path, line, 1, f"nisn '{row['nisn']}' is not 10 digits", warning=True)
+        problems.add(path, line, 0, f"nisn '{row['nisn']}' is not 10 digits", warning=True)
     return True
 
 
@@ -110,7 +111,7 @@ def read_staff(school: School, rules: RuleSet, problems: Problems) -> None:
         if staff is None:
             continue
         if staff.telegram_id is not None and owners.setdefault(staff.telegram_id, staff.phone or "") != (staff.phone or ""):
-            problems.add(path, line, 1, f"telegram_id {staff.telegram_id} is used by two different phone numbers")
+            problems.add(path, line, 0, f"telegram_id {staff.telegram_id} is used by two different phone numbers")
             continue
         school.staff.append(staff)
 
@@ -119,21 +120,21 @@ def _staff_row(path: Path, line: int, row: dict[str, str], school: School, rules
                problems: Problems) -> StaffRole | None:
     role = rules.roles.get(row["role"])
     if not row["name"]:
-        problems.add(path, line, 1, "empty name")
+        problems.add(path, line, 0, "empty name")
         return None
     if role is None:
-        problems.add(path, line, 1, f"unknown role '{row['role']}'", hint=did_you_mean(row["role"], rules.roles))
+        problems.add(path, line, 0, f"unknown role '{row['role']}'", hint=did_you_mean(row["role"], rules.roles))
         return None
     phone = normalize(row["phone"], school.region) if row["phone"] else None
     if row["phone"] and phone is None:
-        problems.add(path, line, 1, f"'{row['phone']}' is not a phone number")
+        problems.add(path, line, 0, f"'{row['phone']}' is not a phone number")
         return None
     telegram_id = row["telegram_id"]
     if telegram_id and not telegram_id.lstrip("-").isdigit():
-        problems.add(path, line, 1, f"telegram_id '{telegram_id}' is not a number")
+        problems.add(path, line, 0, f"telegram_id '{telegram_id}' is not a number")
         return None
     if not phone and not telegram_id:
-        problems.add(path, line, 1, f"{row['name']} needs a phone or a telegram_id to be reachable")
+        problems.add(path, line, 0, f"{row['name']} needs a phone or a telegram_id to be reachable")
         return None
     duty = _scope_ok(path, line, row, role.scope, school, problems)
     if duty is None:
@@ -146,23 +147,33 @@ def _scope_ok(path: Path, line: int, row: dict[str, str], kind: str, school: Sch
     scope = row["scope"]
     departments = {c.department for c in school.classes.values()}
     if kind == "class" and scope not in school.classes:
-        problems.add(path, line, 1, f"{row['role']} needs a class as scope, not '{scope}'",
+        problems.add(path, line, 0, f"{row['role']} needs a class as scope, not '{scope}'",
                      hint=did_you_mean(scope, school.classes))
         return None
     if kind == "department" and scope not in departments:
-        problems.add(path, line, 1, f"{row['role']} needs a department as scope, not '{scope}'",
+        problems.add(path, line, 0, f"{row['role']} needs a department as scope, not '{scope}'",
                      hint=did_you_mean(scope, departments))
         return None
     if kind == "school" and scope:
-        problems.add(path, line, 1, f"{row['role']} is school-wide: scope '{scope}' is ignored", warning=True)
+        problems.add(path, line, 0, f"{row['role']} is school-wide: scope '{scope}' is ignored", warning=True)
     if kind != "duty" or not scope:
         return frozenset()
-    days = [d.strip().lower()[:3] for d in re.split(r"[,\s;]+", scope) if d.strip()]
-    bad = [d for d in days if d not in WEEKDAYS]
+    words = [d.strip().lower() for d in re.split(r"[,\s;]+", scope) if d.strip()]
+    bad = [w for w in words if weekday_number(w) is None]
     if bad:
-        problems.add(path, line, 1, f"'{', '.join(bad)}' is not a weekday", hint="mon, tue, wed, thu, fri, sat")
+        problems.add(path, line, 0, f"'{', '.join(bad)}' is not a weekday", hint="mon, tue, wed, thu, fri, sat")
         return None
-    return frozenset(WEEKDAYS.index(d) for d in days)
+    return frozenset(n for n in map(weekday_number, words) if n is not None)
+
+
+def weekday_number(word: str) -> int | None:
+    """0 for mon/monday/senin … 6 for sun/sunday/minggu."""
+    if word in WEEKDAYS:
+        return WEEKDAYS.index(word)
+    for number, (english, hari) in enumerate(zip(WEEKDAY_NAMES, HARI, strict=True)):
+        if word in (english, hari.lower()):
+            return number
+    return None
 
 
 def read_parents(school: School, problems: Problems) -> None:
@@ -170,8 +181,8 @@ def read_parents(school: School, problems: Problems) -> None:
     for line, row in rows:
         phone = normalize(row["phone"], school.region)
         if phone is None:
-            problems.add(path, line, 1, f"'{row['phone']}' is not a phone number")
+            problems.add(path, line, 0, f"'{row['phone']}' is not a phone number")
         elif row["nis"] not in school.students:
-            problems.add(path, line, 1, f"unknown nis '{row['nis']}'")
+            problems.add(path, line, 0, f"unknown nis '{row['nis']}'")
         else:
             school.preregistered.append((phone, row["nis"]))

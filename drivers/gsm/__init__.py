@@ -50,7 +50,7 @@ class ModemPool:
 
     def stop(self, timeout: float = 10.0) -> None:
         for worker in self.workers:
-            worker._stop.set()
+            worker.request_stop()
         for worker in self.workers:
             worker.stop(timeout)
 

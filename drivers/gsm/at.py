@@ -62,7 +62,11 @@ class AtChannel:
             self.link.begin("+CMGS", want_prompt=True)
             try:
                 self._write(command, command.encode("ascii") + b"\r")
-                self._wait_prompt(command, prompt_timeout)
+                try:
+                    self._wait_prompt(command, prompt_timeout)
+                except AtTimeout:
+                    self._write(command, ESC)  # leave PDU entry, or the next command would become the PDU
+                    raise
                 self._write(command, pdu_hex.encode("ascii") + CTRL_Z)
                 return self._collect(command, timeout, None)
             finally:

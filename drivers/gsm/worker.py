@@ -18,7 +18,7 @@ from absensi.drivers.base import Inbox, Outbox
 from absensi.engine.messages import Channel
 from loguru import logger
 
-from .errors import AtTimeout, CmsError, ModemError, SimLocked
+from .errors import AtTimeout, CmsError, CommandError, ModemError, SimLocked
 from .inbound import Ready, Reassembler
 from .link import Unsolicited
 from .modem import Modem, StoredMessage
@@ -48,16 +48,20 @@ class ModemWorker:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self.run, name=self.name, daemon=True)
         self._initialised_at = 0.0
-        self._next_part = self._next_claim = 0.0
+        self._next_part = self._next_claim = self._next_poll = self._next_health = 0.0
 
     # ---------------------------------------------------------------------------------- lifecycle
 
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def request_stop(self) -> None:
+        """Ask the loop to end (returns at once; `stop` waits)."""
         self._stop.set()
         self.events.put((time.monotonic(), _STOP))
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.request_stop()
         if self._thread.is_alive():
             self._thread.join(timeout)
         self.modem.close()
@@ -116,30 +120,42 @@ class ModemWorker:
 
     def _serve(self) -> None:
         self._drain()
-        next_poll = time.monotonic() + self.settings.poll_interval
-        next_health = time.monotonic() + self.settings.health_interval
+        self._next_poll = time.monotonic() + self.settings.poll_interval
+        self._next_health = time.monotonic() + self.settings.health_interval
         while not self._stop.is_set():
             try:
-                if self._handle_events(self._idle_timeout(next_poll)):
-                    self._drain()
-                    next_poll = time.monotonic() + self.settings.poll_interval
-                now = time.monotonic()
-                if now >= next_poll:
-                    self._drain()
-                    next_poll = now + self.settings.poll_interval
-                if now >= next_health:
-                    self._health()
-                    next_health = now + (self.settings.health_interval if self.healthy
-                                         else min(5.0, self.settings.health_interval))
-                self._expire()
-                self._send_if_due()
+                self._tick()
             except AtTimeout as exc:
                 self._probe(exc)
+            except CommandError as exc:
+                self._after_refusal(exc)
 
-    def _idle_timeout(self, next_poll: float) -> float:
+    def _tick(self) -> None:
+        """One round. Each due time is moved on *before* its work, so a failing step cannot spin."""
+        if self._handle_events(self._idle_timeout()):
+            self._next_poll = 0.0
         now = time.monotonic()
-        wake = min(next_poll, self._next_claim if self.healthy else next_poll)
+        if now >= self._next_poll:
+            self._next_poll = now + self.settings.poll_interval
+            self._drain()
+        if now >= self._next_health:
+            self._next_health = now + (self.settings.health_interval if self.healthy
+                                       else min(5.0, self.settings.health_interval))
+            self._health()
+        self._expire()
+        self._send_if_due()
+
+    def _idle_timeout(self) -> float:
+        now = time.monotonic()
+        wake = min(self._next_poll, self._next_health, self._next_claim if self.healthy else self._next_poll)
         return max(0.0, min(wake - now, self.settings.claim_interval))
+
+    def _after_refusal(self, exc: CommandError) -> None:
+        """A routine command was refused: most often the modem restarted unseen and lost PDU mode."""
+        logger.warning("{}: {}", self.url, exc)
+        if self.modem.settings_lost():
+            logger.warning("{}: modem is back in text mode (restarted unseen): initialising again", self.url)
+            self._initialise()
 
     def _probe(self, exc: AtTimeout) -> None:
         """A command went unanswered: ask `AT`; if that is silent too, the modem is hung — reopen it."""

@@ -70,6 +70,7 @@ class Deliverer:
         hold: int = 500,
         poll: float = 1.0,
         concurrency: int = 4,
+        send_timeout: float = 120.0,
         worker: str = "telegram",
     ) -> None:
         self.outbox, self.api, self.clock, self.sleep = outbox, api, clock, sleep
@@ -77,6 +78,7 @@ class Deliverer:
         self.policy = policy or RetryPolicy()
         self.hold, self.poll, self.worker = hold, poll, worker
         self.concurrency = max(1, concurrency)
+        self.send_timeout = send_timeout  # a call hanging longer than this is retried like a network error
         self._inflight: dict[str, asyncio.Future[None]] = {}
         self._queues: dict[str, deque[OutboxItem]] = {}
         self._last_claim = float("-inf")
@@ -107,10 +109,6 @@ class Deliverer:
     def held(self) -> int:
         """Items claimed and not yet handed to a send (in-flight sends not counted)."""
         return sum(len(q) for q in self._queues.values())
-
-    @property
-    def busy(self) -> bool:
-        return bool(self._queues or self._inflight)
 
     async def step(self) -> float:
         """Claim new work and start at most one send; return how long nothing can be done (seconds).
@@ -151,7 +149,7 @@ class Deliverer:
         for chat_id, task in list(self._inflight.items()):
             if task.done():
                 del self._inflight[chat_id]
-                if task.exception() is not None:
+                if not task.cancelled() and task.exception() is not None:
                     raise task.exception()  # type: ignore[misc]
 
     async def _idle(self, seconds: float, stop: asyncio.Event) -> None:
@@ -159,10 +157,10 @@ class Deliverer:
         if not self._woken.is_set():
             waiters = [asyncio.ensure_future(self.sleep(seconds)), asyncio.ensure_future(self._woken.wait()),
                        asyncio.ensure_future(stop.wait())]
-            _, pending = await asyncio.wait([*waiters, *self._inflight.values()],
-                                            return_when=asyncio.FIRST_COMPLETED)
-            for task in pending:
-                if task in waiters:
+            try:
+                await asyncio.wait([*waiters, *self._inflight.values()], return_when=asyncio.FIRST_COMPLETED)
+            finally:  # also when cancelled: leave no waiter behind (in-flight sends are not ours to cancel)
+                for task in waiters:
                     task.cancel()
         if self._woken.is_set():
             self._woken.clear()
@@ -227,7 +225,7 @@ class Deliverer:
             if ready > self._seconds():
                 await self.sleep(ready - self._seconds())
             self.pacer.record(chat, self._seconds())
-        return await send(*args)
+        return await asyncio.wait_for(send(*args), self.send_timeout)
 
     async def _send_text(self, chat_id: int, text: str, markup: Any, reply_to: str | None) -> Any:
         return await self._with_reply(

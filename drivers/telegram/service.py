@@ -39,6 +39,10 @@ _BAD_TOKEN = (errors.AccessTokenInvalid, errors.AccessTokenExpired)
 _BAD_API = (errors.ApiIdInvalid, errors.ApiIdPublishedFlood)
 
 
+class SessionLost(RuntimeError):
+    """Telegram dropped the bot's session while running; the service logs in again."""
+
+
 def make_client(credentials: Credentials, session_dir: Path) -> Client:
     """A kurigram client whose session file is owner-only and which never sleeps on FloodWait itself
     (`sleep_threshold=0`): the deliverer handles every wait, so one slow chat blocks nobody else."""
@@ -114,7 +118,12 @@ class TelegramService:
         self._deliverer = Deliverer(self.outbox, self.client, clock=self.clock, sleep=self.sleep,
                                     policy=self.policy)
         try:
-            await asyncio.gather(self._deliverer.run(stop), self._refresh_menus(stop))
+            await _all_or_first_error(self._deliverer.run(stop), self._refresh_menus(stop))
+        except TelegramCredentialsError as exc:
+            # The session died while running (revoked, or logged out elsewhere). Start afresh: the login
+            # with the token decides whether this is recoverable or a credentials problem to report.
+            forget_session(self.session_dir, self.credentials.bot_id)
+            raise SessionLost(str(exc)) from exc
         finally:
             self._deliverer = None
             with contextlib.suppress(Exception):
@@ -175,8 +184,24 @@ def _rejected(exc: BaseException) -> TelegramCredentialsError:
     )
 
 
+async def _all_or_first_error(*jobs: Awaitable[None]) -> None:
+    """Run the jobs together; if one fails, cancel the others and raise its error as it is."""
+    tasks = [asyncio.ensure_future(job) for job in jobs]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            if task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
 async def _sleep_or_stop(sleeping: Awaitable[None], stop: asyncio.Event) -> None:
     tasks = [asyncio.ensure_future(sleeping), asyncio.ensure_future(stop.wait())]
-    _, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    for task in pending:
-        task.cancel()
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:  # also when cancelled: leave no waiter behind
+        for task in tasks:
+            task.cancel()

@@ -80,11 +80,16 @@ def tally_student(snap: Snapshot, nis: str, days: Sequence[date] | None = None) 
     return Tally(Counter(e.status for e in entries.values()), len(chosen))
 
 
-def tally_students(snap: Snapshot, nis_list: Iterable[str]) -> Tally:
+def sum_tallies(snap: Snapshot, tallies: Iterable[Tally]) -> Tally:
+    """A group's tally (class, department, grade, school) is the sum of its members' tallies."""
     total = empty_tally(len(snap.sorted_school_days))
-    for nis in nis_list:
-        total = total + tally_student(snap, nis)
+    for tally in tallies:
+        total = total + tally
     return total
+
+
+def tally_students(snap: Snapshot, nis_list: Iterable[str]) -> Tally:
+    return sum_tallies(snap, (tally_student(snap, nis) for nis in nis_list))
 
 
 def erapor_buckets(snap: Snapshot, tally: Tally) -> dict[str, int]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 
-from .counting import Tally, empty_tally, erapor_buckets, tally_student
+from .counting import Tally, empty_tally, erapor_buckets, sum_tallies, tally_student, tally_students
 from .fmt import WEEKDAY_LETTERS, pct, percentage
 from .model import IZIN, SAKIT, TANPA_KETERANGAN, ClassRow, Snapshot, StudentRow
 from .table import Column, Row, Signature, Table, Value
@@ -132,17 +132,11 @@ def rekap_sekolah(snap: Snapshot) -> Table:
 
 
 def _class_tally(snap: Snapshot, class_name: str) -> Tally:
-    total = empty_tally(len(snap.sorted_school_days))
-    for student in snap.students_by_class.get(class_name, []):
-        total = total + tally_student(snap, student.nis)
-    return total
+    return tally_students(snap, (s.nis for s in snap.students_by_class.get(class_name, [])))
 
 
 def _sum(snap: Snapshot, tallies: dict[str, Tally], members: Sequence[ClassRow]) -> Tally:
-    total = empty_tally(len(snap.sorted_school_days))
-    for cls in members:
-        total = total + tallies[cls.name]
-    return total
+    return sum_tallies(snap, (tallies[c.name] for c in members))
 
 
 def _group_row(snap: Snapshot, label: str, wali: str | None, tally: Tally, kind: str = "data") -> Row:
@@ -161,7 +155,7 @@ def semester(snap: Snapshot, class_name: str) -> Table:
     cls = class_or_error(snap, class_name)
     columns = (
         Column("No", "int", 4), Column("NIS", "code", 11), Column("NISN", "code", 12), Column("Nama", "text", 30),
-        *(Column(h, "int", 11) for h in SEMESTER_HEADERS), Column("Hari Efektif", "int", 9),
+        *(Column(h, "int", 12.5) for h in SEMESTER_HEADERS), Column("Hari Efektif", "int", 9),
         Column("% Kehadiran", "pct", 11),
     )  # fmt: skip
     rows = [
@@ -204,8 +198,8 @@ def counting_note(snap: Snapshot) -> str:
 def daily_trend(snap: Snapshot) -> Table:
     """Absences per school day across the whole scope."""
     counts: dict[object, Counter[str]] = {d: Counter() for d in snap.sorted_school_days}
-    for marks in snap.entries_by_student.values():
-        for day, entry in marks.items():
+    for student in snap.students:  # never an entry of a student outside the scope
+        for day, entry in snap.entries_by_student.get(student.nis, {}).items():
             counts[day][entry.status] += 1
     n = len(snap.students)
     columns = (Column("Tanggal", "date", 12), *_status_columns(snap), Column("Jumlah", "int", 8),

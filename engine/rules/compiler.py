@@ -144,10 +144,12 @@ def _check_keycodes(rules: RuleSet, source: Source, problems: Problems) -> None:
         for i, alias in enumerate(spec.aliases):
             _claim(seen, alias.upper(), f"keycode {name}", ("sms", "keycodes", name, "aliases", i), source, problems)
         where = ("sms", "keycodes", name, "reason")
-        if spec.action == "parent_report" and spec.reason not in rules.reasons:
-            hint = did_you_mean(str(spec.reason), rules.reasons)
-            problems.add(*source.locate(where if spec.reason else where[:-1], key=not spec.reason),
-                         f"parent_report needs a reason from reasons.yaml, not '{spec.reason}'", hint=hint)
+        if spec.action == "parent_report" and spec.reason is None:
+            problems.add(*source.locate(where[:-1], key=True), f"keycode {name} (parent_report) needs a 'reason'",
+                         hint=f"one of: {', '.join(rules.reasons)}")
+        elif spec.action == "parent_report" and spec.reason not in rules.reasons:
+            problems.add(*source.locate(where), f"unknown reason '{spec.reason}'",
+                         hint=did_you_mean(str(spec.reason), rules.reasons) or f"one of: {', '.join(rules.reasons)}")
         elif spec.action != "parent_report" and spec.reason is not None:
             problems.add(*source.locate(where), f"'reason' only goes with action parent_report, not {spec.action}")
 

@@ -7,6 +7,7 @@ live in any file, but only in one.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,8 +89,9 @@ def read_yaml(path: Path, problems: Problems) -> Any:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(str(x) for x in (exc.context, exc.problem) if x) or "YAML syntax error"
-        if "duplicate key" in message:
-            message = "duplicate key " + message.split("duplicate key", 1)[1].strip()
+        duplicate = re.search(r'duplicate key "([^"]*)"', message)
+        if duplicate:
+            message = f"duplicate key '{duplicate.group(1)}' (each key may appear once in a mapping)"
         problems.add(path, (mark.line + 1) if mark else 0, (mark.column + 1) if mark else 0, message)
     except Exception as exc:  # ruamel raises a few unmarked errors (e.g. bad tags)
         problems.add(path, 0, 0, f"YAML error: {exc}")

@@ -138,3 +138,10 @@ def test_reply_prefix() -> None:
     assert reply_prefix("AT+CMGL=4") == "+CMGL"
     assert reply_prefix("AT^SYSCFG?") == "^SYSCFG"
     assert reply_prefix("ATE0") is None
+
+
+def test_prompt_that_never_comes_is_cancelled_with_escape(wired) -> None:
+    port, at, _ = wired
+    with pytest.raises(AtTimeout):
+        at.send_pdu(16, "0011", 0.1, 0.1)
+    assert port.written[-1] == b"\x1b" and b"0011\x1a" not in port.written

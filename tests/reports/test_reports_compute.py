@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from absensi.engine import reports
 from absensi.engine.reports import compute
-from absensi.engine.reports.model import Thresholds
+from absensi.engine.reports.model import Entry, Thresholds
 
 from .conftest import PARENT, make_snapshot
 
@@ -168,3 +168,11 @@ def test_build_dispatches_and_explains_missing_arguments(snap):
         reports.build("bulanan", snap)
     with pytest.raises(ValueError, match="kelas"):
         reports.build("rekap-kelas", snap, class_name="XII TKJ 9")
+
+
+def test_entries_of_students_outside_the_scope_never_show(snap):
+    stranger = Entry("7777", date(2026, 11, 13), "A", "", "ketua_kelas", "X", None)
+    scoped = make_snapshot(entries=[*snap.entries, stranger])
+    assert sum(r["A"] for r in compute.daily_trend(scoped).records()) == 3
+    assert [r["NIS"] for r in compute.harian(scoped, date(2026, 11, 13)).records()] == ["1003"]
+    assert next(compute.rekap_sekolah(scoped).records("total"))["A"] == 3

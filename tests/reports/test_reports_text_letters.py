@@ -10,6 +10,7 @@ from datetime import date
 
 import pytest
 from absensi.engine import reports
+from absensi.engine.reports import charts, compute
 from absensi.engine.reports.fmt import long_date, mask_phone, pct, weekday_date
 from absensi.engine.reports.letters import display_number, render_letters
 from absensi.engine.reports.model import StudentRow
@@ -123,3 +124,10 @@ def test_letters_read_back_with_unicode_fonts():
     )
     text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
     assert "Łukasz Nguyễn" in text and "ZZ99XY" in text and "REG ZZ99XY" in text
+
+
+def test_charts_are_png_drawn_from_the_tables(snap):
+    bars = charts.attendance_by_class(compute.rekap_sekolah(snap))
+    trend = charts.absence_trend(compute.daily_trend(snap))
+    for png in (bars, trend):
+        assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000

@@ -249,3 +249,16 @@ def test_concurrent_sends_overlap_network_latency_and_keep_every_limit():
         texts = [c.kwargs["text"] for c in api.sent() if c.chat_id == chat]
         assert texts == sorted(texts, key=lambda t: int(t.split()[1]))  # order kept within a chat
         assert all((b - a).total_seconds() >= 1.0 for a, b in itertools.pairwise(times))
+
+
+async def test_a_send_that_hangs_is_given_up_and_retried_later():
+    _clock, outbox, api, deliverer = setup()
+    deliverer.send_timeout = 0.01
+
+    async def hang(chat_id: int, text: str, **kwargs: object) -> None:
+        await asyncio.sleep(3600)
+
+    api.send_message = hang  # type: ignore[method-assign]
+    item = outbox.add("700001", "halo")
+    await deliverer.step()
+    assert outbox.rows[item].state == "pending" and outbox.rows[item].reasons[0].startswith("network error")

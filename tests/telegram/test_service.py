@@ -146,3 +146,26 @@ def test_the_real_client_keeps_its_session_in_the_school_directory_and_never_sle
     assert isinstance(client.storage, PrivateSQLiteStorage)
     assert client.storage.path == session_path(tmp_path, "7712345678")
     assert client.sleep_threshold == 0 and client.bot_token == TOKEN
+
+
+async def test_a_session_revoked_while_running_is_dropped_and_the_bot_logs_in_again(tmp_path: Path):
+    clock = SimClock()
+    outbox = RecordingOutbox()
+    item = outbox.add("700001", "halo")
+    factory = Factory(clock, None, None)
+    revoked = factory.clients[0]
+
+    async def refuse(chat_id: int, text: str, **kwargs: Any) -> types.Message:
+        raise errors.SessionRevoked()
+
+    revoked.send_message = refuse  # type: ignore[method-assign]
+    path = session_path(tmp_path / "school", "7712345678")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"session")
+    svc = service(tmp_path, factory, clock, outbox, menus=lambda: {700001: [("absen", "Lapor")]})
+    await run_until(svc, lambda: outbox.state(item) == "sent")
+    assert factory.made[0].stopped and len(factory.made) == 2
+    assert not path.exists()
+    assert "no longer accepts" in outbox.rows[item].reasons[0]
+    await asyncio.sleep(0)  # let cancelled waiters finish
+    assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []  # nothing left running

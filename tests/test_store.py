@@ -1,0 +1,109 @@
+"""The store on every backend (a real SQLite file and a real PostgreSQL server): inbox, outbox, history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from absensi.engine.core import Engine
+from absensi.engine.messages import Channel, InboundMessage, OutboundMessage
+from absensi.engine.store import Store
+from absensi.engine.store.models import Absence, AbsenceChange, InboxRow, OutboxRow, ParentLink
+
+T0 = datetime(2026, 11, 30, 0, 30, tzinfo=UTC)  # 07:30 in Jakarta, a Monday
+
+
+def sms(text: str, sender: str = "081234500001", source: str = "s1", at: datetime = T0) -> InboundMessage:
+    return InboundMessage(Channel.SMS, sender, at, source, text)
+
+
+def tg(user: int, text: str, source: str, at: datetime = T0) -> InboundMessage:
+    return InboundMessage(Channel.TELEGRAM, str(user), at, source, text)
+
+
+def test_a_message_submitted_twice_is_kept_once(store: Store) -> None:
+    assert store.submit(sms("REG AB12CD")) is True
+    assert store.submit(sms("REG AB12CD")) is False
+    pending = store.pending_inbox()
+    assert [m.text for _, m in pending] == ["REG AB12CD"]
+    assert pending[0][1].received_at == T0  # aware UTC in, aware UTC out
+
+
+def test_outbox_claim_sent_and_delivery_report(store: Store) -> None:
+    from absensi.engine.core import outbox_row
+
+    with store.unit() as session:
+        session.add(outbox_row(OutboundMessage(Channel.SMS, "+6281234500001", "halo", key="k1"), T0, None))
+    first = store.claim(Channel.SMS, T0, limit=5)
+    assert [i.text for i in first] == ["halo"]
+    assert store.claim(Channel.SMS, T0, limit=5) == []  # claimed items are not handed out twice
+    store.sent(first[0].id, T0, native_id="17,18")
+    assert store.delivery_report(Channel.SMS, "18", True, T0 + timedelta(seconds=5)) is True
+    assert store.delivery_report(Channel.SMS, "99", True, T0) is False
+    with store.unit() as session:
+        row = session.scalars(select(OutboxRow)).one()
+        assert row.status == "delivered" and row.native_id == "17,18"
+
+
+def test_retry_backs_off_and_crash_recovery_resends_at_most_once(store: Store) -> None:
+    from absensi.engine.core import outbox_row
+
+    with store.unit() as session:
+        session.add(outbox_row(OutboundMessage(Channel.SMS, "+6281234500001", "a"), T0, None))
+    item = store.claim(Channel.SMS, T0)[0]
+    store.retry(item.id, T0, "CMS ERROR 500", T0 + timedelta(minutes=1))
+    assert store.claim(Channel.SMS, T0) == []
+    again = store.claim(Channel.SMS, T0 + timedelta(minutes=1))
+    assert again and again[0].attempts == 1
+    # a crash while `sending`: the item comes back once …
+    assert store.recover(Channel.SMS, T0) == 1
+    assert len(store.claim(Channel.SMS, T0 + timedelta(minutes=2))) == 1
+    # … and a second crash on the same item gives up instead of sending a storm
+    store.recover(Channel.SMS, T0)
+    assert store.claim(Channel.SMS, T0 + timedelta(minutes=3)) == []
+    with store.unit() as session:
+        assert session.scalars(select(OutboxRow.status)).one() == "failed"
+
+
+def test_engine_alfa_sms_once_even_if_the_report_is_processed_twice(store: Store, rules, mini) -> None:  # type: ignore[no-untyped-def]
+    engine = Engine(rules, mini, store, T0)
+    engine.receive(sms("REG AB12CD"), T0)
+    first = engine.receive(tg(700001, "A 5", "t1"), T0)
+    assert [m.to for m in first if m.channel == Channel.SMS] == ["+6281234500001"]
+    # the same event handled again (e.g. replayed after a crash) adds no SMS
+    again = engine.handle(tg(700001, "A 5", "t1-replay"), T0)
+    assert not [m for m in again if m.channel == Channel.SMS]
+    with store.unit() as session:
+        alfa = session.scalars(select(OutboxRow).where(OutboxRow.kind == "alfa")).all()
+        assert len(alfa) == 1
+        record = session.scalars(select(Absence)).one()
+        assert (record.nis, record.status, record.state) == ("1001", "A", "alfa")
+
+
+def test_every_change_is_kept_with_who_and_when(store: Store, rules, mini) -> None:  # type: ignore[no-untyped-def]
+    engine = Engine(rules, mini, store, T0)
+    engine.receive(sms("REG AB12CD"), T0)
+    engine.receive(tg(700001, "A 5", "t1"), T0)
+    engine.receive(sms("SAKIT demam", source="s2"), T0 + timedelta(minutes=5))
+    with store.unit() as session:
+        changes = session.scalars(select(AbsenceChange).order_by(AbsenceChange.id)).all()
+        assert [(c.old, c.new, c.source) for c in changes] == [(None, "A", "ketua_kelas"), ("A", "S", "ortu")]
+        assert changes[0].by == "Bayu Pratama" and changes[1].by == "+6281234500001"
+        consent = session.scalars(select(ParentLink)).one()
+        assert consent.consent_at == T0 and consent.consent_source == "s1"
+
+
+def test_a_crashing_message_is_marked_and_changes_nothing(store: Store, rules, mini, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    engine = Engine(rules, mini, store, T0)
+
+    def boom(turn, msg):  # type: ignore[no-untyped-def]
+        turn.session.add(ParentLink(phone="+6281111111111", nis="1001", consent_at=T0))
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr("absensi.engine.core.handle_sms", boom)
+    assert engine.receive(sms("REG AB12CD"), T0) == []
+    with store.unit() as session:
+        row = session.scalars(select(InboxRow)).one()
+        assert row.status == "error" and "simulated bug" in (row.error or "")
+        assert session.scalars(select(ParentLink)).all() == []  # rolled back
