@@ -11,9 +11,10 @@ import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
-from absensi.drivers.gsm import ModemPool, ModemSettings, inbound, modem, pdu
 from gsm_common import HostedModems, fakes
 from loguru import logger
+
+from absensi.drivers.gsm import ModemPool, ModemSettings, inbound, modem, pdu
 
 SPENT: dict[str, float] = defaultdict(float)
 

@@ -11,9 +11,10 @@ import argparse
 import resource
 import time
 
-from absensi.drivers.gsm import ModemPool, ModemSettings
 from gsm_common import HostedModems, fakes
 from loguru import logger
+
+from absensi.drivers.gsm import ModemPool, ModemSettings
 
 
 def cpu_seconds() -> float:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import time
 
-from absensi.drivers.gsm import ModemPool, ModemSettings
 from gsm_common import HostedModems, fakes
 from loguru import logger
+
+from absensi.drivers.gsm import ModemPool, ModemSettings
 
 CMGS_SECONDS = 1.0
 

@@ -17,9 +17,10 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from pyrogram import Client, enums, raw, types
+
 from absensi.drivers.telegram.inbound import InboundHandlers
 from absensi.engine.messages import InboundMessage
-from pyrogram import Client, enums, raw, types
 
 ROUNDS, PER_ROUND = 30, 200
 START = datetime(2026, 11, 30, 0, 30, tzinfo=UTC)

@@ -26,11 +26,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pyrogram import types
+
 from absensi.drivers.base import OutboxItem
 from absensi.drivers.telegram.deliver import Deliverer
 from absensi.drivers.telegram.pacing import Limits, is_group
 from absensi.engine.messages import Button, Channel
-from pyrogram import types
 
 GROUP = "-1001234567890"
 LIMITS = Limits()

@@ -233,3 +233,7 @@ def _mount_optional() -> None:
     except ImportError:
         return
     app.add_typer(modem_app, name="modem", help="GSM modem tools (probe).")
+
+
+if __name__ == "__main__":
+    main()

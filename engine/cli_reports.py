@@ -41,7 +41,7 @@ def write_report(rules: CompiledRules, school: School, store: Store, name: str, 
     if name in ("rekap-kelas", "semester") and class_name:
         kwargs["class_name"] = class_name
     with store.unit() as session:
-        snap = make_snapshot(session, school, rules, scope, start, end, label, today)
+        snap = make_snapshot(session, school, rules, scope, start, end, label, today, with_changes=name == "riwayat")
     output.write_bytes(reports.export_xlsx(name, snap, **kwargs))
     return reports.export_text(name, snap, **kwargs)
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from loguru import logger
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import Session
 
 from .messages import Channel, InboundMessage, OutboundMessage
@@ -32,6 +32,7 @@ class Engine:
         self.rules = rules
         self.school = school
         self.store = store
+        self.links: dict[str, int] | None = None  # phone → Telegram id of linked accounts (see Turn)
         store.on_failure = self._delivery_failed  # type: ignore[attr-defined]
         seed(self, now)
 
@@ -59,6 +60,7 @@ class Engine:
                 self._mark(session, inbox_id, "done", None, now)
             return produced
         except Exception as exc:  # one bad message must not stop the service
+            self.links = None  # the cache may hold what the rollback undid
             logger.exception("failed to handle {}", msg.source_id)
             with self.store.unit() as session:
                 self._mark(session, inbox_id, "error", f"{type(exc).__name__}: {exc}", now)
@@ -94,11 +96,9 @@ class Engine:
 
     @staticmethod
     def _mark(session: Session, inbox_id: int | None, status: str, error: str | None, now: datetime) -> None:
-        if inbox_id is None:
-            return
-        row = session.get(InboxRow, inbox_id)
-        if row is not None:
-            row.status, row.error, row.processed_at = status, error, now
+        if inbox_id is not None:
+            session.execute(update(InboxRow).where(InboxRow.id == inbox_id)
+                            .values(status=status, error=error, processed_at=now))
 
     def _delivery_failed(self, session: Session, row: OutboxRow, now: datetime) -> None:
         turn = Turn(self, session, now)

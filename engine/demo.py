@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from absensi.drivers.simulator import Delivered, Simulator
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
+
+from absensi.drivers.simulator import Delivered, Simulator
 
 from .calendar import tanggal
 from .core import Engine

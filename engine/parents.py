@@ -24,7 +24,7 @@ def handle_sms(turn: Turn, msg: InboundMessage) -> None:
     keycode = turn.rules.sms_words.get(word)
     if phone is None:
         # Operator promotions and short codes: never answered, never registered, never forwarded.
-        logger.info("SMS from non-phone sender {!r} ignored ({} characters)", msg.sender, len(msg.text))
+        logger.debug("SMS from non-phone sender {!r} ignored ({} characters)", msg.sender, len(msg.text))
         return
     action = keycode[1].action if keycode else turn.rules.rules.sms.fallback
     if action == "register":

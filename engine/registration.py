@@ -7,7 +7,7 @@ guessing, and the block that follows too many wrong codes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -44,7 +44,7 @@ class RegistrationContext:
         return self.sender.blocked_until is not None and self.turn.now < self.sender.blocked_until
 
     def wrong_code_limit_reached(self) -> bool:
-        return self.sender.wrong_count >= self.guards.reg_wrong_limit
+        return len(self.sender.wrong_codes) >= self.guards.reg_wrong_limit
 
     # ------------------------------------------------------------------------------------- actions
 
@@ -66,17 +66,17 @@ class RegistrationContext:
                       max=self.turn.rules.rules.settings.max_parents_per_student, **{"class": self.student.class_name})
 
     def count_wrong_code(self) -> None:
-        window = timedelta(hours=self.guards.reg_wrong_window_hours)
-        if self.sender.wrong_since is None or self.turn.now - self.sender.wrong_since > window:
-            self.sender.wrong_count, self.sender.wrong_since = 0, self.turn.now
-        self.sender.wrong_count += 1
+        """Keep the wrong codes of the last window (a sliding window: any 24 hours, not a fixed day)."""
+        since = self.turn.now - timedelta(hours=self.guards.reg_wrong_window_hours)
+        recent = [t for t in self.sender.wrong_codes if datetime.fromisoformat(t) > since]
+        self.sender.wrong_codes = [*recent, self.turn.now.isoformat()]
 
     def reply_wrong_code(self) -> None:
         self.turn.sms(self.sender.phone, "reg_wrong_code", code=self.code[:16] or "-")
 
     def block_registration(self) -> None:
         self.sender.blocked_until = self.turn.now + timedelta(hours=self.guards.reg_block_hours)
-        self.sender.wrong_count, self.sender.wrong_since = 0, None
+        self.sender.wrong_codes = []
 
     def unlink_all(self) -> None:
         links = self.turn.session.scalars(

@@ -13,8 +13,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from absensi.drivers.simulator import Delivered, Simulator
 from ruamel.yaml.comments import CommentedMap
+
+from absensi.drivers.simulator import Delivered, Simulator
 
 from .core import Engine
 from .diagnostics import DataError, Problems

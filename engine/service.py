@@ -63,7 +63,7 @@ def engine_loop(engine: Engine, stop: threading.Event) -> None:
 
 def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin: str | None,
           console: Console) -> int:
-    from absensi.drivers.telegram import credentials_from_env
+    from absensi.drivers.telegram import TelegramCredentialsError, credentials_from_env
 
     credentials, reason = credentials_from_env()
     if not modems and credentials is None:
@@ -86,6 +86,9 @@ def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin
             _wait_for_signal()
     except KeyboardInterrupt:
         pass
+    except TelegramCredentialsError as exc:
+        console.print(f"[red]Telegram refused the credentials: {exc}[/red]")
+        return 1
     finally:
         stop.set()
         if pool is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -63,15 +63,26 @@ def counted_days(school: School, start: date, end: date, today: date | None) -> 
 
 
 def make_snapshot(session: Session, school: School, rules: CompiledRules, scope: Scope, start: date, end: date,
-                  period_label: str, today: date | None = None) -> Snapshot:
+                  period_label: str, today: date | None = None, with_changes: bool = False) -> Snapshot:
+    """Everything in `scope` for start..end. `with_changes` adds the correction history (riwayat)."""
     students = [s for s in school.students.values() if s.class_name in scope.classes]
-    nis = [s.nis for s in students]
-    absences = _chunked(session, nis, lambda chunk: select(Absence).where(
-        Absence.nis.in_(chunk), Absence.day >= start, Absence.day <= end, Absence.status.is_not(None)))
-    changes = _chunked(session, nis, lambda chunk: select(AbsenceChange).where(
-        AbsenceChange.nis.in_(chunk), AbsenceChange.day >= start, AbsenceChange.day <= end))
-    reports = session.scalars(select(ClassReportRow).where(ClassReportRow.day >= start, ClassReportRow.day <= end))
+    in_scope = {s.nis for s in students}
+    classes = sorted(scope.classes)
+    # Records are filtered by the student's current class (a moved student keeps their history).
+    absences = [a for a in session.scalars(select(Absence).where(
+        Absence.day >= start, Absence.day <= end, Absence.status.is_not(None),
+        *([] if len(classes) == len(school.classes) else [Absence.nis.in_(sorted(in_scope))])))
+        if a.nis in in_scope]
+    changes = [c for c in session.scalars(select(AbsenceChange).where(
+        AbsenceChange.nis.in_(sorted(in_scope)), AbsenceChange.day >= start, AbsenceChange.day <= end))
+    ] if with_changes else []
+    reports = session.scalars(select(ClassReportRow).where(ClassReportRow.day >= start, ClassReportRow.day <= end,
+                                                           ClassReportRow.class_name.in_(classes)))
     settings = rules.rules.settings
+
+    def local(moment: datetime | None) -> datetime | None:  # the store keeps UTC; reports show school time
+        return school.calendar.local(moment) if moment is not None else None
+
     return Snapshot(
         school_name=school.name, place=school.place, headmaster=_holder(school, "kepala_sekolah"),
         period_label=period_label, school_days=counted_days(school, start, end, today),
@@ -79,11 +90,11 @@ def make_snapshot(session: Session, school: School, rules: CompiledRules, scope:
         students=[StudentRow(s.nis, s.nisn, s.name, s.class_name, s.absen_no, s.gender) for s in students],
         classes=[ClassRow(c.name, c.grade, c.department, _holder(school, "wali_kelas", c.name))
                  for c in school.classes.values() if c.name in scope.classes],
-        entries=[Entry(a.nis, a.day, a.status or "", a.note, a.source, a.reporter, a.reported_at, a.parent_notified)
+        entries=[Entry(a.nis, a.day, a.status or "", a.note, a.source, a.reporter, local(a.reported_at),
+                       a.parent_notified)
                  for a in absences],
-        changes=[ChangeRow(c.nis, c.day, c.old, c.new, c.by, c.at, c.source) for c in changes],
-        class_reports=[ClassReport(r.class_name, r.day, r.reporter, r.at) for r in reports
-                       if r.class_name in scope.classes],
+        changes=[ChangeRow(c.nis, c.day, c.old, c.new, c.by, local(c.at), c.source) for c in changes],
+        class_reports=[ClassReport(r.class_name, r.day, r.reporter, local(r.at)) for r in reports],
         counting={code: r.erapor for code, r in rules.rules.reasons.items()},
         thresholds=Thresholds(settings.thresholds.alfa_per_month, settings.thresholds.consecutive_days,
                               settings.thresholds.min_attendance_pct),
@@ -91,14 +102,6 @@ def make_snapshot(session: Session, school: School, rules: CompiledRules, scope:
         status_labels={code: r.name for code, r in rules.rules.reasons.items()},
         scope_label=scope.label, printed_on=today,
     )
-
-
-def _chunked(session: Session, keys: list[str], query) -> list:  # type: ignore[no-untyped-def]
-    """Run `query(chunk)` over chunks of keys: IN lists stay well under every backend's limits."""
-    rows: list = []
-    for i in range(0, len(keys), 500):
-        rows.extend(session.scalars(query(keys[i : i + 500])))
-    return rows
 
 
 def _holder(school: School, role: str, scope: str = "") -> str:

@@ -62,7 +62,7 @@ def _link(turn: Turn, msg: InboundMessage, user: int) -> None:
     turn.session.execute(delete(TelegramLink).where(TelegramLink.telegram_id == user))
     turn.session.add(TelegramLink(telegram_id=user, phone=phone, linked_at=turn.now))
     turn.session.flush()
-    turn._links = None
+    turn.forget_links()
     turn.tg(user, "tg_linked", name=staff[0].name, roles=roles_text(turn, turn.roles_of(user)), remove_keyboard=True)
 
 
@@ -124,10 +124,11 @@ def _help(turn: Turn, user: int, roles: list[StaffRole]) -> None:
 
 def _bridge(turn: Turn, msg: InboundMessage, user: int, chat: int, quiet: bool = False) -> bool:
     """A reply to a forwarded SMS goes back to its sender as an SMS, signed with the replier's role."""
-    row = turn.session.scalars(
+    candidates = turn.session.scalars(
         select(OutboxRow).where(OutboxRow.channel == "telegram", OutboxRow.recipient == str(chat),
-                                OutboxRow.native_id == msg.reply_to).order_by(OutboxRow.id.desc())
-    ).first()
+                                OutboxRow.native_id.contains(msg.reply_to or "")).order_by(OutboxRow.id.desc())
+    )  # a long text may have gone out as several messages: native_id is then "100,101"
+    row = next((r for r in candidates if msg.reply_to in (r.native_id or "").split(",")), None)
     roles = turn.roles_of(user)
     if row is None or not row.bridge or not roles or not msg.text.strip():
         if not quiet and roles and chat == user:

@@ -51,7 +51,6 @@ class Turn:
     inbox_id: int | None = None
     source_id: str = ""
     out: list[OutboundMessage] = field(default_factory=list)
-    _links: dict[str, int] | None = None
 
     @property
     def rules(self) -> CompiledRules:
@@ -92,11 +91,17 @@ class Turn:
     # -------------------------------------------------------------------------------- identities
 
     def linked_phones(self) -> dict[str, int]:
-        """E.164 phone → Telegram id for accounts linked by contact (read once per turn)."""
-        if self._links is None:
+        """E.164 phone → Telegram id for accounts linked by contact.
+
+        Cached on the engine (the only writer); `forget_links` drops it when a link changes.
+        """
+        if self.engine.links is None:
             rows = self.session.scalars(select(TelegramLink)).all()
-            self._links = {row.phone: row.telegram_id for row in rows}
-        return self._links
+            self.engine.links = {row.phone: row.telegram_id for row in rows}
+        return self.engine.links
+
+    def forget_links(self) -> None:
+        self.engine.links = None
 
     def telegram_id_of(self, staff: StaffRole) -> int | None:
         if staff.telegram_id is not None:

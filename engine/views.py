@@ -125,7 +125,7 @@ def _history(turn: Turn, user: int, scope: Scope, argument: str) -> None:
         return
     bounds = _semester_bounds(turn, "") or (turn.today.replace(month=1, day=1), turn.today, "")
     only = Scope(frozenset({student.class_name}), student.class_name)
-    snap = make_snapshot(turn.session, turn.school, turn.rules, only, *bounds, turn.today)
+    snap = make_snapshot(turn.session, turn.school, turn.rules, only, *bounds, turn.today, with_changes=True)
     text = reports.export_text("riwayat", snap, nis=nis)
     _send(turn, user, text, (f"riwayat-{nis}.xlsx", reports.export_xlsx("riwayat", snap, nis=nis)))
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from loguru import logger
+
 from absensi.drivers.base import Inbox, Outbox
 from absensi.engine.messages import Channel
-from loguru import logger
 
 from .settings import ModemSettings
 from .worker import ModemWorker

@@ -85,7 +85,8 @@ def probe(
     timeout: float = typer.Option(5.0, help="Seconds to wait for each answer."),
 ) -> None:
     """Print identity, SIM/PIN state, registration, operator, signal, SMSC and storage use. Sends nothing."""
-    settings = replace(ModemSettings(), baudrate=baudrate, command_timeout=timeout, sim_busy_timeout=timeout * 2)
+    settings = replace(ModemSettings(), baudrate=baudrate, command_timeout=timeout, sim_busy_timeout=timeout * 2,
+                       sim_busy_retry=min(1.0, timeout / 4))
     try:
         info = probe_modem(port, pin, settings)
     except (ModemError, serial.SerialException, OSError, ValueError) as exc:

@@ -148,7 +148,7 @@ class Modem:
                     raise SimLocked("no SIM card inserted (+CME ERROR: 10)") from exc
                 if exc.code not in _SIM_WAIT_CODES or time.monotonic() > deadline:
                     raise
-                logger.info("{}: SIM busy ({}), waiting", self.url, exc.meaning)
+                logger.info("{}: SIM not ready yet ({}), waiting", self.url, exc.meaning)
                 time.sleep(self.settings.sim_busy_retry)
 
     def unlock_sim(self) -> None:

@@ -8,16 +8,20 @@ transient error is retried); a crash between `+CMGS` and `outbox.sent` is resolv
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from absensi.drivers.base import Outbox, OutboxItem
 from loguru import logger
+
+from absensi.drivers.base import Outbox, OutboxItem
 
 from .errors import AtTimeout, CmsError, CommandError, LinkClosed, ModemError
 from .pdu import SubmitPdu, encode_submit
 from .settings import ModemSettings
+
+_PHONE = re.compile(r"\+?[0-9]{3,20}")
 
 
 class ModemLost(ModemError):
@@ -60,6 +64,9 @@ def send_item(modem, item: OutboxItem, ctx: SendContext, pace: Callable[[], None
     Raises `ModemLost` when the modem must be reopened; the item is then already scheduled for a quick
     retry, which any healthy modem may take.
     """
+    if not _PHONE.fullmatch(item.to):
+        ctx.outbox.failed(item.id, ctx.clock(), f"not a phone number: {item.to!r}")
+        return 0
     try:
         parts = build_parts(item, ctx.settings)
     except ValueError as exc:

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 import serial
+from loguru import logger
+
 from absensi.drivers.base import Inbox, Outbox
 from absensi.engine.messages import Channel
-from loguru import logger
 
 from .errors import AtTimeout, CmsError, CommandError, ModemError, SimLocked
 from .inbound import Ready, Reassembler
@@ -62,6 +63,9 @@ class ModemWorker:
 
     def stop(self, timeout: float = 10.0) -> None:
         self.request_stop()
+        link = self.modem.link
+        if link is not None:
+            link.close()  # wakes a command waiting on a hung modem; the loop then sees the stop
         if self._thread.is_alive():
             self._thread.join(timeout)
         self.modem.close()

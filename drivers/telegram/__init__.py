@@ -1,8 +1,22 @@
 """The Telegram driver: pyrogram updates in, outbox items out, nothing decided here.
 
-Public API used by `absensi run`:
-- `credentials_from_env()` → `(Credentials | None, reason)`;
-- `TelegramService(inbox, outbox, session_dir=…, clock=…, menus=…)` and `await service.run(stop)`.
+Wiring it into a service (asyncio):
+
+    credentials, why = credentials_from_env()
+    if credentials is None:
+        logger.warning(why)                      # run without Telegram; items wait in the outbox
+    else:
+        telegram = TelegramService(store, store, session_dir=school_dir, clock=now_utc,
+                                   menus=engine.telegram_menus, credentials=credentials)
+        tasks.append(asyncio.create_task(telegram.run(stop)))   # returns when `stop` is set
+        ...
+        telegram.wake()                          # after the engine wrote outbox rows (thread-safe)
+
+`run` raises `TelegramCredentialsError` only for credentials Telegram rejects; network trouble is
+retried inside. The ports (`Inbox.submit`, the `Outbox` methods) are called on the event loop's
+thread, so they should be quick local commits. A synchronous service can run the driver in its own
+thread: `threading.Thread(target=asyncio.run, args=(telegram.run(stop),))`, with `stop` set through
+`loop.call_soon_threadsafe(stop.set)`; the store must then accept calls from that thread.
 """
 
 from .credentials import Credentials, TelegramCredentialsError, credentials_from_env, parse_credentials

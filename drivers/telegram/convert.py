@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from absensi.engine.messages import Channel, Contact, InboundMessage
 from pyrogram import enums, types
+
+from absensi.engine.messages import Channel, Contact, InboundMessage
 
 _PRIVATE = {enums.ChatType.PRIVATE, enums.ChatType.BOT}
 _GROUPS = {enums.ChatType.GROUP, enums.ChatType.SUPERGROUP}

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from absensi.drivers.base import Outbox, OutboxItem
-from absensi.engine.messages import Channel
 from loguru import logger
 from pyrogram import enums, errors, types
+
+from absensi.drivers.base import Outbox, OutboxItem
+from absensi.engine.messages import Channel
 
 from .credentials import TelegramCredentialsError
 from .failures import Failure, Kind, classify

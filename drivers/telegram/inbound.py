@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from absensi.drivers.base import Inbox
-from absensi.engine.messages import InboundMessage
 from loguru import logger
 from pyrogram import Client, filters, types
 from pyrogram.handlers import CallbackQueryHandler, MessageHandler
+
+from absensi.drivers.base import Inbox
+from absensi.engine.messages import InboundMessage
 
 from .convert import callback_to_inbound, message_to_inbound
 

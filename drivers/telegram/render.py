@@ -7,9 +7,10 @@ Telegram refuses messages over 4096 characters and captions over 1024.
 
 from __future__ import annotations
 
+from pyrogram import types
+
 from absensi.drivers.base import OutboxItem
 from absensi.engine.messages import Button
-from pyrogram import types
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024

@@ -15,9 +15,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from absensi.drivers.base import Inbox, Outbox
 from loguru import logger
 from pyrogram import Client, errors
+
+from absensi.drivers.base import Inbox, Outbox
 
 from .credentials import (
     API_HASH_VAR,

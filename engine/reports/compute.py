@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 
-from .counting import Tally, tally_student
+from .counting import Tally, day_counts, tally_student
 from .fmt import (
     clock,
     mask_phone,
@@ -24,7 +24,7 @@ from .fmt import (
     weekday_date,
     yes_no,
 )
-from .model import TANPA_KETERANGAN, Change, ClassReport, Entry, Snapshot, StudentRow
+from .model import TANPA_KETERANGAN, Change, ClassReport, ClassRow, Entry, Snapshot, StudentRow
 from .rekap import (
     daily_trend,
     make_table,
@@ -64,13 +64,13 @@ HARIAN_COLUMNS = (
 
 def harian(snap: Snapshot, day: date) -> Table:
     """Everyone absent on one day, by class and absen number."""
-    rows = []
-    counts: Counter[str] = Counter()
-    for student in _in_school_order(snap):
-        entry = snap.entries_by_student.get(student.nis, {}).get(day)
-        if entry is not None:
-            counts[entry.status] += 1
-            rows.append(Row(_harian_values(day, student, entry)))
+    students = list(_in_school_order(snap))
+    rows = [
+        Row(_harian_values(day, student, entry))
+        for student in students
+        if (entry := snap.entries_by_student.get(student.nis, {}).get(day)) is not None
+    ]
+    counts = day_counts(snap, students, day)
     summary = ", ".join(f"{s} {counts[s]}" for s in snap.statuses)
     footer = [f"Jumlah tidak hadir: {len(rows)} siswa ({summary})."]
     if day not in snap.school_day_set:
@@ -100,36 +100,25 @@ def status(snap: Snapshot, day: date) -> Table:
         *(Column(s, "int", 4) for s in snap.statuses),
     )  # fmt: skip
     reports = _first_reports(snap, day)
-    rows, totals = [], Counter[str]()
-    for cls in snap.class_order():
-        students = snap.students_by_class.get(cls.name, [])
-        counts = Counter(
-            e.status for s in students if (e := snap.entries_by_student.get(s.nis, {}).get(day)) is not None
-        )
-        totals.update(counts)
-        first = reports.get(cls.name)
-        who = reporter_label(first.source, first.reporter) if first else ""
-        values = (cls.name, cls.wali_kelas, len(students), "Ya" if first else "Belum", who,
-                  clock(first.at) if first else "", *(counts[s] for s in snap.statuses))  # fmt: skip
-        rows.append(Row(values))
+    rows = [_status_row(snap, cls, day, reports.get(cls.name)) for cls in snap.class_order()]
     done = sum(1 for r in rows if r.values[3] == "Ya")
-    n_students = sum(len(snap.students_by_class.get(c.name, [])) for c in snap.classes)
-    total = (
-        "Jumlah",
-        None,
-        n_students,
-        f"{done}/{len(rows)}",
-        None,
-        None,
-        *(totals[s] for s in snap.statuses),
-    )
-    rows.append(Row(total, "total"))
-    missing = [r.values[0] for r in rows if r.values[3] == "Belum"]
-    footer = (f"Belum lapor: {', '.join(map(str, missing))}." if missing else "Semua kelas sudah lapor.",)
+    sums = (sum(int(r.values[6 + k] or 0) for r in rows) for k in range(len(snap.statuses)))
+    pupils = sum(int(r.values[2] or 0) for r in rows)
+    rows.append(Row(("Jumlah", None, pupils, f"{done}/{len(rows)}", None, None, *sums), "total"))
+    missing = [str(r.values[0]) for r in rows if r.values[3] == "Belum"]
+    footer = (f"Belum lapor: {', '.join(missing)}." if missing else "Semua kelas sudah lapor.",)
     return make_table(
         snap, "status", "STATUS PELAPORAN KELAS", (_scope(snap), weekday_date(day)), columns=columns,
         rows=tuple(rows), footer=footer, sheet_name="Status", extra={"reported": done, "classes": len(rows) - 1},
     )  # fmt: skip
+
+
+def _status_row(snap: Snapshot, cls: ClassRow, day: date, first: ClassReport | None) -> Row:
+    students = snap.students_by_class.get(cls.name, [])
+    counts = day_counts(snap, students, day)
+    who = reporter_label(first.source, first.reporter) if first else ""
+    return Row((cls.name, cls.wali_kelas, len(students), "Ya" if first else "Belum", who,
+                clock(first.at) if first else "", *(counts[s] for s in snap.statuses)))  # fmt: skip
 
 
 def _first_reports(snap: Snapshot, day: date) -> dict[str, ClassReport]:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .fmt import percentage
-from .model import IZIN, SAKIT, TANPA_KETERANGAN, Entry, Snapshot
+from .model import IZIN, SAKIT, TANPA_KETERANGAN, Entry, Snapshot, StudentRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +90,15 @@ def sum_tallies(snap: Snapshot, tallies: Iterable[Tally]) -> Tally:
 
 def tally_students(snap: Snapshot, nis_list: Iterable[str]) -> Tally:
     return sum_tallies(snap, (tally_student(snap, nis) for nis in nis_list))
+
+
+def day_counts(snap: Snapshot, students: Iterable[StudentRow], day: date) -> Counter[str]:
+    """Statuses of some students on one day (empty on a non-school day)."""
+    return Counter(
+        entry.status
+        for student in students
+        if (entry := snap.entries_by_student.get(student.nis, {}).get(day)) is not None
+    )
 
 
 def erapor_buckets(snap: Snapshot, tally: Tally) -> dict[str, int]:

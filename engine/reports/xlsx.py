@@ -10,7 +10,7 @@ own macro) reads is exactly what the report computed.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from copy import copy
 from datetime import datetime
 
@@ -38,8 +38,8 @@ WRAP = Alignment(vertical="center", wrap_text=True)
 NUMBER_FORMATS = {"int": "0", "pct": '0.00" %"', "date": "DD/MM/YYYY"}
 CENTERED_KINDS = frozenset({"int", "pct", "day", "date", "time", "code"})
 INVALID_SHEET_CHARS = str.maketrans({c: "-" for c in "[]:*?/\\"})
+NOTE_FONT = Font(size=8, italic=True)
 CellStyle = tuple[str | None, Alignment, PatternFill | None]
-StyleCache = dict[tuple[str | None, int, int, str], StyleArray]
 
 
 def render_xlsx(tables: Table | Sequence[Table], images: Sequence[tuple[str, bytes]] = ()) -> bytes:
@@ -48,9 +48,9 @@ def render_xlsx(tables: Table | Sequence[Table], images: Sequence[tuple[str, byt
     wb = Workbook()
     wb.remove(wb.active)  # type: ignore[arg-type]
     used: set[str] = set()
-    styles: StyleCache = {}
+    styler = Styler()
     for table in tables:
-        write_sheet(wb.create_sheet(_sheet_name(table, used)), table, styles)
+        write_sheet(wb.create_sheet(_sheet_name(table, used)), table, styler)
     if images:
         _image_sheet(wb.create_sheet("Grafik"), images)
     if not wb.worksheets:
@@ -70,12 +70,32 @@ def _sheet_name(table: Table, used: set[str]) -> str:
     return name
 
 
-def write_sheet(ws: Worksheet, table: Table, styles: StyleCache | None = None) -> None:
+class Styler:
+    """Builds each distinct cell style once per workbook and copies its style-id array to other cells.
+
+    Styling through openpyxl's descriptors hashes every Font/Border/Fill object, which was most of the
+    time of a 24-sheet book; the ids in the array are workbook-wide, so one Styler serves all sheets.
+    """
+
+    def __init__(self) -> None:
+        self._done: dict[Hashable, StyleArray] = {}
+
+    def apply(self, cell: Cell, key: Hashable, style: Callable[..., None], *args: object) -> None:
+        cached = self._done.get(key)
+        if cached is not None:
+            cell._style = copy(cached)
+            return
+        style(cell, *args)
+        self._done[key] = copy(cell._style)
+
+
+def write_sheet(ws: Worksheet, table: Table, styler: Styler | None = None) -> None:
     """Lay one table out on a sheet: title, header, rows, footer, signatures, print setup."""
+    styler = styler or Styler()
     width = len(table.columns)
     row = _title_block(ws, table, width)
-    header_row = _header(ws, table.columns, row)
-    last = _body(ws, table, header_row + 1, {} if styles is None else styles)
+    header_row = _header(ws, table.columns, row, styler)
+    last = _body(ws, table, header_row + 1, styler)
     row = _footer(ws, table.footer, last + 2)
     _signatures(ws, table, row + 1, width)
     _widths(ws, table)
@@ -95,39 +115,39 @@ def _title_block(ws: Worksheet, table: Table, width: int) -> int:
     return len(lines) + 2
 
 
-def _header(ws: Worksheet, columns: Sequence[Column], row: int) -> int:
+def _header(ws: Worksheet, columns: Sequence[Column], row: int, styler: Styler) -> int:
     """The contract header row; a small row above it carries notes (weekday letters) when present."""
     if any(c.note for c in columns):
         for j, col in enumerate(columns, 1):
             cell = ws.cell(row=row, column=j, value=col.note or None)
-            cell.alignment, cell.font = CENTER, Font(size=8, italic=True)
-            if col.shade:
-                cell.fill = SHADE
+            styler.apply(cell, ("note", col.shade), _style_note, col.shade)
         row += 1
     for j, col in enumerate(columns, 1):
         cell = ws.cell(row=row, column=j, value=col.header)
-        cell.font, cell.alignment, cell.border = BOLD, CENTER, BOX
-        cell.fill = SHADE if col.shade else HEAD_FILL
+        styler.apply(cell, ("head", col.shade), _style_head, col.shade)
     ws.row_dimensions[row].height = 30
     return row
 
 
-def _body(ws: Worksheet, table: Table, first: int, done: StyleCache) -> int:
-    """Write the rows. Styling each cell through openpyxl's descriptors hashes every style object
-    (most of the time of a 24-sheet book), so each distinct (column, row kind) style is built once
-    and its style-id array copied to the other cells of the workbook (ids are workbook-wide)."""
+def _style_note(cell: Cell, shade: bool) -> None:
+    cell.alignment, cell.font = CENTER, NOTE_FONT
+    if shade:
+        cell.fill = SHADE
+
+
+def _style_head(cell: Cell, shade: bool) -> None:
+    cell.font, cell.alignment, cell.border = BOLD, CENTER, BOX
+    cell.fill = SHADE if shade else HEAD_FILL
+
+
+def _body(ws: Worksheet, table: Table, first: int, styler: Styler) -> int:
     styles = [_column_style(c) for c in table.columns]
     keys = [(fmt, id(align), id(shade)) for fmt, align, shade in styles]  # style objects hash slowly
     r = first - 1
     for r, row in enumerate(table.rows, first):
         for j, value in enumerate(row.values, 1):
             cell = ws.cell(row=r, column=j, value=_cell_value(value))
-            key = (*keys[j - 1], row.kind)
-            if key in done:
-                cell._style = copy(done[key])
-                continue
-            _style_cell(cell, styles[j - 1], row)
-            done[key] = copy(cell._style)
+            styler.apply(cell, (*keys[j - 1], row.kind), _style_cell, styles[j - 1], row)
         _fit_height(ws, r, table.columns, row)
     return r
 

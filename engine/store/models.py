@@ -127,8 +127,7 @@ class SmsSender(SQLModel, table=True):
     __tablename__ = "sms_sender"
     phone: str = Field(primary_key=True, max_length=32)
     state: str = Field(max_length=32)
-    wrong_count: int = 0
-    wrong_since: datetime | None = _ts(nullable=True)
+    wrong_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # ISO times
     blocked_until: datetime | None = _ts(nullable=True)
     help_day: date | None = None
     help_count: int = 0

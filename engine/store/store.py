@@ -12,12 +12,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from absensi.drivers.base import OutboxItem
 from loguru import logger
 from sqlalchemy import event, select, update
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, create_engine
+
+from absensi.drivers.base import OutboxItem
 
 from ..messages import Button, Channel, Contact, Document, InboundMessage
 from .migrate import upgrade

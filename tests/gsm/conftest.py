@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from absensi.drivers.gsm.settings import ModemSettings
 
 from .emulator import ModemEmulator

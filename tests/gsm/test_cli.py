@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from absensi.drivers.gsm.cli import modem_app
 from typer.testing import CliRunner
+
+from absensi.drivers.gsm.cli import modem_app
 
 runner = CliRunner()
 

@@ -6,6 +6,7 @@ import queue
 import threading
 
 import pytest
+
 from absensi.drivers.gsm.at import AtChannel, reply_prefix
 from absensi.drivers.gsm.errors import AtTimeout, CmeError, CmsError, CommandError, LinkClosed
 from absensi.drivers.gsm.link import Link, Unsolicited

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from absensi.drivers.gsm.errors import SimLocked
 from absensi.drivers.gsm.modem import Modem
 

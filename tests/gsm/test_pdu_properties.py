@@ -5,9 +5,10 @@ from __future__ import annotations
 import contextlib
 from datetime import UTC, datetime, timedelta, timezone
 
-from absensi.drivers.gsm import gsm7, pdu
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from absensi.drivers.gsm import gsm7, pdu
 
 GSM_CHARS = st.sampled_from([c for c in gsm7.DEFAULT if c != "\x1b"] + list(gsm7.EXTENSION.values()))
 gsm_text = st.text(GSM_CHARS, min_size=0, max_size=500)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+
 from absensi.drivers.gsm import gsm7, pdu
 
 PLUS2 = timezone(timedelta(hours=2))

@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
+
 from absensi.drivers.gsm import ModemPool, pdu
 
 from .conftest import FAST, wait_for

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from absensi.drivers.gsm import ModemPool, pdu
 from absensi.engine.messages import Channel
 
@@ -38,6 +39,7 @@ def test_cmti_message_reaches_the_inbox_and_leaves_the_sim(emulator, run_pool) -
     emulator.deliver(pdu.encode_deliver("+6281234567890", "IZIN 12345 sakit", STAMP))
     wait_for(lambda: inbox.messages and not emulator.storage, what="message committed and deleted")
     msg = inbox.messages[0]
+    assert len(inbox.submits) == 1
     assert (msg.channel, msg.sender, msg.text, msg.received_at) == (Channel.SMS, "+6281234567890",
                                                                     "IZIN 12345 sakit", STAMP)
     assert msg.source_id.startswith("sms:+6281234567890:2026-11-28T07:15:03+00:00:")
@@ -57,7 +59,8 @@ def test_lost_cmti_is_caught_by_polling(emulator, run_pool) -> None:
     emulator.lose_all_cmti = True
     emulator.deliver(pdu.encode_deliver("+6281", "tanpa notifikasi", STAMP))
     wait_for(lambda: inbox.texts() == ["tanpa notifikasi"], timeout=3, what="poll to find it")
-    assert not emulator.storage
+    wait_for(lambda: not emulator.storage)
+    assert len(inbox.submits) == 1
 
 
 def test_commit_before_delete_when_the_inbox_fails(emulator, run_pool) -> None:
@@ -93,6 +96,7 @@ def test_multipart_is_reassembled_out_of_order(emulator, run_pool) -> None:
         emulator.deliver(part)
     wait_for(lambda: inbox.messages and not emulator.storage)
     assert len(parts) == 2 and inbox.texts() == [text] and not inbox.messages[0].incomplete
+    assert len(inbox.submits) == 1
 
 
 def test_multipart_parts_stay_on_the_sim_until_complete(emulator, run_pool) -> None:
@@ -137,6 +141,7 @@ def test_full_storage_keeps_up(emulators, run_pool) -> None:
         emu.deliver(pdu.encode_deliver("+6281", f"pesan {n}", STAMP + timedelta(seconds=n)))
     wait_for(lambda: len(inbox.messages) == 12 and not emu.storage and not emu.backlog, timeout=8)
     assert sorted(inbox.texts()) == sorted(f"pesan {n}" for n in range(12))
+    assert len(inbox.submits) == 12, "each message committed exactly once"
 
 
 def test_storage_full_of_waiting_parts_is_unblocked(emulators, run_pool) -> None:
@@ -163,4 +168,4 @@ def test_noise_and_interleaved_unsolicited_lines_do_not_disturb(emulators, run_p
     for n in range(5):
         emu.deliver(pdu.encode_deliver("+6281", f"n{n}", STAMP + timedelta(seconds=n)))
     wait_for(lambda: len(inbox.messages) == 5 and not emu.storage)
-    assert pool.workers[0].stats["opens"] == 1
+    assert pool.workers[0].stats["opens"] == 1 and len(inbox.submits) == 5

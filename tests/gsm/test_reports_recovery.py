@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from absensi.drivers.gsm import ModemPool, pdu
 
 from .conftest import FAST, wait_for

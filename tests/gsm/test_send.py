@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from absensi.drivers.gsm import ModemPool, pdu
 from absensi.engine.messages import Channel
 
@@ -103,6 +104,16 @@ def test_failure_in_the_middle_of_a_multipart_resumes_without_resending_parts(em
     seqs = [s.submit.concat.seq for s in emulator.sent]
     assert seqs == [1, 2, 3]
     assert "".join(s.submit.text for s in emulator.sent) == text
+
+
+def test_recipient_that_is_no_phone_number_fails_at_once(emulator, pool_for) -> None:
+    outbox = RecordingOutbox()
+    bad = outbox.add("TELKOMSEL", "balasan ke pengirim alfanumerik")
+    good = outbox.add("081234567890", "ke nomor nasional")
+    pool_for([emulator], outbox)
+    wait_for(lambda: outbox.states()[good] in ("sent", "delivered"))
+    assert outbox.states()[bad] == "failed" and "not a phone number" in outbox.rows[bad].reasons[0]
+    assert [s.submit.recipient for s in emulator.sent] == ["081234567890"]
 
 
 def test_too_long_message_fails_with_reason(emulator, pool_for) -> None:

@@ -6,10 +6,11 @@ import io
 from datetime import date, datetime, timedelta
 
 import pytest
-from absensi.engine.reports.model import Change, ClassReport, ClassRow, Entry, Snapshot, StudentRow
-from absensi.engine.reports.xlsx import find_header_row
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
+
+from absensi.engine.reports.model import Change, ClassReport, ClassRow, Entry, Snapshot, StudentRow
+from absensi.engine.reports.xlsx import find_header_row
 
 NOV = [date(2026, 11, 1) + timedelta(days=i) for i in range(30)]
 HOLIDAY = date(2026, 11, 10)  # a Tuesday

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+
 from absensi.engine import reports
 from absensi.engine.reports import compute
 from absensi.engine.reports.model import Entry, Thresholds

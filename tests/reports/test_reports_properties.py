@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from absensi.engine import reports
 from absensi.engine.reports import compute
 from absensi.engine.reports.model import ClassRow, Entry, Snapshot, StudentRow
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from .conftest import open_sheets, read_table
 

@@ -9,6 +9,7 @@ import zlib
 from datetime import date
 
 import pytest
+
 from absensi.engine import reports
 from absensi.engine.reports import charts, compute
 from absensi.engine.reports.fmt import long_date, mask_phone, pct, weekday_date

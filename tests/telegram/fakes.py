@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pyrogram import Client, types
+
 from absensi.drivers.base import OutboxItem
 from absensi.engine.messages import Channel, InboundMessage
-from pyrogram import Client, types
 
 T0 = datetime(2026, 11, 30, 0, 30, tzinfo=UTC)  # 07:30 in Jakarta, a Monday
 

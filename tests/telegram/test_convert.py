@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+from pyrogram import enums, types
+
 from absensi.drivers.telegram.convert import callback_to_inbound, message_to_inbound, normalize_phone
 from absensi.engine.messages import Channel, Contact
-from pyrogram import enums, types
 
 from .builders import BOT_ID, GROUP_ID, bot_message, group_chat, message, user
 

@@ -7,10 +7,11 @@ import itertools
 from datetime import timedelta
 
 import pytest
+from pyrogram import enums, errors
+
 from absensi.drivers.telegram.credentials import TelegramCredentialsError
 from absensi.drivers.telegram.deliver import Deliverer, RetryPolicy
 from absensi.engine.messages import Button, Document
-from pyrogram import enums, errors
 
 from .builders import GROUP_ID
 from .fakes import T0, FakeTelegram, RecordingOutbox, SimClock, VirtualTimeLoop, loop_clock

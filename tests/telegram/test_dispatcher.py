@@ -8,8 +8,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from absensi.drivers.telegram.inbound import SORRY, InboundHandlers
 from pyrogram import raw, types
+
+from absensi.drivers.telegram.inbound import SORRY, InboundHandlers
 
 from .builders import BOT_ID
 from .fakes import T0, RecordingClient, RecordingInbox, SimClock

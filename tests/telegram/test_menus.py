@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from absensi.drivers.telegram.menus import MenuSync
 from pyrogram import errors, types
+
+from absensi.drivers.telegram.menus import MenuSync
 
 from .fakes import FakeTelegram, SimClock
 

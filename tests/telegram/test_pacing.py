@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import itertools
 
-from absensi.drivers.telegram.pacing import Limits, Pacer, is_group
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from absensi.drivers.telegram.pacing import Limits, Pacer, is_group
 
 GROUP = "-1001234567890"
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from pyrogram import types
+
 from absensi.drivers.base import OutboxItem
 from absensi.drivers.telegram.render import (
     CONTACT_BUTTON_LABEL,
@@ -12,7 +14,6 @@ from absensi.drivers.telegram.render import (
     split_text,
 )
 from absensi.engine.messages import Button, Channel
-from pyrogram import types
 
 
 def item(**extra: object) -> OutboxItem:

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pyrogram import errors, types
+
 from absensi.drivers.telegram import TelegramCredentialsError, TelegramService, make_client
 from absensi.drivers.telegram.credentials import Credentials
 from absensi.drivers.telegram.session import PrivateSQLiteStorage, session_path
-from pyrogram import errors, types
 
 from .fakes import FakeTelegram, RecordingInbox, RecordingOutbox, SimClock
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 07:23:11.312280
+Create Date: 2026-11-28 07:34:25.882057
 """
 
 from alembic import op
@@ -145,8 +145,7 @@ def upgrade() -> None:
     op.create_table('sms_sender',
     sa.Column('phone', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-    sa.Column('wrong_count', sa.Integer(), nullable=False),
-    sa.Column('wrong_since', absensi.engine.store.models.UtcDateTime(), nullable=True),
+    sa.Column('wrong_codes', sa.JSON(), nullable=False),
     sa.Column('blocked_until', absensi.engine.store.models.UtcDateTime(), nullable=True),
     sa.Column('help_day', sa.Date(), nullable=True),
     sa.Column('help_count', sa.Integer(), nullable=False),
