@@ -37,7 +37,10 @@ class SchoolCalendar:
         return self.local(now).date()
 
     def is_school_day(self, day: date) -> bool:
-        return day.weekday() in self.weekdays and day not in self.holidays
+        """A school weekday, not a holiday, and inside a semester (when school.yaml lists semesters)."""
+        if day.weekday() not in self.weekdays or day in self.holidays:
+            return False
+        return not self.semesters or any(day in s for s in self.semesters)
 
     def next_school_day(self, day: date) -> date:
         """The first school day after `day` (gives up after a year: a calendar without school days)."""

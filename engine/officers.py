@@ -73,18 +73,18 @@ def record_reports(turn: Turn, user: int, officer: StaffRole, items: list[tuple[
         ctx = run_absence(turn, student, turn.today, trigger, reason=reason, note=note, source=officer.role,
                           reporter=officer.name)
         notices.extend(ctx.notices)
-    mark_class_reported(turn, officer.scope, officer.name, nihil=nihil)
+    mark_class_reported(turn, officer, nihil=nihil)
     for notice in notices:
         turn.tg_raw(user, notice)
     views.class_list(turn, user, officer.scope, turn.today)
 
 
-def mark_class_reported(turn: Turn, class_name: str, reporter: str, nihil: bool) -> None:
+def mark_class_reported(turn: Turn, officer: StaffRole, nihil: bool) -> None:
     row = turn.session.scalars(
-        select(ClassReport).where(ClassReport.class_name == class_name, ClassReport.day == turn.today)
+        select(ClassReport).where(ClassReport.class_name == officer.scope, ClassReport.day == turn.today)
     ).first()
     if row is None:
-        turn.session.add(ClassReport(class_name=class_name, day=turn.today, reporter=reporter, at=turn.now,
-                                     nihil=nihil))
+        turn.session.add(ClassReport(class_name=officer.scope, day=turn.today, reporter=officer.name,
+                                     source=officer.role, at=turn.now, nihil=nihil))
     elif nihil:
         row.nihil = True

@@ -55,11 +55,8 @@ def school_scope(school: School, class_name: str | None = None, department: str 
 
 
 def counted_days(school: School, start: date, end: date, today: date | None) -> list[date]:
-    """School days of the period inside a semester, up to `today` (future days have not happened)."""
-    last = min(end, today) if today else end
-    calendar = school.calendar
-    return [d for d in calendar.school_days(start, last)
-            if not calendar.semesters or calendar.semester_of(d) is not None]
+    """School days of the period (inside a semester), up to `today`: future days have not happened."""
+    return school.calendar.school_days(start, min(end, today) if today else end)
 
 
 def make_snapshot(session: Session, school: School, rules: CompiledRules, scope: Scope, start: date, end: date,
@@ -102,6 +99,11 @@ def make_snapshot(session: Session, school: School, rules: CompiledRules, scope:
         status_labels={code: r.name for code, r in rules.rules.reasons.items()},
         scope_label=scope.label, printed_on=today,
     )
+
+
+def _local(school: School, moment: datetime | None) -> datetime | None:
+    """Reports print school time."""
+    return school.calendar.local(moment) if moment is not None else None
 
 
 def _holder(school: School, role: str, scope: str = "") -> str:

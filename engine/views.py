@@ -82,16 +82,13 @@ def _month(turn: Turn, user: int, scope: Scope, argument: str) -> None:
     start, end = month_bounds(year, month)
     label = f"{reports.fmt.month_label(year, month)}"
     snap = make_snapshot(turn.session, turn.school, turn.rules, scope, start, end, label, turn.today)
-    name, kw = _per_scope(scope, "rekap-kelas")
-    text = reports.export_text(name, snap, **kw)
-    content = reports.export_xlsx(name, snap, **kw)
-    _send(turn, user, text, (f"rekap-{_slug(scope.label)}-{year}-{month:02d}.xlsx", content))
-
-
-def _per_scope(scope: Scope, per_class: str) -> tuple[str, dict[str, object]]:
-    if len(scope.classes) == 1:
-        return per_class, {"class_name": next(iter(scope.classes))}
-    return ("rekap-sekolah", {}) if per_class == "rekap-kelas" else (per_class, {})
+    # Per student, as SPEC §4 asks: one sheet per class; the text is summarised when it cannot fit.
+    stem = f"{_slug(scope.label)}-{year}-{month:02d}"
+    _send(turn, user, reports.export_text("rekap-kelas", snap),
+          (f"rekap-{stem}.xlsx", reports.export_xlsx("rekap-kelas", snap)))
+    if len(scope.classes) > 1:  # and the overview with its charts for heads of department and the school
+        name = f"rekap-kelas-per-{stem}.xlsx"
+        turn.tg_raw(user, name, document=Document(name, reports.export_xlsx("rekap-sekolah", snap)))
 
 
 def _semester_bounds(turn: Turn, argument: str) -> tuple[date, date, str] | None:

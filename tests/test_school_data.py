@@ -100,7 +100,7 @@ def test_calendar_effective_day_skips_weekend_and_holidays(mini) -> None:  # typ
     assert cal.effective_day(datetime(2026, 11, 30, 7, 0, tzinfo=tz), cutoff) == date(2026, 11, 30)
     assert cal.effective_day(datetime(2026, 11, 30, 15, 0, tzinfo=tz), cutoff) == date(2026, 12, 1)
     assert cal.effective_day(datetime(2026, 12, 4, 15, 0, tzinfo=tz), cutoff) == date(2026, 12, 8)  # Fri late
-    assert cal.effective_day(datetime(2026, 12, 23, 15, 0, tzinfo=tz), cutoff) == date(2026, 12, 28)
+    assert cal.effective_day(datetime(2026, 12, 18, 15, 0, tzinfo=tz), cutoff) == date(2027, 1, 5)  # semester break
     assert not cal.is_school_day(date(2027, 3, 12))  # inside the Idul Fitri range
 
 

@@ -28,6 +28,13 @@ class ModemLost(ModemError):
     """The modem stopped answering or its port vanished: the worker must reopen it."""
 
 
+class CannotSend(ModemError):
+    """The modem, not the message, is the problem (no network service, no SMSC): stop claiming work."""
+
+
+MODEM_LEVEL_CMS = frozenset({330, 331})  # SMSC address unknown, no network service
+
+
 @dataclass(slots=True)
 class SendContext:
     """What sending needs besides the modem: the outbox, time, policy, and the parts already accepted."""
@@ -89,6 +96,9 @@ def send_item(modem, item: OutboxItem, ctx: SendContext, pace: Callable[[], None
             done.append(modem.send(part))
             sent_now += 1
     except CmsError as exc:
+        if exc.code in MODEM_LEVEL_CMS:
+            _retry(item, ctx, exc.line, ctx.settings.pause_after_loss)
+            raise CannotSend(exc.line) from exc
         _on_cms_error(item, exc, ctx)
         return sent_now
     except (AtTimeout, LinkClosed) as exc:

@@ -19,11 +19,11 @@ from loguru import logger
 from absensi.drivers.base import Inbox, Outbox
 from absensi.engine.messages import Channel
 
-from .errors import AtTimeout, CmsError, CommandError, ModemError, SimLocked
+from .errors import AtTimeout, CommandError, ModemError, SimLocked
 from .inbound import Ready, Reassembler
 from .link import Unsolicited
 from .modem import Modem, StoredMessage
-from .outbound import ModemLost, SendContext, native_ref, send_item
+from .outbound import CannotSend, ModemLost, SendContext, native_ref, send_item
 from .pdu import Deliver, PduError, StatusReport, decode
 from .settings import ModemSettings
 
@@ -193,7 +193,7 @@ class ModemWorker:
         if name in ("+CMTI", "+CDSI"):
             return True
         if (name == "+CMT" and event.pdu) or (name == "+CDS" and event.pdu):
-            self._take_pdu(None, event.pdu)
+            self._take_pdu(event.pdu)
         elif name.startswith(REBOOT_MARKERS) and stamp > self._initialised_at:
             logger.warning("{}: modem restarted ({}): initialising again", self.url, event.line)
             self._initialise()
@@ -232,7 +232,7 @@ class ModemWorker:
             if ready is not None:
                 self._commit(ready)
 
-    def _take_pdu(self, index: int | None, pdu_hex: str) -> None:
+    def _take_pdu(self, pdu_hex: str) -> None:
         """A PDU routed straight to us (`+CMT`/`+CDS`): nothing on the SIM to delete."""
         try:
             sms = decode(pdu_hex)
@@ -242,9 +242,9 @@ class ModemWorker:
         if isinstance(sms, StatusReport):
             self._report(sms)
         elif isinstance(sms, Deliver):
-            ready = self.reassembler.add(-1, sms, self.clock())
+            ready = self.reassembler.add(-1, sms, self.clock())  # index -1: nothing stored to delete
             if ready is not None:
-                self._commit(Ready(ready.message, (), ready.part_keys))
+                self._commit(ready)
 
     def _commit(self, ready: Ready) -> None:
         """Inbox first, SIM second: a crash in between means a re-read, which the inbox refuses as known."""
@@ -265,7 +265,7 @@ class ModemWorker:
     def _delete(self, index: int) -> None:
         try:
             self.modem.delete(index)
-        except CmsError as exc:
+        except CommandError as exc:  # already gone (invalid index): nothing left to do
             logger.debug("{}: delete {} refused: {}", self.url, index, exc)
             self.reassembler.forget_index(index)
 
@@ -302,7 +302,13 @@ class ModemWorker:
             if not items:
                 self._next_claim = time.monotonic() + self.settings.claim_interval
                 return
-            self.stats["parts_sent"] += send_item(self.modem, items[0], self.ctx, self._pace)
+            try:
+                self.stats["parts_sent"] += send_item(self.modem, items[0], self.ctx, self._pace)
+            except CannotSend as exc:
+                logger.warning("{}: {}: sends held until the health check passes", self.url, exc)
+                self.state = "no-network"
+                self._next_health = time.monotonic() + min(5.0, self.settings.health_interval)
+                return
             if not self.events.empty():
                 return  # let received messages and reports in between sends
 

@@ -235,7 +235,7 @@ def attention_reasons(snap: Snapshot, nis: str, tally: Tally) -> list[str]:
                 f"tidak hadir {length} hari sekolah berturut-turut ({short_date(start)}–{short_date(end)})"
             )
     if tally.pct_hadir is not None and tally.pct_hadir < t.min_attendance_pct:
-        reasons.append(f"kehadiran {pct(tally.pct_hadir)} (< {pct(t.min_attendance_pct, 0)})")
+        reasons.append(f"kehadiran {pct(tally.pct_hadir, 2)} (< {pct(t.min_attendance_pct, 0)})")
     return reasons
 
 

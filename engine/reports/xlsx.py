@@ -23,7 +23,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .fmt import long_date
-from .table import Column, Row, Table
+from .table import Column, Row, Signature, Table
 
 THIN = Side(style="thin", color="808080")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -39,6 +39,9 @@ NUMBER_FORMATS = {"int": "0", "pct": '0.00" %"', "date": "DD/MM/YYYY"}
 CENTERED_KINDS = frozenset({"int", "pct", "day", "date", "time", "code"})
 INVALID_SHEET_CHARS = str.maketrans({c: "-" for c in "[]:*?/\\"})
 NOTE_FONT = Font(size=8, italic=True)
+FOOT_FONT = Font(size=9, italic=True)
+PLAIN = Font(size=11)
+SIGNED = Font(size=11, bold=True, underline="single")
 CellStyle = tuple[str | None, Alignment, PatternFill | None]
 
 
@@ -192,7 +195,7 @@ def _cell_value(value: object) -> object:
 
 def _footer(ws: Worksheet, lines: Sequence[str], row: int) -> int:
     for i, line in enumerate(lines):
-        ws.cell(row=row + i, column=1, value=line).font = Font(size=9, italic=True)
+        ws.cell(row=row + i, column=1, value=line).font = FOOT_FONT
     return row + len(lines)
 
 
@@ -209,35 +212,14 @@ def _signatures(ws: Worksheet, table: Table, row: int, width: int) -> None:
 
 
 def _signature_blocks(table: Table, dated: str) -> list[list[tuple[str | None, Font]]]:
-    plain, name_font = Font(size=11), Font(size=11, bold=True, underline="single")
-    if len(table.signatures) == 1:
-        sig = table.signatures[0]
-        return [
-            [
-                (dated, plain),
-                (f"{sig.role},", plain),
-                *_gap(plain),
-                (sig.name or "....................", name_font),
-            ]
-        ]
-    head, owner = table.signatures[0], table.signatures[1]
-    left = [
-        ("Mengetahui,", plain),
-        (f"{head.role},", plain),
-        *_gap(plain),
-        (head.name or "...........", name_font),
-    ]
-    right = [
-        (dated, plain),
-        (f"{owner.role},", plain),
-        *_gap(plain),
-        (owner.name or "...........", name_font),
-    ]
-    return [left, right]
+    """The report's owner (last signature) signs with place and date; anyone before 'Mengetahui,'."""
+    *others, owner = table.signatures
+    return [*(_block("Mengetahui,", sig) for sig in others), _block(dated, owner)]
 
 
-def _gap(font: Font) -> list[tuple[str | None, Font]]:
-    return [(None, font)] * 3
+def _block(first_line: str, sig: Signature) -> list[tuple[str | None, Font]]:
+    blank: list[tuple[str | None, Font]] = [(None, PLAIN)] * 3  # room to sign and stamp
+    return [(first_line, PLAIN), (f"{sig.role},", PLAIN), *blank, (sig.name or "." * 24, SIGNED)]
 
 
 def _widths(ws: Worksheet, table: Table) -> None:
@@ -259,12 +241,17 @@ def _frozen_columns(table: Table) -> int:
     return 0
 
 
-def _print_setup(ws: Worksheet, header_row: int, width: int) -> None:
+def _a4_landscape(ws: Worksheet, pages_high: int) -> None:
+    """One page wide; `pages_high` 0 lets a long class list run onto more pages."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
+    ws.page_setup.fitToHeight = pages_high
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _print_setup(ws: Worksheet, header_row: int, width: int) -> None:
+    _a4_landscape(ws, 0)
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.5
@@ -279,12 +266,8 @@ def _image_sheet(ws: Worksheet, images: Sequence[tuple[str, bytes]]) -> None:
         ws.cell(row=row, column=1, value=title).font = Font(bold=True, size=12)
         image = Image(io.BytesIO(png))
         ws.add_image(image, f"A{row + 1}")
-        row += int(image.height / 20) + 4
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 1  # both charts on one printed page
+        row += int(image.height / 20) + 4  # default rows are 20 px high
+    _a4_landscape(ws, 1)  # all charts on one printed page
 
 
 def find_header_row(ws: Worksheet, first_header: str) -> int:

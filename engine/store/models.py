@@ -153,6 +153,7 @@ class ClassReport(SQLModel, table=True):
     class_name: str = Field(max_length=64)
     day: date = Field(index=True)
     reporter: str = Field(max_length=120)
+    source: str = Field(default="", max_length=32)  # the reporter's role
     at: datetime = _ts()
     nihil: bool = False
 

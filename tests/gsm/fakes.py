@@ -15,10 +15,6 @@ from absensi.drivers.base import OutboxItem
 from absensi.engine.messages import Channel, InboundMessage
 
 
-class SimulatedCrash(BaseException):
-    """Stands for the process dying: nothing in the driver may catch it."""
-
-
 class RecordingInbox:
     def __init__(self, fail_times: int = 0) -> None:
         self.messages: list[InboundMessage] = []
@@ -62,6 +58,7 @@ class RecordingOutbox:
         self.rows: dict[int, Row] = {}
         self.reports: list[tuple[str, bool, bool]] = []  # (ref, delivered, matched)
         self.crash_on_sent = False  # simulate a crash between +CMGS and recording the answer
+        self.crashed, self.release = threading.Event(), threading.Event()
         self._lock = threading.Lock()
 
     def add(self, to: str, text: str) -> int:
@@ -81,8 +78,10 @@ class RecordingOutbox:
             return [r.item for r in taken]
 
     def sent(self, item_id: int, now: datetime, native_id: str | None = None) -> None:
-        if self.crash_on_sent:
-            raise SimulatedCrash("crash between +CMGS and the outbox")
+        if self.crash_on_sent:  # the process "dies" here: the answer is never recorded
+            self.crashed.set()
+            self.release.wait(10)
+            return
         with self._lock:
             row = self.rows[item_id]
             row.state, row.native_id = "sent", native_id

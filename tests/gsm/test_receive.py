@@ -169,3 +169,10 @@ def test_noise_and_interleaved_unsolicited_lines_do_not_disturb(emulators, run_p
         emu.deliver(pdu.encode_deliver("+6281", f"n{n}", STAMP + timedelta(seconds=n)))
     wait_for(lambda: len(inbox.messages) == 5 and not emu.storage)
     assert pool.workers[0].stats["opens"] == 1 and len(inbox.submits) == 5
+
+
+def test_message_routed_directly_with_cmt_is_committed(emulator, run_pool) -> None:
+    _pool, inbox = run_pool([emulator])
+    body = pdu.encode_deliver("+6281", "langsung", STAMP)
+    emulator._unsolicited(f"+CMT: ,{len(body) // 2 - 1}", body)
+    wait_for(lambda: inbox.texts() == ["langsung"])

@@ -137,16 +137,30 @@ def test_no_network_holds_sends_until_it_returns(emulator, pool_for) -> None:
     assert emulator.sent_texts() == ["tunggu sinyal"]
 
 
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the crash is the point
+def test_no_network_service_on_send_holds_the_modem_instead_of_burning_the_queue(emulator, pool_for) -> None:
+    outbox = RecordingOutbox()
+    pool = pool_for([emulator], outbox)
+    wait_for(lambda: pool.workers[0].state == "ready")
+    emulator.registered = False  # the network goes away between health checks: +CMGS says 331
+    items = [outbox.add("+6281", f"antri {n}") for n in range(5)]
+    wait_for(lambda: pool.workers[0].state == "no-network")
+    assert any("no network service" in r for i in items for r in outbox.rows[i].reasons)
+    assert sum(len(outbox.rows[i].claims) for i in items) <= 1, "one failed send, not the whole queue"
+    emulator.registered = True
+    wait_for(lambda: all(outbox.states()[i] in ("sent", "delivered") for i in items), timeout=5)
+    assert sorted(emulator.sent_texts()) == [f"antri {n}" for n in range(5)]
+
+
 def test_crash_between_cmgs_and_the_outbox_means_at_most_one_resend(emulator, pool_for, clock) -> None:
     outbox = RecordingOutbox()
     item = outbox.add("+6281", "sekali lagi paling banyak")
     outbox.crash_on_sent = True
     first = pool_for([emulator], outbox)
-    wait_for(lambda: len(emulator.sent) == 1)
-    wait_for(lambda: not first.workers[0]._thread.is_alive(), what="the worker to die")
-    first.stop()
+    wait_for(outbox.crashed.is_set, what="the crash")
+    assert len(emulator.sent) == 1 and outbox.states()[item] == "sending"
     outbox.crash_on_sent = False
+    outbox.release.set()
+    first.stop()
     pool_for([emulator], outbox)  # restart: recover hands the item out once more
     wait_for(lambda: outbox.states()[item] in ("sent", "delivered"))
     assert emulator.sent_texts() == ["sekali lagi paling banyak"] * 2

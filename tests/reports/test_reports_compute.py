@@ -134,7 +134,7 @@ def test_perhatian_flags_each_threshold_with_its_reason(snap):
     budi = rows["1002"]["Alasan"]
     assert "tanpa keterangan 3 hari pada November 2026" in budi
     assert "tidak hadir 3 hari sekolah berturut-turut (04/11/2026–06/11/2026)" in budi
-    assert "kehadiran 80,0 %" in budi
+    assert "kehadiran 80,00 % (< 85 %)" in budi
     eko = rows["1005"]["Alasan"]  # 19, 20, 23, 24 Nov: the weekend does not break the run
     assert "tidak hadir 4 hari sekolah berturut-turut (19/11/2026–24/11/2026)" in eko
     assert "tanpa keterangan" not in eko

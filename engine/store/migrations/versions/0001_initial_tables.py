@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 07:34:25.882057
+Create Date: 2026-11-28 07:37:56.066416
 """
 
 from alembic import op
@@ -60,6 +60,7 @@ def upgrade() -> None:
     sa.Column('class_name', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('reporter', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('at', absensi.engine.store.models.UtcDateTime(), nullable=False),
     sa.Column('nihil', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
