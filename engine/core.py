@@ -96,9 +96,9 @@ class Engine:
 
     @staticmethod
     def _mark(session: Session, inbox_id: int | None, status: str, error: str | None, now: datetime) -> None:
-        if inbox_id is not None:
-            session.execute(update(InboxRow).where(InboxRow.id == inbox_id)
-                            .values(status=status, error=error, processed_at=now))
+        if inbox_id is not None:  # a Core update: nothing in the session needs synchronising
+            session.connection().execute(update(InboxRow).where(InboxRow.id == inbox_id)
+                                         .values(status=status, error=error, processed_at=now))
 
     def _delivery_failed(self, session: Session, row: OutboxRow, now: datetime) -> None:
         turn = Turn(self, session, now)

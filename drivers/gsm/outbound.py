@@ -8,6 +8,7 @@ transient error is retried); a crash between `+CMGS` and `outbox.sent` is resolv
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,11 +43,21 @@ class SendContext:
     outbox: Outbox
     clock: Callable[[], datetime]
     settings: ModemSettings
-    modem_id: str
+    modem_id: str  # see modem_key
     # item id -> (modem id, references of the parts that modem already accepted). Shared by the pool: parts
     # sent from one SIM cannot be completed from another (the phone joins parts per sender), so another
     # modem starts the item over.
     progress: dict[int, tuple[str, list[int]]]
+    name: str = ""  # the port, for log lines
+
+
+def modem_key(url: str, imsi: str | None = None) -> str:
+    """Short, stable id of a modem for message references (the outbox keeps at most 200 characters for the
+    references of up to 10 parts): the tail of the SIM's IMSI — it follows the SIM across ports — or else a
+    hash of the port path."""
+    if imsi and imsi.isdigit():
+        return imsi[-10:]
+    return "p" + hashlib.sha1(url.encode("utf-8")).hexdigest()[:8]
 
 
 def native_ref(modem_id: str, reference: int) -> str:
@@ -110,7 +121,7 @@ def send_item(modem, item: OutboxItem, ctx: SendContext, pace: Callable[[], None
     refs = ",".join(native_ref(ctx.modem_id, r) for r in done)
     ctx.outbox.sent(item.id, ctx.clock(), native_id=refs)
     ctx.progress.pop(item.id, None)
-    logger.info("{}: sent outbox #{} to {} in {} part(s), refs {}", ctx.modem_id, item.id, item.to, len(parts), refs)
+    logger.info("{}: sent outbox #{} to {} in {} part(s), refs {}", ctx.name, item.id, item.to, len(parts), refs)
     return sent_now
 
 
@@ -118,7 +129,7 @@ def _on_cms_error(item: OutboxItem, exc: CmsError, ctx: SendContext) -> None:
     if not exc.transient:
         ctx.progress.pop(item.id, None)
         ctx.outbox.failed(item.id, ctx.clock(), f"rejected: {exc.line}")
-        logger.warning("{}: outbox #{} to {} failed for good: {}", ctx.modem_id, item.id, item.to, exc.line)
+        logger.warning("{}: outbox #{} to {} failed for good: {}", ctx.name, item.id, item.to, exc.line)
         return
     _retry(item, ctx, exc.line, backoff(item.attempts, ctx.settings))
 
@@ -128,8 +139,8 @@ def _retry(item: OutboxItem, ctx: SendContext, reason: str, delay: float) -> Non
     if item.attempts + 1 >= ctx.settings.max_attempts:
         ctx.progress.pop(item.id, None)
         ctx.outbox.failed(item.id, now, f"gave up after {item.attempts + 1} attempts: {reason}")
-        logger.warning("{}: outbox #{} failed after {} attempts: {}", ctx.modem_id, item.id, item.attempts + 1,
+        logger.warning("{}: outbox #{} failed after {} attempts: {}", ctx.name, item.id, item.attempts + 1,
                        reason)
         return
     ctx.outbox.retry(item.id, now, reason, now + timedelta(seconds=delay))
-    logger.info("{}: outbox #{} will be retried in {:.0f} s: {}", ctx.modem_id, item.id, delay, reason)
+    logger.info("{}: outbox #{} will be retried in {:.0f} s: {}", ctx.name, item.id, delay, reason)

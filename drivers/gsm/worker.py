@@ -23,7 +23,7 @@ from .errors import AtTimeout, CommandError, ModemError, SimLocked
 from .inbound import Ready, Reassembler
 from .link import Unsolicited
 from .modem import Modem, StoredMessage
-from .outbound import CannotSend, ModemLost, SendContext, native_ref, send_item
+from .outbound import CannotSend, ModemLost, SendContext, modem_key, native_ref, send_item
 from .pdu import Deliver, PduError, StatusReport, decode
 from .settings import ModemSettings
 
@@ -43,7 +43,8 @@ class ModemWorker:
         self.events: queue.Queue[tuple[float, Unsolicited]] = queue.Queue()
         self.modem = Modem(url, settings, lambda ev: self.events.put((time.monotonic(), ev)), pin)
         self.reassembler = Reassembler(settings.reassembly_timeout)
-        self.ctx = SendContext(outbox, clock, settings, url, progress if progress is not None else {})
+        self.ctx = SendContext(outbox, clock, settings, modem_key(url), progress if progress is not None else {},
+                               name=url)
         self.part_interval = 60.0 / send_rate_per_min if send_rate_per_min else 0.0
         self.stats = {"received": 0, "parts_sent": 0, "opens": 0, "inits": 0, "drains": 0}
         self._stop = threading.Event()
@@ -111,8 +112,7 @@ class ModemWorker:
         info = self.modem.initialise()
         self.stats["inits"] += 1
         self._initialised_at = time.monotonic()
-        if info.imsi not in ("", "?"):
-            self.ctx.modem_id = info.imsi
+        self.ctx.modem_id = modem_key(self.url, info.imsi)
         self.state = "ready" if info.registered else "no-network"
         logger.info("{}: {} {} (rev {}), IMEI {}, SIM {}, network {} / {}, signal {}, SMSC {}, storage {} {}/{}",
                     self.url, info.manufacturer, info.model, info.revision, info.imei, info.sim, info.registration,

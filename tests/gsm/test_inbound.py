@@ -73,3 +73,12 @@ def test_flush_oldest_picks_the_group_seen_first() -> None:
     r.add(1, parts("o" * 200, sender="+6281")[0], NOW)
     r.add(2, parts("n" * 200, sender="+6282")[0], NOW + timedelta(seconds=5))
     assert r.flush_oldest().message.sender == "+6281" and r.waiting == 1
+
+
+def test_modem_key_is_short_and_follows_the_sim() -> None:
+    from absensi.drivers.gsm.outbound import modem_key, native_ref
+
+    assert modem_key("/dev/ttyUSB0", "510101234567890") == modem_key("/dev/ttyUSB3", "510101234567890")
+    url_key = modem_key("/dev/serial/by-id/usb-HUAWEI_Technology_HUAWEI_Mobile-if00-port0", "?")
+    assert len(url_key) == 9 and url_key != modem_key("/dev/serial/by-id/other", None)
+    assert native_ref("1234567890", 7) == "1234567890/007"

@@ -35,7 +35,7 @@ def test_short_gsm7_message_is_one_part_with_a_status_report_request(emulator, p
     assert len(emulator.sent) == 1
     submit = emulator.sent[0].submit
     assert (submit.recipient, submit.coding, submit.status_report) == ("+6281234567890", pdu.GSM7, True)
-    assert outbox.rows[item].native_id == f"{emulator.imsi}/{emulator.sent[0].reference:03d}"
+    assert outbox.rows[item].native_id == f"{emulator.imsi[-10:]}/{emulator.sent[0].reference:03d}"
 
 
 def test_unicode_goes_as_ucs2_and_long_text_in_linked_parts(emulator, pool_for) -> None:
@@ -50,6 +50,14 @@ def test_unicode_goes_as_ucs2_and_long_text_in_linked_parts(emulator, pool_for) 
     assert "".join(s.text for s in submits) == text
     assert "AT+CMMS=1" in emulator.commands
     assert outbox.rows[item].native_id.count(",") == 2
+
+
+def test_references_of_ten_parts_fit_the_outbox_column(emulator, pool_for) -> None:
+    outbox = RecordingOutbox()
+    item = outbox.add("+6281", "w" * 153 * 10)
+    pool_for([emulator], outbox)
+    wait_for(lambda: outbox.states()[item] in ("sent", "delivered"))
+    assert len(emulator.sent) == 10 and len(outbox.rows[item].native_id) <= 200
 
 
 def test_transient_errors_are_retried_without_duplicates(emulator, pool_for) -> None:
