@@ -36,6 +36,7 @@ class OutboxItem:
     remove_keyboard: bool = False
     document: Document | None = None
     reply_to: str | None = None  # native id of a message in the same chat to reply to
+    edit: str | None = None  # native id of a message in the same chat to replace instead of sending anew
 
 
 class Outbox(Protocol):

@@ -33,6 +33,7 @@ class Simulator:
     log: list[Delivered] = field(default_factory=list)
     last_message: dict[str, str] = field(default_factory=dict)  # chat → native id of the last message sent
     keyboards: dict[str, tuple[tuple[Button, ...], ...]] = field(default_factory=dict)
+    keyboard_message: dict[str, str] = field(default_factory=dict)  # chat → native id of its keyboard
     _ids: dict[str, itertools.count[int]] = field(default_factory=dict)
     _refs: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -46,11 +47,15 @@ class Simulator:
         return delivered
 
     def _one(self, item: OutboxItem, now: datetime) -> Delivered:
-        if item.channel == Channel.TELEGRAM:
+        if item.channel == Channel.TELEGRAM and item.edit:  # an updated keyboard replaces its message
+            native = item.edit
+            self.keyboards[item.to] = item.buttons
+        elif item.channel == Channel.TELEGRAM:
             native = str(next(self._ids.setdefault(item.to, itertools.count(1))))
             self.last_message[item.to] = native
             if item.buttons:
                 self.keyboards[item.to] = item.buttons
+                self.keyboard_message[item.to] = native
         else:
             native = str(next(self._refs) % 256)
         self.outbox.sent(item.id, now, native_id=native)

@@ -33,8 +33,9 @@ def start(turn: Turn, user: int, roles: list[StaffRole]) -> None:
     _show(turn, user, draft)
 
 
-def _show(turn: Turn, user: int, draft: Draft) -> None:
-    turn.tg(user, "tg_buttons_intro", date=turn.date_text(draft.day), buttons=keyboard(turn, draft),
+def _show(turn: Turn, user: int, draft: Draft, edit: str | None = None) -> None:
+    """The keyboard; after a press it replaces the message that carried it instead of stacking up."""
+    turn.tg(user, "tg_buttons_intro", date=turn.date_text(draft.day), buttons=keyboard(turn, draft), edit=edit,
             **{"class": draft.class_name})
 
 
@@ -61,7 +62,7 @@ def _label(number: int, name: str, code: str | None) -> str:
     return f"{number}. {short} [{code}]" if code else f"{number}. {short}"
 
 
-def press(turn: Turn, user: int, roles: list[StaffRole], data: str) -> None:
+def press(turn: Turn, user: int, roles: list[StaffRole], data: str, message: str | None = None) -> None:
     match = _DATA.match(data)
     draft = turn.session.get(Draft, user)
     day = _day(match.group(1)) if match else None
@@ -81,7 +82,7 @@ def press(turn: Turn, user: int, roles: list[StaffRole], data: str) -> None:
     elif action == "k":
         _submit(turn, user, officer, draft)
         return
-    _show(turn, user, draft)
+    _show(turn, user, draft, edit=message)
 
 
 def _day(text: str) -> date | None:

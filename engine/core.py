@@ -116,6 +116,8 @@ def outbox_row(message: OutboundMessage, now: datetime, inbox_id: int | None) ->
         payload["request_contact"] = True
     if message.remove_keyboard:
         payload["remove_keyboard"] = True
+    if message.edit is not None:
+        payload["edit"] = message.edit
     if message.document is not None:
         payload["document"] = {"filename": message.document.filename, "hex": message.document.content.hex()}
     return OutboxRow(key=message.key, channel=str(message.channel), recipient=message.to, text=message.text,

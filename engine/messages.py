@@ -55,7 +55,7 @@ class InboundMessage:
     source_id: str
     text: str = ""
     chat: str | None = None  # Telegram chat id when it is not the sender's private chat
-    press: str | None = None  # callback data of a pressed inline button
+    press: str | None = None  # callback data of a pressed inline button (reply_to: the keyboard's message)
     contact: Contact | None = None
     reply_to: str | None = None  # native id of the message this one answers (Telegram message id)
     incomplete: bool = False  # a concatenated SMS whose parts did not all arrive in time
@@ -95,6 +95,7 @@ class OutboundMessage:
     remove_keyboard: bool = False
     document: Document | None = None
     bridge: str | None = None
+    edit: str | None = None  # native id of a message in the same chat to replace (an updated keyboard)
     kind: str = "reply"  # what produced it: reply, forward, alfa, push, reminder, info…
 
     @property

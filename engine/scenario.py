@@ -157,6 +157,7 @@ class _Runner:
             if button is None:
                 return label + f"[{spec['press']}]", [f"no button '{spec['press']}' on the last keyboard sent to {sender}"]
             press = button.data
+            reply_to = self.sim.keyboard_message.get(sender)
             label += f"[{button.label}]"
         if "contact" in spec:
             card = spec["contact"]

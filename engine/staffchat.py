@@ -28,7 +28,7 @@ def handle_telegram(turn: Turn, msg: InboundMessage) -> None:
         _link(turn, msg, user)
         return
     roles = turn.roles_of(user)
-    if msg.reply_to and roles and _bridge(turn, msg, user, user, quiet=True):
+    if msg.reply_to and msg.press is None and roles and _bridge(turn, msg, user, user, quiet=True):
         return
     text = msg.text.strip()
     if text.startswith("/"):
@@ -36,7 +36,7 @@ def handle_telegram(turn: Turn, msg: InboundMessage) -> None:
     elif not roles:
         turn.tg(user, "tg_not_linked", request_contact=True)
     elif msg.press is not None:
-        buttons.press(turn, user, roles, msg.press)
+        buttons.press(turn, user, roles, msg.press, msg.reply_to)
     elif officer_class(turn, roles) is not None:
         officer_text(turn, user, roles, text)
     else:
@@ -129,7 +129,8 @@ def _bridge(turn: Turn, msg: InboundMessage, user: int, chat: int, quiet: bool =
                                 OutboxRow.native_id.contains(msg.reply_to or "")).order_by(OutboxRow.id.desc())
     )  # a long text may have gone out as several messages: native_id is then "100,101"
     row = next((r for r in candidates if msg.reply_to in (r.native_id or "").split(",")), None)
-    roles = turn.roles_of(user)
+    # SPEC §4: staff answer ("a parent's message in a teacher's chat"); class officers are students (§8).
+    roles = [r for r in turn.roles_of(user) if not turn.rules.rules.roles[r.role].student]
     if row is None or not row.bridge or not roles or not msg.text.strip():
         if not quiet and roles and chat == user:
             turn.tg(user, "tg_bridge_unknown")

@@ -78,9 +78,9 @@ class Turn:
 
     def tg(self, to: int | str, template: str, /, *, key: str | None = None, kind: str = "reply", bridge: str | None = None,
            buttons: tuple[tuple[Button, ...], ...] = (), request_contact: bool = False, remove_keyboard: bool = False,
-           document: Document | None = None, **values: object) -> None:
+           document: Document | None = None, edit: str | None = None, **values: object) -> None:
         self.tg_raw(to, self.text(template, **values), key=key, kind=kind, bridge=bridge, buttons=buttons,
-                    request_contact=request_contact, remove_keyboard=remove_keyboard, document=document)
+                    request_contact=request_contact, remove_keyboard=remove_keyboard, document=document, edit=edit)
 
     def tg_raw(self, to: int | str, body: str, **extra: Any) -> None:
         self.out.append(OutboundMessage(Channel.TELEGRAM, str(to), body, **extra))

@@ -49,6 +49,7 @@ def callback_to_inbound(query: types.CallbackQuery, now: datetime) -> InboundMes
         received_at=as_utc(now),
         source_id=f"tgcb:{query.id}",
         press=data,
+        reply_to=str(query.message.id) if query.message is not None else None,  # the keyboard to update
     )
 
 

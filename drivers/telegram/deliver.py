@@ -39,6 +39,9 @@ class TelegramApi(Protocol):
 
     async def send_document(self, chat_id: int, document: Any, **kwargs: Any) -> types.Message | None: ...
 
+    async def edit_message_text(self, chat_id: int, message_id: int, text: str,
+                                **kwargs: Any) -> types.Message | None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
@@ -207,6 +210,10 @@ class Deliverer:
         chat_id = int(item.to)
         markup = reply_markup(item)  # raises RenderError before anything is sent
         parts = text_parts(item)
+        if item.edit and item.document is None and len(parts) == 1:
+            edited = await self._paced(reserved, item.to, self._edit_text, chat_id, item.edit, parts[0], markup)
+            if edited is not None:
+                return [item.edit]
         ids: list[str] = []
         for index, text in enumerate(parts):
             last = index == len(parts) - 1 and item.document is None
@@ -234,6 +241,18 @@ class Deliverer:
                 chat_id, text, parse_mode=enums.ParseMode.DISABLED, reply_markup=markup,
                 reply_parameters=reply),
             reply_to)
+
+    async def _edit_text(self, chat_id: int, message_id: str, text: str, markup: Any) -> Any:
+        """Replace a keyboard message in place; None (send anew) when it can no longer be edited."""
+        try:
+            await self.api.edit_message_text(chat_id, int(message_id), text, parse_mode=enums.ParseMode.DISABLED,
+                                             reply_markup=markup)
+        except errors.MessageNotModified:
+            pass  # pressed twice to the same state: nothing to change
+        except (errors.MessageIdInvalid, errors.MessageEditTimeExpired, errors.MessageAuthorRequired):
+            logger.info("message {} can no longer be edited; sending a new one", message_id)
+            return None
+        return message_id
 
     async def _send_document(self, chat_id: int, item: OutboxItem, markup: Any, reply_to: str | None) -> Any:
         assert item.document is not None

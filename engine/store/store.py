@@ -193,7 +193,8 @@ def outbox_item(row: OutboxRow) -> OutboxItem:
     buttons = tuple(tuple(Button(b[0], b[1]) for b in line) for line in p.get("buttons", []))
     document = Document(p["document"]["filename"], bytes.fromhex(p["document"]["hex"])) if "document" in p else None
     return OutboxItem(row.id or 0, Channel(row.channel), row.recipient, row.text, row.attempts, buttons,
-                      bool(p.get("request_contact")), bool(p.get("remove_keyboard")), document, p.get("reply_to"))
+                      bool(p.get("request_contact")), bool(p.get("remove_keyboard")), document, p.get("reply_to"),
+                      p.get("edit"))
 
 
 def retry_delay(attempts: int) -> timedelta:

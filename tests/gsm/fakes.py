@@ -22,7 +22,6 @@ class RecordingInbox:
         self.fail_times = fail_times  # the next N submits raise (database down)
         self._ids: set[str] = set()
         self._lock = threading.Lock()
-        self.changed = threading.Condition(self._lock)
 
     def submit(self, msg: InboundMessage) -> bool:
         with self._lock:
@@ -34,7 +33,6 @@ class RecordingInbox:
                 return False
             self._ids.add(msg.source_id)
             self.messages.append(msg)
-            self.changed.notify_all()
             return True
 
     def texts(self) -> list[str]:

@@ -187,6 +187,9 @@ class FakeTelegram:
         return await self._call("send_document", chat_id, {"document": document,
                                                              "content": document.getvalue(), **kwargs})
 
+    async def edit_message_text(self, chat_id: int, message_id: int, text: str, **kwargs: Any) -> types.Message:
+        return await self._call("edit_message_text", chat_id, {"message_id": message_id, "text": text, **kwargs})
+
     async def set_bot_commands(self, commands: list[types.BotCommand], scope: Any = None) -> bool:
         await self._call("set_bot_commands", getattr(scope, "chat_id", 0), {"commands": commands, "scope": scope})
         return True

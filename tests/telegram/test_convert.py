@@ -128,6 +128,7 @@ def test_button_press_becomes_press_with_callback_source_id():
     assert msg is not None
     assert (msg.sender, msg.chat, msg.press, msg.text) == ("700001", None, "abs:3:pick:12", "")
     assert msg.source_id == "tgcb:7712" and msg.received_at == now
+    assert msg.reply_to == "50"  # the message whose keyboard was pressed, so the engine can update it
 
 
 def test_bytes_callback_data_is_decoded():

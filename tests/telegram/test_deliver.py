@@ -263,3 +263,22 @@ async def test_a_send_that_hangs_is_given_up_and_retried_later():
     item = outbox.add("700001", "halo")
     await deliverer.step()
     assert outbox.rows[item].state == "pending" and outbox.rows[item].reasons[0].startswith("network error")
+
+
+async def test_an_updated_keyboard_replaces_its_message_in_place():
+    clock, outbox, api, deliverer = setup()
+    buttons = ((Button("5. Budi Santoso [S]", "a20261130t5"),),)
+    item = outbox.add("700001", "Absen X TKJ 1", buttons=buttons, edit="42")
+    await drain(deliverer, clock, outbox)
+    (call,) = api.sent("edit_message_text")
+    assert call.kwargs["message_id"] == 42 and call.kwargs["text"] == "Absen X TKJ 1"
+    assert api.sent("send_message") == []
+    assert outbox.state(item) == "sent" and outbox.rows[item].native_id == "42"
+
+
+async def test_a_keyboard_that_can_no_longer_be_edited_is_sent_anew():
+    clock, outbox, api, deliverer = setup(errors.MessageIdInvalid())
+    item = outbox.add("700001", "Absen X TKJ 1", buttons=((Button("Kirim", "a20261130k"),),), edit="42")
+    await drain(deliverer, clock, outbox)
+    assert len(api.sent("send_message")) == 1
+    assert outbox.state(item) == "sent" and outbox.rows[item].native_id == "100"
