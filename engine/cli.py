@@ -221,6 +221,22 @@ def letters(
     console.print(f"[green]wrote {output}: {len(students)} letters[/green]")
 
 
+@app.command()
+def codes(
+    school: SchoolOpt = DEFAULT_SCHOOL,
+    replace_weak: Annotated[bool, typer.Option("--replace-weak", help="Also replace codes shorter than 6.")] = False,
+) -> None:
+    """Fill in missing parent codes in students.csv with unguessable ones (then print the letters)."""
+    from .codes import fill_codes
+
+    path = school / "students.csv"
+    if not path.exists():
+        err.print(f"[red]{path} not found (codes are written into the CSV roster)[/red]")
+        raise typer.Exit(2)
+    filled, kept = fill_codes(path, replace_weak=replace_weak)
+    console.print(f"{path}: {filled} new code(s), {kept} kept. Next: absensi letters -o surat.pdf")
+
+
 def main() -> None:
     _mount_optional()
     app()
