@@ -157,13 +157,15 @@ def run(
     modem: Annotated[list[str] | None, typer.Option("--modem", help="A pyserial port or URL; repeatable.")] = None,
     db: DbOpt = None,
     pin: Annotated[str | None, typer.Option("--pin", envvar="ABSENSI_SIM_PIN", help="SIM PIN, if the SIM asks.")] = None,
+    modem_rate: Annotated[float | None, typer.Option("--modem-rate", help="At most this many SMS per minute per modem.")]
+    = None,
 ) -> None:
     """The service: engine, scheduler and the configured drivers."""
     from .service import serve
 
     quiet_logs("INFO")
     compiled, loaded = load_all(school, rules)
-    raise typer.Exit(serve(compiled, loaded, database_url(db, school), modem or [], pin, console))
+    raise typer.Exit(serve(compiled, loaded, database_url(db, school), modem or [], pin, console, modem_rate))
 
 
 @app.command()

@@ -11,6 +11,7 @@ import asyncio
 import signal
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,22 +48,23 @@ def command_menus(engine: Engine) -> dict[int, list[tuple[str, str]]]:
                 for uid in users if uid is not None}
 
 
-def engine_loop(engine: Engine, stop: threading.Event) -> None:
+def engine_loop(engine: Engine, stop: threading.Event, now: Callable[[], datetime] = clock,
+                poll: float = POLL_SECONDS) -> None:
     """Handle the inbox as it fills; run the scheduler every TICK_SECONDS. Survives its own errors."""
-    last_tick = 0.0
+    last_tick = -TICK_SECONDS
     while not stop.is_set():
         try:
-            engine.process_pending(clock())
+            engine.process_pending(now())
             if time.monotonic() - last_tick >= TICK_SECONDS:
-                engine.tick(clock())
+                engine.tick(now())
                 last_tick = time.monotonic()
         except Exception:
             logger.exception("engine loop error; continuing")
-        stop.wait(POLL_SECONDS)
+        stop.wait(poll)
 
 
 def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin: str | None,
-          console: Console) -> int:
+          console: Console, modem_rate: float | None = None) -> int:
     from absensi.drivers.telegram import TelegramCredentialsError, credentials_from_env
 
     credentials, reason = credentials_from_env()
@@ -76,7 +78,7 @@ def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin
     stop = threading.Event()
     worker = threading.Thread(target=engine_loop, args=(engine, stop), name="engine", daemon=True)
     worker.start()
-    pool = _start_modems(modems, store, pin, console)
+    pool = _start_modems(modems, store, pin, console, modem_rate)
     if credentials is None:
         console.print(f"Telegram: not running ({reason}); Telegram messages wait in the outbox.")
     try:
@@ -98,13 +100,13 @@ def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin
     return 0
 
 
-def _start_modems(modems: list[str], store: Store, pin: str | None, console: Console) -> Any:
+def _start_modems(modems: list[str], store: Store, pin: str | None, console: Console, rate: float | None) -> Any:
     if not modems:
         console.print("SMS: no modem given (--modem PORT); SMS wait in the outbox.")
         return None
     from absensi.drivers.gsm import ModemPool
 
-    pool = ModemPool(modems, store, store, pin=pin, clock=clock)
+    pool = ModemPool(modems, store, store, pin=pin, clock=clock, send_rate_per_min=rate)
     pool.start()
     console.print(f"SMS: {len(modems)} modem(s): {', '.join(modems)}")
     return pool
