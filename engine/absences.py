@@ -65,9 +65,13 @@ class AbsenceContext:
 
     def forward_parent_message(self) -> None:
         for chat in route_targets(self.turn, "parent_report", self.student.class_name, self.row.day):
-            shown = self.reporter if not _is_student_chat(self.turn, chat) else mask(self.reporter)
-            self.turn.tg(chat, "tg_parent_forward", key=f"parent:{self.turn.source_id}:{chat}", kind="forward",
-                         bridge=self.reporter, phone=shown, note=self.note or "-", **self._values())
+            key = f"parent:{self.turn.source_id}:{chat}"
+            if _is_student_chat(self.turn, chat):  # officers: masked number, and they cannot answer by SMS
+                self.turn.tg(chat, "tg_parent_forward_officer", key=key, kind="forward", phone=mask(self.reporter),
+                             note=self.note or "-", **self._values())
+            else:
+                self.turn.tg(chat, "tg_parent_forward", key=key, kind="forward", bridge=self.reporter,
+                             phone=self.reporter, note=self.note or "-", **self._values())
 
     def confirm_parent(self) -> None:
         if self.reply_to:

@@ -88,6 +88,7 @@ TELEGRAM_TEMPLATES: dict[str, frozenset[str]] = {
     "tg_class_list_empty": frozenset({"class", "date"}),
     "tg_parent_stands": _STUDENT | {"reason"},
     "tg_parent_forward": _STUDENT | {"reason", "note", "phone"},
+    "tg_parent_forward_officer": _STUDENT | {"reason", "note", "phone"},
     "tg_info_forward": frozenset({"phone", "sender", "text", "date"}),
     "tg_alfa_push": _STUDENT | {"reporter", "parents"},
     "tg_bridge_sent": frozenset({"to"}),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from loguru import logger
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from .phones import normalize
 from .registration import load_sender, run_registration
 from .routing import route_targets
 from .school import Student
-from .store.models import ParentLink, SmsSender
+from .store.models import Absence, ParentLink, SmsSender
 from .turn import Turn
 
 
@@ -77,9 +78,16 @@ def _parent_report(turn: Turn, phone: str, keyword: str, reason: str, rest: str)
         turn.sms(phone, "parent_choose_child", children=names,
                  example=f"{keyword} {children[0].name.split()[0]} {rest[:20] or 'demam'}".strip())
         return
-    day = turn.school.calendar.effective_day(turn.now, turn.rules.cutoff)
+    day = _answered_alfa_day(turn, child) or turn.school.calendar.effective_day(turn.now, turn.rules.cutoff)
     run_absence(turn, child, day, "parent_report", reason=reason, note=note[:MAX_TEXT], source="ortu",
                 reporter=phone, reply_to=phone)
+
+
+def _answered_alfa_day(turn: Turn, child: Student) -> date | None:
+    """Today, when the child has an alfa today: a parent answering the alfa SMS after the cutoff
+    corrects today's record rather than reporting for tomorrow."""
+    row = turn.session.scalars(select(Absence).where(Absence.nis == child.nis, Absence.day == turn.today)).first()
+    return turn.today if row is not None and row.state == "alfa" else None
 
 
 def _count_today(turn: Turn, sender: SmsSender, day_attr: str, count_attr: str) -> int:

@@ -24,7 +24,8 @@ def run_due_jobs(turn: Turn) -> None:
         return
     for index, reminder in enumerate(turn.rules.rules.settings.reminders):
         hh, mm = map(int, reminder.at.split(":"))
-        if local.time() >= time(hh, mm) and _once(turn, f"reminder:{local.date()}:{index}"):
+        due = time(hh, mm) <= local.time() < turn.rules.cutoff  # after the cutoff a reminder is only noise
+        if due and _once(turn, f"reminder:{local.date()}:{index}"):
             _remind(turn, local.date(), index, reminder.to, reminder.template)
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+# GSM 03.38 / 3GPP TS 23.038: the default alphabet (index = code) and the extension table (code → char,
+# sent as ESC + code). The modem driver's codec packs with these same tables.
 GSM7_BASIC = (
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
-GSM7_EXTENSION = "\f^{}\\[~]|€"
+GSM7_EXTENSION = {0x0A: "\f", 0x14: "^", 0x28: "{", 0x29: "}", 0x2F: "\\", 0x3C: "[", 0x3D: "~", 0x3E: "]",
+                  0x40: "|", 0x65: "€"}
 _BASIC = frozenset(GSM7_BASIC) - {"\x1b"}
-_EXT = frozenset(GSM7_EXTENSION)
+_EXT = frozenset(GSM7_EXTENSION.values())
 
 
 def gsm7_septets(text: str) -> int | None:

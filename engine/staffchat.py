@@ -28,7 +28,8 @@ def handle_telegram(turn: Turn, msg: InboundMessage) -> None:
         _link(turn, msg, user)
         return
     roles = turn.roles_of(user)
-    if msg.reply_to and msg.press is None and roles and _bridge(turn, msg, user, user, quiet=True):
+    bridgeable = msg.reply_to and msg.press is None and not msg.text.lstrip().startswith("/")
+    if bridgeable and roles and _bridge(turn, msg, user, user, quiet=True):
         return
     text = msg.text.strip()
     if text.startswith("/"):

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from absensi.engine.smslen import GSM7_BASIC, GSM7_EXTENSION
+
 ESC = 0x1B
 
-DEFAULT = (
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
+DEFAULT = GSM7_BASIC  # one copy of the tables, shared with the engine's SMS length checks
 assert len(DEFAULT) == 128
 
-EXTENSION = {0x0A: "\f", 0x14: "^", 0x28: "{", 0x29: "}", 0x2F: "\\", 0x3C: "[", 0x3D: "~", 0x3E: "]",
-             0x40: "|", 0x65: "€"}
+EXTENSION = GSM7_EXTENSION
 
 _ENCODE: dict[str, tuple[int, ...]] = {ch: (code,) for code, ch in enumerate(DEFAULT) if code != ESC}
 _ENCODE.update({ch: (ESC, code) for code, ch in EXTENSION.items()})
