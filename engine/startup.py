@@ -23,7 +23,7 @@ def seed(engine: Engine, now: datetime) -> int:
     if not pairs:
         return 0
     with engine.store.unit() as session:
-        known = set(session.execute(select(ParentLink.phone, ParentLink.nis)).tuples())
+        known = {(phone, nis) for phone, nis in session.execute(select(ParentLink.phone, ParentLink.nis))}
         senders = {s.phone: s for s in session.scalars(select(SmsSender))}
         added = 0
         for phone, nis in pairs:

@@ -1,4 +1,4 @@
-"""`absensi run --modem`, end to end: the engine loop and a modem on a real pty serve the school by SMS.
+"""`absensi run --modem`, end to end: the engine loop and a modem on a real pty serve the sample school.
 
 REG, SAKIT and INFO come in through the emulated modem; confirmations and the alfa SMS go out through
 it; every expected SMS goes out exactly once.
@@ -35,7 +35,9 @@ def test_school_served_by_sms_through_the_modem(emulators, tmp_path: Path) -> No
         return MONDAY + timedelta(seconds=time.monotonic() - t0)
 
     rules = load_rules(ROOT / "rules")
-    school = load_school(ROOT / "tests" / "schools" / "mini", rules.rules)
+    school = load_school(ROOT / "sample_school", rules.rules)
+    officer = next(s for s in school.staff if s.role == "ketua_kelas" and s.telegram_id)
+    child = school.by_class[officer.scope][0]
     store = Store(sqlite_url(tmp_path / "absensi.db"))
     engine = Engine(rules, school, store, now())
     modem = emulators("huawei-e173")
@@ -45,15 +47,16 @@ def test_school_served_by_sms_through_the_modem(emulators, tmp_path: Path) -> No
     loop.start()
     pool.start()
     try:
-        parent = "+6281234500001"
+        parent = "+6285712345678"
 
         def sent_to(number: str, needle: str) -> list[str]:
             return [s.submit.text for s in modem.sent if s.submit.recipient == number and needle in s.submit.text]
 
-        modem.deliver_text(parent, "REG AB12CD", now())
-        wait_for(lambda: sent_to(parent, "Budi Santoso"), 15, "the REG confirmation")
+        modem.deliver_text(parent, f"REG {child.parent_code}", now())
+        wait_for(lambda: sent_to(parent, child.name), 15, "the REG confirmation")
 
-        store.submit(InboundMessage(Channel.TELEGRAM, "700001", now(), "tg:1", "A 5"))  # the ketua kelas
+        report = f"A {child.absen_no}"  # the ketua kelas, on Telegram
+        store.submit(InboundMessage(Channel.TELEGRAM, str(officer.telegram_id), now(), "tg:1", report))
         wait_for(lambda: sent_to(parent, "ALFA"), 15, "the alfa SMS")
 
         modem.deliver_text(parent, "SAKIT demam sejak semalam", now())
