@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from .phones import mask
 from .routing import route_targets
@@ -94,11 +94,11 @@ class AbsenceContext:
         rec.status, rec.note = status, note
         rec.source, rec.reporter, rec.reported_at = self.source, self.reporter, self.turn.now
         if rec.id is None:
-            self.turn.session.add(rec)
-            self.turn.session.flush()
-        if old != status:
-            self.turn.session.add(AbsenceChange(absence_id=rec.id or 0, nis=rec.nis, day=rec.day, old=old, new=status,
-                                                by=self.reporter, source=self.source, at=self.turn.now))
+            self.turn.session.add(rec)  # inserted at commit, with the state the flow ends in
+        if old != status:  # the history is append-only: a plain insert, no ORM bookkeeping
+            self.turn.session.connection().execute(insert(AbsenceChange.__table__), [
+                {"nis": rec.nis, "day": rec.day, "old": old, "new": status, "by": self.reporter,
+                 "source": self.source, "at": self.turn.now}])
 
 
 def _is_student_chat(turn: Turn, chat: int) -> bool:

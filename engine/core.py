@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from loguru import logger
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
 from .messages import Channel, InboundMessage, OutboundMessage
@@ -82,6 +82,7 @@ class Engine:
             handle_telegram(turn, msg)
 
     def _commit_outbound(self, turn: Turn) -> list[OutboundMessage]:
+        """Outbox rows for what the turn produced, minus keys already sent: one multi-row insert."""
         produced = []
         keys = {m.key for m in turn.out if m.key}
         existing = set(turn.session.scalars(select(OutboxRow.key).where(OutboxRow.key.in_(keys)))) if keys else set()
@@ -90,8 +91,10 @@ class Engine:
                 continue
             if message.key:
                 existing.add(message.key)
-            turn.session.add(outbox_row(message, turn.now, turn.inbox_id))
             produced.append(message)
+        if produced:
+            rows = [outbox_values(m, turn.now, turn.inbox_id) for m in produced]
+            turn.session.connection().execute(insert(OutboxRow.__table__), rows)
         return produced
 
     @staticmethod
@@ -109,6 +112,11 @@ class Engine:
 
 
 def outbox_row(message: OutboundMessage, now: datetime, inbox_id: int | None) -> OutboxRow:
+    return OutboxRow(**outbox_values(message, now, inbox_id))
+
+
+def outbox_values(message: OutboundMessage, now: datetime, inbox_id: int | None) -> dict[str, Any]:
+    """The outbox row of `message`, as column values."""
     payload: dict[str, Any] = {}
     if message.buttons:
         payload["buttons"] = [[[b.label, b.data] for b in line] for line in message.buttons]
@@ -120,6 +128,6 @@ def outbox_row(message: OutboundMessage, now: datetime, inbox_id: int | None) ->
         payload["edit"] = message.edit
     if message.document is not None:
         payload["document"] = {"filename": message.document.filename, "hex": message.document.content.hex()}
-    return OutboxRow(key=message.key, channel=str(message.channel), recipient=message.to, text=message.text,
-                     payload=payload, kind=message.kind, next_try_at=now, created_at=now, bridge=message.bridge,
-                     inbox_id=inbox_id)
+    return {"key": message.key, "channel": str(message.channel), "recipient": message.to, "text": message.text,
+            "payload": payload, "kind": message.kind, "status": "pending", "attempts": 0, "next_try_at": now,
+            "created_at": now, "bridge": message.bridge, "inbox_id": inbox_id}

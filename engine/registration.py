@@ -30,7 +30,8 @@ class RegistrationContext:
     # ---------------------------------------------------------------------------------- conditions
 
     def already_linked(self) -> bool:
-        return self._link() is not None and bool(self._link().active)  # type: ignore[union-attr]
+        link = self._link()
+        return link is not None and link.active
 
     def student_has_room(self) -> bool:
         assert self.student is not None
@@ -92,11 +93,14 @@ class RegistrationContext:
         self.turn.sms(self.sender.phone, "not_registered")
 
     def _link(self) -> ParentLink | None:
+        """This number's link to the student (read once per event: several conditions ask)."""
         if self.student is None:
             return None
-        return self.turn.session.scalars(
-            select(ParentLink).where(ParentLink.phone == self.sender.phone, ParentLink.nis == self.student.nis)
-        ).first()
+        if not hasattr(self, "_link_row"):
+            self._link_row = self.turn.session.scalars(
+                select(ParentLink).where(ParentLink.phone == self.sender.phone, ParentLink.nis == self.student.nis)
+            ).first()
+        return self._link_row
 
 
 def load_sender(turn: Turn, phone: str) -> SmsSender:

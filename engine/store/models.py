@@ -96,7 +96,6 @@ class AbsenceChange(SQLModel, table=True):
 
     __tablename__ = "absence_change"
     id: int | None = Field(default=None, primary_key=True)
-    absence_id: int = Field(index=True)
     nis: str = Field(max_length=32, index=True)
     day: date
     old: str | None = Field(default=None, max_length=8)

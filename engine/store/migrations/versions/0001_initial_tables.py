@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 07:37:56.066416
+Create Date: 2026-11-28 07:50:32.457351
 """
 
 from alembic import op
@@ -41,7 +41,6 @@ def upgrade() -> None:
 
     op.create_table('absence_change',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('absence_id', sa.Integer(), nullable=False),
     sa.Column('nis', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('old', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
@@ -52,7 +51,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('absence_change', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_absence_change_absence_id'), ['absence_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_absence_change_nis'), ['nis'], unique=False)
 
     op.create_table('class_report',
@@ -199,7 +197,6 @@ def downgrade() -> None:
     op.drop_table('class_report')
     with op.batch_alter_table('absence_change', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_absence_change_nis'))
-        batch_op.drop_index(batch_op.f('ix_absence_change_absence_id'))
 
     op.drop_table('absence_change')
     with op.batch_alter_table('absence', schema=None) as batch_op:
