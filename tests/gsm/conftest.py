@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from absensi.drivers.gsm import ModemPool
 from absensi.drivers.gsm.settings import ModemSettings
 
 from .emulator import ModemEmulator
+from .fakes import RecordingInbox, RecordingOutbox
 
 FAST = ModemSettings(
     command_timeout=1.0, list_timeout=2.0, prompt_timeout=1.0, send_timeout=2.0, sim_busy_timeout=3.0,
@@ -63,3 +65,22 @@ def emulators(tmp_path) -> Iterator[Callable[..., ModemEmulator]]:
 @pytest.fixture
 def emulator(emulators) -> ModemEmulator:
     return emulators()
+
+
+@pytest.fixture
+def pool_for(clock):
+    """Start a ModemPool on emulated modems (stopped after the test); `wait_ready` waits for every modem."""
+    pools = []
+
+    def start(emus, outbox=None, inbox=None, *, wait_ready=False, **kw):
+        pool = ModemPool([e.port for e in emus], inbox or RecordingInbox(), outbox or RecordingOutbox(),
+                         clock=clock, settings=kw.pop("settings", FAST), **kw)
+        pool.start()
+        pools.append(pool)
+        if wait_ready:
+            wait_for(lambda: all(w.state == "ready" for w in pool.workers), what="modems ready")
+        return pool
+
+    yield start
+    for pool in pools:
+        pool.stop()

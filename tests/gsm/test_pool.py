@@ -9,26 +9,10 @@ import pytest
 
 from absensi.drivers.gsm import ModemPool, pdu
 
-from .conftest import FAST, wait_for
+from .conftest import wait_for
 from .fakes import RecordingInbox, RecordingOutbox
 
 STAMP = datetime(2026, 11, 28, 7, 15, tzinfo=UTC)
-
-
-@pytest.fixture
-def pool_for(clock):
-    pools = []
-
-    def start(emus, outbox=None, inbox=None, **kw):
-        pool = ModemPool([e.port for e in emus], inbox or RecordingInbox(), outbox or RecordingOutbox(),
-                         clock=clock, settings=kw.pop("settings", FAST), **kw)
-        pool.start()
-        pools.append(pool)
-        return pool
-
-    yield start
-    for pool in pools:
-        pool.stop()
 
 
 def test_outbound_is_spread_over_modems_and_each_message_sent_once(emulators, pool_for) -> None:

@@ -6,36 +6,24 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from absensi.drivers.gsm import ModemPool, pdu
+from absensi.drivers.gsm import pdu
 
-from .conftest import FAST, wait_for
+from .conftest import wait_for
 from .fakes import RecordingInbox, RecordingOutbox
 
 STAMP = datetime(2026, 11, 28, 7, 15, tzinfo=UTC)
 
 
 @pytest.fixture
-def pool_for(clock):
-    pools = []
+def pool_for(pool_for):
+    def start(*args, **kw):
+        return pool_for(*args, wait_ready=True, **kw)
 
-    def start(emus, outbox=None, inbox=None, **kw):
-        pool = ModemPool([e.port for e in emus], inbox or RecordingInbox(), outbox or RecordingOutbox(),
-                         clock=clock, settings=kw.pop("settings", FAST), **kw)
-        pool.start()
-        pools.append(pool)
-        wait_for(lambda: all(w.state == "ready" for w in pool.workers), what="modems ready")
-        return pool
-
-    yield start
-    for pool in pools:
-        pool.stop()
+    return start
 
 
 def no_resets(*emus) -> bool:
     return not any(c.upper().startswith("AT+CFUN") for e in emus for c in e.commands)
-
-
-# ------------------------------------------------------------------------------------ delivery reports
 
 
 def test_routed_delivery_report_marks_the_row_delivered(emulator, pool_for) -> None:

@@ -2,29 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
-from absensi.drivers.gsm import ModemPool, pdu
+from absensi.drivers.gsm import pdu
 from absensi.engine.messages import Channel
 
 from .conftest import FAST, wait_for
-from .fakes import RecordingInbox, RecordingOutbox
-
-
-@pytest.fixture
-def pool_for(clock):
-    pools = []
-
-    def start(emus, outbox, **kw):
-        pool = ModemPool([e.port for e in emus], RecordingInbox(), outbox, clock=clock,
-                         settings=kw.pop("settings", FAST), **kw)
-        pool.start()
-        pools.append(pool)
-        return pool
-
-    yield start
-    for pool in pools:
-        pool.stop()
+from .fakes import RecordingOutbox
 
 
 def test_short_gsm7_message_is_one_part_with_a_status_report_request(emulator, pool_for) -> None:
