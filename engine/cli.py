@@ -239,6 +239,40 @@ def codes(
     console.print(f"{path}: {filled} new code(s), {kept} kept. Next: absensi letters -o surat.pdf")
 
 
+@app.command()
+def inbox(
+    school: SchoolOpt = DEFAULT_SCHOOL,
+    rules: RulesOpt = None,
+    db: DbOpt = None,
+    retry: Annotated[bool, typer.Option("--retry", help="Handle the failed messages again, now.")] = False,
+) -> None:
+    """Messages the engine could not handle (kept, never lost); --retry handles them again after a fix."""
+    from sqlalchemy import select
+
+    from .core import Engine
+    from .phones import mask
+    from .store.models import InboxRow
+
+    quiet_logs()
+    compiled, loaded = load_all(school, rules)
+    store = Store(database_url(db, school))
+    with store.unit() as session:
+        failed = session.scalars(select(InboxRow).where(InboxRow.status == "error").order_by(InboxRow.id)).all()
+        for row in failed:
+            console.print(f"#{row.id} {row.received_at:%Y-%m-%d %H:%M} {row.channel} {mask(row.sender)}: "
+                          f"{row.error}", markup=False)
+            if retry:
+                row.status = "new"
+    console.print(f"{len(failed)} failed message(s)")
+    if retry and failed:
+        now = datetime.now(loaded.calendar.tz)
+        Engine(compiled, loaded, store, now).process_pending(now)
+        with store.unit() as session:
+            left = session.scalars(select(InboxRow.id).where(InboxRow.status == "error")).all()
+        console.print(f"retried: {len(failed) - len(left)} handled, {len(left)} still failing")
+    store.close()
+
+
 def main() -> None:
     _mount_optional()
     app()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -107,3 +108,28 @@ def test_a_crashing_message_is_marked_and_changes_nothing(store: Store, rules, m
         row = session.scalars(select(InboxRow)).one()
         assert row.status == "error" and "simulated bug" in (row.error or "")
         assert session.scalars(select(ParentLink)).all() == []  # rolled back
+
+
+def test_failed_messages_are_listed_and_retried_from_the_command_line(tmp_path, rules, mini, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from absensi.engine.cli import app
+    from absensi.engine.store import sqlite_url
+
+    url = sqlite_url(tmp_path / "absensi.db")
+    store = Store(url)
+    engine = Engine(rules, mini, store, T0)
+    monkeypatch.setattr("absensi.engine.core.handle_sms", lambda turn, msg: 1 / 0)
+    engine.receive(sms("REG AB12CD"), T0)
+    monkeypatch.undo()  # "the fix is deployed"
+    store.close()
+    school = str(Path(__file__).parent / "schools" / "mini")
+    listed = CliRunner().invoke(app, ["inbox", "--school", school, "--db", url])
+    assert "ZeroDivisionError" in listed.output and "1 failed message(s)" in listed.output
+    retried = CliRunner().invoke(app, ["inbox", "--school", school, "--db", url, "--retry"])
+    assert "retried: 1 handled, 0 still failing" in retried.output
+    store = Store(url)
+    with store.unit() as session:
+        assert session.scalars(select(InboxRow.status)).all() == ["done"]
+        assert session.scalars(select(OutboxRow.recipient)).all() == ["+6281234500001"]
+    store.close()
