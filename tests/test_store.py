@@ -133,3 +133,24 @@ def test_failed_messages_are_listed_and_retried_from_the_command_line(tmp_path, 
         assert session.scalars(select(InboxRow.status)).all() == ["done"]
         assert session.scalars(select(OutboxRow.recipient)).all() == ["+6281234500001"]
     store.close()
+
+
+def test_a_permanent_failure_is_reported_to_the_admin_once(store: Store, rules) -> None:  # type: ignore[no-untyped-def]
+    from absensi.engine.core import outbox_row
+    from absensi.engine.schoolfiles import load_school
+
+    school = load_school(Path(__file__).resolve().parent.parent / "sample_school", rules.rules)
+    admin = next(s.telegram_id for s in school.staff if s.role == "admin")
+    Engine(rules, school, store, T0)
+    with store.unit() as session:
+        session.add(outbox_row(OutboundMessage(Channel.TELEGRAM, "700123", "halo"), T0, None))
+    item = store.claim(Channel.TELEGRAM, T0)[0]
+    store.failed(item.id, T0, "bot diblokir oleh pengguna")
+    with store.unit() as session:
+        notes = session.scalars(select(OutboxRow).where(OutboxRow.kind == "delivery_failed")).all()
+        assert [(n.recipient, "diblokir" in n.text) for n in notes] == [(str(admin), True)]
+    # the notice itself failing does not start a loop of notices
+    notice = store.claim(Channel.TELEGRAM, T0)[0]
+    store.failed(notice.id, T0, "admin juga memblokir bot")
+    with store.unit() as session:
+        assert len(session.scalars(select(OutboxRow).where(OutboxRow.kind == "delivery_failed")).all()) == 1
