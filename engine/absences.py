@@ -42,6 +42,10 @@ class AbsenceContext:
     def same_reason(self) -> bool:
         return self.row.status == self.reason
 
+    def correction_clears(self) -> bool:
+        """A teacher's correction to "present" (no reason)."""
+        return self.reason is None
+
     # ------------------------------------------------------------------------------------- actions
 
     def record(self) -> None:

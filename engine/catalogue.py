@@ -20,8 +20,8 @@ class FlowVocabulary:
 
 FLOWS: dict[str, FlowVocabulary] = {
     "absence": FlowVocabulary(
-        triggers=frozenset({"officer_report", "withdraw", "parent_report"}),
-        conditions=frozenset({"reason_notifies_parents", "reported_by_parent", "same_reason"}),
+        triggers=frozenset({"officer_report", "withdraw", "parent_report", "correct"}),
+        conditions=frozenset({"reason_notifies_parents", "reported_by_parent", "same_reason", "correction_clears"}),
         actions=frozenset(
             {
                 "record",
@@ -99,6 +99,9 @@ TELEGRAM_TEMPLATES: dict[str, frozenset[str]] = {
     "tg_buttons_cancelled": frozenset(),
     "tg_no_data": frozenset({"what"}),
     "tg_delivery_failed": frozenset({"to", "reason", "text"}),
+    "tg_corrected": _STUDENT | {"old", "new", "note"},
+    "tg_correct_usage": frozenset({"example"}),
+    "tg_correct_future": frozenset({"date"}),
 }
 # Reminder templates are named by settings.reminders; they may use these fields.
 REMINDER_FIELDS = frozenset({"class", "date", "school"})

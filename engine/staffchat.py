@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 
-from . import buttons, views
+from . import buttons, corrections, views
 from .messages import InboundMessage
 from .officers import officer_class, officer_text
 from .phones import mask, national, normalize
@@ -102,6 +102,8 @@ def _command(turn: Turn, user: int, roles: list[StaffRole], text: str) -> None:
         _help(turn, user, roles)
     elif spec.action == "report_buttons":
         buttons.start(turn, user, roles)
+    elif spec.action == "correct":
+        corrections.correct(turn, user, roles, argument.strip())
     else:
         views.command(turn, user, roles, spec.action, argument.strip())
 

@@ -83,6 +83,7 @@ CommandAction = Literal[
     "student_history",
     "report_status",
     "attention",
+    "correct",
     "help",
 ]
 
