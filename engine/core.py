@@ -33,7 +33,7 @@ class Engine:
         self.school = school
         self.store = store
         self.links: dict[str, int] | None = None  # phone → Telegram id of linked accounts (see Turn)
-        store.on_failure = self._delivery_failed  # type: ignore[attr-defined]
+        store.on_failure = self._delivery_failed
         seed(self, now)
 
     # ---------------------------------------------------------------------------------- entry points

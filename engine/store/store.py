@@ -6,7 +6,7 @@ claim/sent/retry/failed/delivery_report/recover cycle. The engine works inside `
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -34,6 +34,8 @@ def sqlite_url(path: Path) -> str:
 class Store:
     def __init__(self, url: str) -> None:
         self.url = url
+        # Called inside the transaction that marks an item failed for good (the engine tells the admin).
+        self.on_failure: Callable[[Session, OutboxRow, datetime], None] | None = None
         self.db: SAEngine = create_engine(url, connect_args=_connect_args(url))
         if self.db.dialect.name == "sqlite":
             event.listen(self.db, "connect", _sqlite_pragmas)
@@ -143,9 +145,8 @@ class Store:
             session.execute(update(OutboxRow).where(OutboxRow.id == item_id).values(**values))
 
     def _tell_admin(self, session: Session, row: OutboxRow, now: datetime) -> None:
-        hook = getattr(self, "on_failure", None)
-        if hook is not None and row.kind != "delivery_failed":
-            hook(session, row, now)
+        if self.on_failure is not None and row.kind != "delivery_failed":
+            self.on_failure(session, row, now)
 
     def outbox_since(self, first_id: int) -> list[OutboxRow]:
         with self.unit() as session:
