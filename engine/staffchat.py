@@ -117,9 +117,12 @@ def _start(turn: Turn, user: int, roles: list[StaffRole]) -> None:
 
 def _help(turn: Turn, user: int, roles: list[StaffRole]) -> None:
     lines = [f"/{n} - {turn.rules.commands[n].description}" for n in allowed_commands(turn, roles)]
-    reasons = ", ".join(f"{r.words[0]}/{code}" if r.words[0] != code else code
-                        for code, r in turn.rules.rules.reasons.items())
-    turn.tg(user, "tg_help", commands="\n".join(lines), reasons=reasons)
+    reporting = ""
+    if officer_class(turn, roles) is not None:  # the one-line report grammar, for those who report
+        reasons = ", ".join(f"{r.words[0]}/{code}" if r.words[0] != code else code
+                            for code, r in turn.rules.rules.reasons.items())
+        reporting = turn.text("tg_help_report", reasons=reasons, example="S 5 demam, A 3 7 12")
+    turn.tg(user, "tg_help", commands="\n".join(lines), reporting=reporting)
 
 
 # -------------------------------------------------------------------------------------- reply bridge
