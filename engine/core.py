@@ -33,6 +33,7 @@ class Engine:
         self.school = school
         self.store = store
         self.links: dict[str, int] | None = None  # phone → Telegram id of linked accounts (see Turn)
+        self.links_read = now
         store.on_failure = self._delivery_failed
         seed(self, now)
 

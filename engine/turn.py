@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from loguru import logger
@@ -18,6 +18,8 @@ from .rules import CompiledRules
 from .school import School, StaffRole
 from .smslen import fit_one
 from .store.models import TelegramLink
+
+LINKS_TTL = timedelta(minutes=1)
 
 if TYPE_CHECKING:
     from .core import Engine
@@ -93,11 +95,13 @@ class Turn:
     def linked_phones(self) -> dict[str, int]:
         """E.164 phone → Telegram id for accounts linked by contact.
 
-        Cached on the engine (the only writer); `forget_links` drops it when a link changes.
+        Cached on the engine, which drops it when it changes a link (`forget_links`) and re-reads it after
+        LINKS_TTL of message time, so a link made by another process (`absensi inbox --retry`) is seen too.
         """
-        if self.engine.links is None:
+        if self.engine.links is None or self.now - self.engine.links_read > LINKS_TTL or self.now < self.engine.links_read:
             rows = self.session.scalars(select(TelegramLink)).all()
             self.engine.links = {row.phone: row.telegram_id for row in rows}
+            self.engine.links_read = self.now
         return self.engine.links
 
     def forget_links(self) -> None:
