@@ -273,6 +273,33 @@ def inbox(
     store.close()
 
 
+@app.command()
+def backup(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the copy (a SQLite file).")],
+    school: SchoolOpt = DEFAULT_SCHOOL,
+    db: DbOpt = None,
+) -> None:
+    """A consistent copy of the SQLite database, safe while the service runs (use pg_dump for PostgreSQL)."""
+    import sqlite3
+
+    url = database_url(db, school)
+    if not url.startswith("sqlite:///"):
+        err.print("[red]backup copies SQLite databases; for PostgreSQL use pg_dump[/red]")
+        raise typer.Exit(2)
+    source_path = Path(url.removeprefix("sqlite:///"))
+    if not source_path.exists():
+        err.print(f"[red]no database at {source_path}[/red]")
+        raise typer.Exit(2)
+    source, target = sqlite3.connect(source_path), sqlite3.connect(output)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+    output.chmod(0o600)  # children's personal data
+    console.print(f"[green]backed up {source_path} to {output}[/green]")
+
+
 def main() -> None:
     _mount_optional()
     app()

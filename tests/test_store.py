@@ -154,3 +154,23 @@ def test_a_permanent_failure_is_reported_to_the_admin_once(store: Store, rules) 
     store.failed(notice.id, T0, "admin juga memblokir bot")
     with store.unit() as session:
         assert len(session.scalars(select(OutboxRow).where(OutboxRow.kind == "delivery_failed")).all()) == 1
+
+
+def test_backup_copies_a_live_sqlite_database(tmp_path, rules, mini) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from absensi.engine.cli import app
+    from absensi.engine.store import sqlite_url
+
+    url = sqlite_url(tmp_path / "absensi.db")
+    store = Store(url)  # stays open, like the running service
+    Engine(rules, mini, store, T0).receive(sms("REG AB12CD"), T0)
+    copy = tmp_path / "copy.db"
+    result = CliRunner().invoke(app, ["backup", "--db", url, "-o", str(copy)])
+    assert result.exit_code == 0, result.output
+    assert copy.stat().st_mode & 0o777 == 0o600
+    restored = Store(sqlite_url(copy))
+    with restored.unit() as session:
+        assert session.scalars(select(OutboxRow.recipient)).all() == ["+6281234500001"]
+    restored.close()
+    store.close()
