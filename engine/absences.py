@@ -9,12 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import insert, select
-
 from .phones import mask
 from .routing import route_targets
 from .school import Student
-from .store.models import Absence, AbsenceChange, ParentLink
+from .store import queries
+from .store.models import Absence
 from .turn import Turn, fire
 
 
@@ -100,7 +99,7 @@ class AbsenceContext:
         if rec.id is None:
             self.turn.session.add(rec)  # inserted at commit, with the state the flow ends in
         if old != status:  # the history is append-only: a plain insert, no ORM bookkeeping
-            self.turn.session.connection().execute(insert(AbsenceChange.__table__), [
+            self.turn.session.connection().execute(queries.ADD_CHANGE, [
                 {"nis": rec.nis, "day": rec.day, "old": old, "new": status, "by": self.reporter,
                  "source": self.source, "at": self.turn.now}])
 
@@ -112,14 +111,11 @@ def _is_student_chat(turn: Turn, chat: int) -> bool:
 
 
 def parent_numbers(turn: Turn, nis: str) -> list[str]:
-    rows = turn.session.scalars(
-        select(ParentLink.phone).where(ParentLink.nis == nis, ParentLink.active.is_(True)).order_by(ParentLink.id)
-    )
-    return list(rows)
+    return list(turn.session.scalars(queries.PARENT_PHONES, {"nis": nis}))
 
 
 def load_absence(turn: Turn, student: Student, day: date) -> Absence:
-    row = turn.session.scalars(select(Absence).where(Absence.nis == student.nis, Absence.day == day)).first()
+    row = turn.session.scalars(queries.ABSENCE_OF_DAY, {"nis": student.nis, "day": day}).first()
     if row is None:
         initial = turn.rules.rules.flows["absence"].initial
         row = Absence(nis=student.nis, day=day, class_name=student.class_name, state=initial)

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from loguru import logger
-from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
 from .messages import Channel, InboundMessage, OutboundMessage
@@ -22,8 +21,8 @@ from .schedule import run_due_jobs
 from .school import School
 from .staffchat import handle_telegram
 from .startup import seed
-from .store import Store
-from .store.models import InboxRow, OutboxRow
+from .store import Store, queries
+from .store.models import OutboxRow
 from .turn import Turn
 
 
@@ -86,7 +85,7 @@ class Engine:
         """Outbox rows for what the turn produced, minus keys already sent: one multi-row insert."""
         produced = []
         keys = {m.key for m in turn.out if m.key}
-        existing = set(turn.session.scalars(select(OutboxRow.key).where(OutboxRow.key.in_(keys)))) if keys else set()
+        existing = set(turn.session.scalars(queries.EXISTING_KEYS, {"keys": sorted(keys)})) if keys else set()
         for message in turn.out:
             if message.key and message.key in existing:
                 continue
@@ -95,14 +94,14 @@ class Engine:
             produced.append(message)
         if produced:
             rows = [outbox_values(m, turn.now, turn.inbox_id) for m in produced]
-            turn.session.connection().execute(insert(OutboxRow.__table__), rows)
+            turn.session.connection().execute(queries.ADD_OUTBOX, rows)
         return produced
 
     @staticmethod
     def _mark(session: Session, inbox_id: int | None, status: str, error: str | None, now: datetime) -> None:
         if inbox_id is not None:  # a Core update: nothing in the session needs synchronising
-            session.connection().execute(update(InboxRow).where(InboxRow.id == inbox_id)
-                                         .values(status=status, error=error, processed_at=now))
+            session.connection().execute(queries.MARK_INBOX, {"inbox_id": inbox_id, "new_status": status,
+                                                              "new_error": error, "done_at": now})
 
     def _delivery_failed(self, session: Session, row: OutboxRow, now: datetime) -> None:
         turn = Turn(self, session, now)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from . import views
 from .absences import run_absence
 from .grammar import parse_officer
 from .school import StaffRole, Student
+from .store import queries
 from .store.models import ClassReport
 from .turn import Turn
 
@@ -80,9 +79,7 @@ def record_reports(turn: Turn, user: int, officer: StaffRole, items: list[tuple[
 
 
 def mark_class_reported(turn: Turn, officer: StaffRole, nihil: bool) -> None:
-    row = turn.session.scalars(
-        select(ClassReport).where(ClassReport.class_name == officer.scope, ClassReport.day == turn.today)
-    ).first()
+    row = turn.session.scalars(queries.CLASS_REPORT, {"class_name": officer.scope, "day": turn.today}).first()
     if row is None:
         turn.session.add(ClassReport(class_name=officer.scope, day=turn.today, reporter=officer.name,
                                      source=officer.role, at=turn.now, nihil=nihil))

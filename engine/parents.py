@@ -6,7 +6,6 @@ import re
 from datetime import date
 
 from loguru import logger
-from sqlalchemy import select
 
 from .absences import run_absence
 from .grammar import MAX_TEXT, split_keyword
@@ -15,7 +14,8 @@ from .phones import normalize
 from .registration import load_sender, run_registration
 from .routing import route_targets
 from .school import Student
-from .store.models import Absence, ParentLink, SmsSender
+from .store import queries
+from .store.models import SmsSender
 from .turn import Turn
 
 
@@ -49,9 +49,7 @@ def _register(turn: Turn, phone: str, rest: str) -> None:
 
 
 def children_of(turn: Turn, phone: str) -> list[Student]:
-    nis_list = turn.session.scalars(
-        select(ParentLink.nis).where(ParentLink.phone == phone, ParentLink.active.is_(True)).order_by(ParentLink.id)
-    )
+    nis_list = turn.session.scalars(queries.CHILDREN, {"phone": phone})
     return [turn.school.students[nis] for nis in nis_list if nis in turn.school.students]
 
 
@@ -86,7 +84,7 @@ def _parent_report(turn: Turn, phone: str, keyword: str, reason: str, rest: str)
 def _answered_alfa_day(turn: Turn, child: Student) -> date | None:
     """Today, when the child has an alfa today: a parent answering the alfa SMS after the cutoff
     corrects today's record rather than reporting for tomorrow."""
-    row = turn.session.scalars(select(Absence).where(Absence.nis == child.nis, Absence.day == turn.today)).first()
+    row = turn.session.scalars(queries.ABSENCE_OF_DAY, {"nis": child.nis, "day": turn.today}).first()
     return turn.today if row is not None and row.state == "alfa" else None
 
 

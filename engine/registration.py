@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
-
 from .school import Student
+from .store import queries
 from .store.models import ParentLink, SmsSender
 from .turn import Turn, fire
 
@@ -35,10 +34,7 @@ class RegistrationContext:
 
     def student_has_room(self) -> bool:
         assert self.student is not None
-        count = self.turn.session.scalar(
-            select(func.count()).select_from(ParentLink)
-            .where(ParentLink.nis == self.student.nis, ParentLink.active.is_(True))
-        )
+        count = self.turn.session.scalar(queries.ACTIVE_PARENT_COUNT, {"nis": self.student.nis})
         return (count or 0) < self.turn.rules.rules.settings.max_parents_per_student
 
     def registration_blocked(self) -> bool:
@@ -80,9 +76,7 @@ class RegistrationContext:
         self.sender.wrong_codes = []
 
     def unlink_all(self) -> None:
-        links = self.turn.session.scalars(
-            select(ParentLink).where(ParentLink.phone == self.sender.phone, ParentLink.active.is_(True))
-        )
+        links = self.turn.session.scalars(queries.ACTIVE_LINKS_OF_PHONE, {"phone": self.sender.phone})
         for link in links:
             link.active, link.stopped_at = False, self.turn.now
 
@@ -98,8 +92,7 @@ class RegistrationContext:
             return None
         if not hasattr(self, "_link_row"):
             self._link_row = self.turn.session.scalars(
-                select(ParentLink).where(ParentLink.phone == self.sender.phone, ParentLink.nis == self.student.nis)
-            ).first()
+                queries.LINK, {"phone": self.sender.phone, "nis": self.student.nis}).first()
         return self._link_row
 
 

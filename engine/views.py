@@ -5,14 +5,12 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import select
-
 from . import reports
 from .calendar import month_bounds
 from .messages import Document
 from .school import StaffRole
 from .snapshot import Scope, make_snapshot, scope_of
-from .store.models import Absence
+from .store import queries
 from .turn import Turn
 
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
@@ -20,9 +18,7 @@ _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 def class_list(turn: Turn, user: int, class_name: str, day: date) -> None:
     """The officer's answer: the class's absence list for the day."""
-    rows = turn.session.scalars(
-        select(Absence).where(Absence.class_name == class_name, Absence.day == day, Absence.status.is_not(None))
-    ).all()
+    rows = turn.session.scalars(queries.CLASS_ABSENCES, {"class_name": class_name, "day": day}).all()
     students = turn.school.students
     lines = []
     for row in sorted(rows, key=lambda r: students[r.nis].absen_no if r.nis in students else 0):

@@ -1,0 +1,37 @@
+"""The statements on the engine's hot path, built once with bind parameters.
+
+Building a SQLAlchemy statement and its cache key costs more than running it on SQLite (measured here:
+a select built per call 0.26 ms, the same statement prebuilt 0.07 ms), so every statement a message
+runs is defined once below and executed with its parameters. Portable: no dialect-specific SQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam, func, insert, select, update
+
+from .models import Absence, AbsenceChange, ClassReport, InboxRow, OutboxRow, ParentLink
+
+# absences
+ABSENCE_OF_DAY = select(Absence).where(Absence.nis == bindparam("nis"), Absence.day == bindparam("day"))
+CLASS_ABSENCES = select(Absence).where(
+    Absence.class_name == bindparam("class_name"), Absence.day == bindparam("day"), Absence.status.is_not(None))
+ADD_CHANGE = insert(AbsenceChange.__table__)  # type: ignore[attr-defined]
+CLASS_REPORT = select(ClassReport).where(
+    ClassReport.class_name == bindparam("class_name"), ClassReport.day == bindparam("day"))
+
+# parents
+PARENT_PHONES = (select(ParentLink.phone)
+                 .where(ParentLink.nis == bindparam("nis"), ParentLink.active.is_(True)).order_by(ParentLink.id))
+CHILDREN = (select(ParentLink.nis)
+            .where(ParentLink.phone == bindparam("phone"), ParentLink.active.is_(True)).order_by(ParentLink.id))
+ACTIVE_LINKS_OF_PHONE = select(ParentLink).where(ParentLink.phone == bindparam("phone"), ParentLink.active.is_(True))
+LINK = select(ParentLink).where(ParentLink.phone == bindparam("phone"), ParentLink.nis == bindparam("nis"))
+ACTIVE_PARENT_COUNT = (select(func.count()).select_from(ParentLink)
+                       .where(ParentLink.nis == bindparam("nis"), ParentLink.active.is_(True)))
+
+# inbox and outbox
+EXISTING_KEYS = select(OutboxRow.key).where(OutboxRow.key.in_(bindparam("keys", expanding=True)))
+ADD_OUTBOX = insert(OutboxRow.__table__)  # type: ignore[attr-defined]
+MARK_INBOX = (update(InboxRow).where(InboxRow.id == bindparam("inbox_id"))
+              .values(status=bindparam("new_status"), error=bindparam("new_error"),
+                      processed_at=bindparam("done_at")))
