@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
 from sqlmodel import Session
 
 from .calendar import days_between
@@ -18,8 +17,7 @@ from .reports import Change as ChangeRow
 from .reports import ClassReport, ClassRow, Entry, Snapshot, StudentRow, Thresholds
 from .rules import CompiledRules
 from .school import School, StaffRole
-from .store.models import Absence, AbsenceChange
-from .store.models import ClassReport as ClassReportRow
+from .store import queries
 
 
 @dataclass(frozen=True)
@@ -66,15 +64,13 @@ def make_snapshot(session: Session, school: School, rules: CompiledRules, scope:
     in_scope = {s.nis for s in students}
     classes = sorted(scope.classes)
     # Records are filtered by the student's current class (a moved student keeps their history).
-    absences = [a for a in session.scalars(select(Absence).where(
-        Absence.day >= start, Absence.day <= end, Absence.status.is_not(None),
-        *([] if len(classes) == len(school.classes) else [Absence.nis.in_(sorted(in_scope))])))
-        if a.nis in in_scope]
-    changes = [c for c in session.scalars(select(AbsenceChange).where(
-        AbsenceChange.nis.in_(sorted(in_scope)), AbsenceChange.day >= start, AbsenceChange.day <= end))
-    ] if with_changes else []
-    reports = session.scalars(select(ClassReportRow).where(ClassReportRow.day >= start, ClassReportRow.day <= end,
-                                                           ClassReportRow.class_name.in_(classes)))
+    period = {"start": start, "end": end}
+    whole_school = len(classes) == len(school.classes)
+    query = queries.ABSENCES_IN_PERIOD if whole_school else queries.ABSENCES_OF_STUDENTS
+    absences = [a for a in session.scalars(query, {**period, "nis": sorted(in_scope)}) if a.nis in in_scope]
+    changes = list(session.scalars(queries.CHANGES_OF_STUDENTS, {**period, "nis": sorted(in_scope)})
+                   ) if with_changes else []
+    reports = session.scalars(queries.CLASS_REPORTS_IN_PERIOD, {**period, "classes": classes})
     settings = rules.rules.settings
 
     def local(moment: datetime | None) -> datetime | None:  # the store keeps UTC; reports show school time

@@ -35,3 +35,14 @@ ADD_OUTBOX = insert(OutboxRow.__table__)  # type: ignore[attr-defined]
 MARK_INBOX = (update(InboxRow).where(InboxRow.id == bindparam("inbox_id"))
               .values(status=bindparam("new_status"), error=bindparam("new_error"),
                       processed_at=bindparam("done_at")))
+
+# reports (snapshot of a scope and a period)
+ABSENCES_IN_PERIOD = select(Absence).where(
+    Absence.day >= bindparam("start"), Absence.day <= bindparam("end"), Absence.status.is_not(None))
+ABSENCES_OF_STUDENTS = ABSENCES_IN_PERIOD.where(Absence.nis.in_(bindparam("nis", expanding=True)))
+CHANGES_OF_STUDENTS = select(AbsenceChange).where(
+    AbsenceChange.nis.in_(bindparam("nis", expanding=True)), AbsenceChange.day >= bindparam("start"),
+    AbsenceChange.day <= bindparam("end"))
+CLASS_REPORTS_IN_PERIOD = select(ClassReport).where(
+    ClassReport.day >= bindparam("start"), ClassReport.day <= bindparam("end"),
+    ClassReport.class_name.in_(bindparam("classes", expanding=True)))
