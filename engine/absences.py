@@ -28,6 +28,7 @@ class AbsenceContext:
     reporter: str  # a name or a phone number
     reply_to: str | None = None  # who sent it (the parent's number for confirm_parent)
     notices: list[str] = field(default_factory=list)  # lines for the officer's reply
+    _parents: list[str] | None = None
 
     # ---------------------------------------------------------------------------------- conditions
 
@@ -53,14 +54,20 @@ class AbsenceContext:
     def erase(self) -> None:
         self._change(None, "")
 
+    def parents(self) -> list[str]:
+        """The student's registered parent numbers (read once per event: two actions need them)."""
+        if self._parents is None:
+            self._parents = parent_numbers(self.turn, self.student.nis)
+        return self._parents
+
     def notify_parents(self) -> None:
-        for phone in parent_numbers(self.turn, self.student.nis):
+        for phone in self.parents():
             self.turn.sms(phone, "alfa_parent", key=f"alfa:{self.student.nis}:{self.row.day}:{phone}", kind="alfa",
                           **self._values())
             self.row.parent_notified = True
 
     def push_homeroom(self) -> None:
-        phones = parent_numbers(self.turn, self.student.nis)
+        phones = self.parents()
         parents = ", ".join(mask(p) for p in phones) if phones else "belum ada nomor terdaftar"
         for chat in route_targets(self.turn, "alfa_push", self.student.class_name, self.row.day):
             self.turn.tg(chat, "tg_alfa_push", key=f"alfa-push:{self.student.nis}:{self.row.day}:{chat}",

@@ -67,10 +67,10 @@ def make_snapshot(session: Session, school: School, rules: CompiledRules, scope:
     period = {"start": start, "end": end}
     whole_school = len(classes) == len(school.classes)
     query = queries.ABSENCES_IN_PERIOD if whole_school else queries.ABSENCES_OF_STUDENTS
-    absences = [a for a in session.scalars(query, {**period, "nis": sorted(in_scope)}) if a.nis in in_scope]
-    changes = list(session.scalars(queries.CHANGES_OF_STUDENTS, {**period, "nis": sorted(in_scope)})
+    absences = [a for a in session.execute(query, {**period, "nis": sorted(in_scope)}) if a.nis in in_scope]
+    changes = list(session.execute(queries.CHANGES_OF_STUDENTS, {**period, "nis": sorted(in_scope)})
                    ) if with_changes else []
-    reports = session.scalars(queries.CLASS_REPORTS_IN_PERIOD, {**period, "classes": classes})
+    reports = session.execute(queries.CLASS_REPORTS_IN_PERIOD, {**period, "classes": classes})
     settings = rules.rules.settings
 
     def local(moment: datetime | None) -> datetime | None:  # the store keeps UTC; reports show school time

@@ -18,7 +18,7 @@ _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 def class_list(turn: Turn, user: int, class_name: str, day: date) -> None:
     """The officer's answer: the class's absence list for the day."""
-    rows = turn.session.scalars(queries.CLASS_ABSENCES, {"class_name": class_name, "day": day}).all()
+    rows = turn.session.execute(queries.CLASS_ABSENCES, {"class_name": class_name, "day": day}).all()
     students = turn.school.students
     lines = []
     for row in sorted(rows, key=lambda r: students[r.nis].absen_no if r.nis in students else 0):

@@ -13,7 +13,7 @@ from .models import Absence, AbsenceChange, ClassReport, InboxRow, OutboxRow, Pa
 
 # absences
 ABSENCE_OF_DAY = select(Absence).where(Absence.nis == bindparam("nis"), Absence.day == bindparam("day"))
-CLASS_ABSENCES = select(Absence).where(
+CLASS_ABSENCES = select(Absence.__table__).where(  # type: ignore[attr-defined]
     Absence.class_name == bindparam("class_name"), Absence.day == bindparam("day"), Absence.status.is_not(None))
 ADD_CHANGE = insert(AbsenceChange.__table__)  # type: ignore[attr-defined]
 CLASS_REPORT = select(ClassReport).where(
@@ -36,13 +36,14 @@ MARK_INBOX = (update(InboxRow).where(InboxRow.id == bindparam("inbox_id"))
               .values(status=bindparam("new_status"), error=bindparam("new_error"),
                       processed_at=bindparam("done_at")))
 
-# reports (snapshot of a scope and a period)
-ABSENCES_IN_PERIOD = select(Absence).where(
+# reports (snapshot of a scope and a period): read-only, so plain rows rather than ORM objects
+_ABSENCE = Absence.__table__  # type: ignore[attr-defined]
+ABSENCES_IN_PERIOD = select(_ABSENCE).where(
     Absence.day >= bindparam("start"), Absence.day <= bindparam("end"), Absence.status.is_not(None))
 ABSENCES_OF_STUDENTS = ABSENCES_IN_PERIOD.where(Absence.nis.in_(bindparam("nis", expanding=True)))
-CHANGES_OF_STUDENTS = select(AbsenceChange).where(
+CHANGES_OF_STUDENTS = select(AbsenceChange.__table__).where(  # type: ignore[attr-defined]
     AbsenceChange.nis.in_(bindparam("nis", expanding=True)), AbsenceChange.day >= bindparam("start"),
     AbsenceChange.day <= bindparam("end"))
-CLASS_REPORTS_IN_PERIOD = select(ClassReport).where(
+CLASS_REPORTS_IN_PERIOD = select(ClassReport.__table__).where(  # type: ignore[attr-defined]
     ClassReport.day >= bindparam("start"), ClassReport.day <= bindparam("end"),
     ClassReport.class_name.in_(bindparam("classes", expanding=True)))
