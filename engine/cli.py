@@ -47,7 +47,12 @@ def load_all(school: Path, rules: Path | None) -> tuple[CompiledRules, School]:
     """Rules and school data, or a clean exit listing every problem (never a traceback)."""
     try:
         compiled = load_rules(resolve_rules_dir(school, rules))
-        return compiled, load_school(school, compiled.rules)
+        loaded = load_school(school, compiled.rules)
+        problems = Problems()
+        _check_groups(compiled, loaded, problems)
+        if problems.errors:
+            raise DataError(problems)
+        return compiled, loaded
     except DataError as exc:
         err.print(exc.problems.render(), markup=False)
         err.print("[red]Fix the problems above, or run `absensi check` for details.[/red]")
