@@ -64,8 +64,11 @@ class SchoolCalendar:
         return next((s for s in self.semesters if day in s), None)
 
     def semester_named(self, name: str) -> Semester | None:
+        """By its name in school.yaml, or by an unambiguous part of it ("ganjil", "2026/2027 genap")."""
         wanted = name.strip().lower()
-        return next((s for s in self.semesters if s.name.lower() == wanted), None)
+        exact = [s for s in self.semesters if s.name.lower() == wanted]
+        partial = [s for s in self.semesters if wanted and wanted in s.name.lower()]
+        return exact[0] if exact else partial[0] if len(partial) == 1 else None
 
 
 def days_between(start: date, end: date) -> Iterator[date]:

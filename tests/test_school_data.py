@@ -108,3 +108,11 @@ def test_school_yaml_errors_point_at_the_value(school_dir: Path, rules: Compiled
     path = school_dir / "school.yaml"
     path.write_text(path.read_text().replace("timezone: Asia/Jakarta", "timezone: Asia/Jakartaa"))
     assert "school.yaml:3:11: unknown timezone 'Asia/Jakartaa'" in problems_for(school_dir, rules)
+
+
+def test_semesters_are_found_by_name_or_an_unambiguous_part(mini) -> None:  # type: ignore[no-untyped-def]
+    cal = mini.calendar
+    assert cal.semester_named("2026/2027 Ganjil").start == date(2026, 7, 13)
+    assert cal.semester_named("genap").start == date(2027, 1, 5)
+    assert cal.semester_named("2026/2027") is None  # both match: ambiguous
+    assert cal.semester_named("") is None
