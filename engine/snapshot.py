@@ -58,8 +58,13 @@ def counted_days(school: School, start: date, end: date, today: date | None) -> 
 
 
 def make_snapshot(session: Session, school: School, rules: CompiledRules, scope: Scope, start: date, end: date,
-                  period_label: str, today: date | None = None, with_changes: bool = False) -> Snapshot:
-    """Everything in `scope` for start..end. `with_changes` adds the correction history (riwayat)."""
+                  period_label: str, today: date | None = None, with_changes: bool = False,
+                  whole_period: bool = False) -> Snapshot:
+    """Everything in `scope` for start..end. `with_changes` adds the correction history (riwayat).
+
+    School days count up to `today` (a month in progress has not happened yet), unless `whole_period`:
+    a period the operator asked for by name is reported whole.
+    """
     students = [s for s in school.students.values() if s.class_name in scope.classes]
     in_scope = {s.nis for s in students}
     classes = sorted(scope.classes)
@@ -78,7 +83,7 @@ def make_snapshot(session: Session, school: School, rules: CompiledRules, scope:
 
     return Snapshot(
         school_name=school.name, place=school.place, headmaster=_holder(school, "kepala_sekolah"),
-        period_label=period_label, school_days=counted_days(school, start, end, today),
+        period_label=period_label, school_days=counted_days(school, start, end, None if whole_period else today),
         all_days=list(days_between(start, end)),
         students=[StudentRow(s.nis, s.nisn, s.name, s.class_name, s.absen_no, s.gender) for s in students],
         classes=[ClassRow(c.name, c.grade, c.department, _holder(school, "wali_kelas", c.name))
