@@ -19,11 +19,12 @@ import asyncio
 import itertools
 import math
 import random
-import selectors
+import sys
 import time
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from pyrogram import types
@@ -33,31 +34,12 @@ from absensi.drivers.telegram.deliver import Deliverer
 from absensi.drivers.telegram.pacing import Limits, is_group
 from absensi.engine.messages import Button, Channel
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from telegram.fakes import VirtualTimeLoop
+
 GROUP = "-1001234567890"
 LIMITS = Limits()
 START = datetime(2026, 11, 30, 0, 30, tzinfo=UTC)
-
-
-class VirtualTimeLoop(asyncio.SelectorEventLoop):
-    """An event loop whose clock jumps to the next timer instead of waiting for it."""
-
-    def __init__(self) -> None:
-        self.virtual_now = 0.0
-        super().__init__(_JumpingSelector(self))
-
-    def time(self) -> float:
-        return self.virtual_now
-
-
-class _JumpingSelector(selectors.DefaultSelector):
-    def __init__(self, loop: VirtualTimeLoop) -> None:
-        super().__init__()
-        self._loop = loop
-
-    def select(self, timeout: float | None = None) -> list[Any]:
-        if timeout is not None and timeout > 0:
-            self._loop.virtual_now += timeout
-        return super().select(0)
 
 
 def clock() -> datetime:
