@@ -187,7 +187,7 @@ def report(
     day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD")] = None,
     student: Annotated[str | None, typer.Option("--student", help="NIS (for riwayat)")] = None,
 ) -> None:
-    """Write one report (SPEC §7) as .xlsx; the text version goes to the terminal."""
+    """Write one report as .xlsx (harian, status, rekap-kelas, rekap-sekolah, semester, riwayat, perhatian)."""
     from .cli_reports import write_report
 
     quiet_logs()
