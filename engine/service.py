@@ -19,6 +19,7 @@ from loguru import logger
 from rich.console import Console
 
 from .core import Engine
+from .messages import Channel
 from .rules import CompiledRules
 from .school import School
 from .staffchat import allowed_commands
@@ -49,15 +50,20 @@ def command_menus(engine: Engine) -> dict[int, list[tuple[str, str]]]:
 
 
 def engine_loop(engine: Engine, stop: threading.Event, now: Callable[[], datetime] = clock,
-                poll: float = POLL_SECONDS) -> None:
-    """Handle the inbox as it fills; run the scheduler every TICK_SECONDS. Survives its own errors."""
+                poll: float = POLL_SECONDS, wake: Callable[[], None] | None = None) -> None:
+    """Handle the inbox as it fills; run the scheduler every TICK_SECONDS. Survives its own errors.
+
+    `wake` tells the Telegram driver that replies are waiting, so they go out now, not at its next poll.
+    """
     last_tick = -TICK_SECONDS
     while not stop.is_set():
         try:
-            engine.process_pending(now())
+            produced = engine.process_pending(now())
             if time.monotonic() - last_tick >= TICK_SECONDS:
-                engine.tick(now())
+                produced += engine.tick(now())
                 last_tick = time.monotonic()
+            if wake is not None and any(m.channel == Channel.TELEGRAM for m in produced):
+                wake()
         except Exception:
             logger.exception("engine loop error; continuing")
         stop.wait(poll)
@@ -75,15 +81,18 @@ def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin
     store = Store(url)
     engine = Engine(rules, school, store, clock())
     console.print(f"absensi: {school.name}, {len(school.students)} students, database {_safe_url(url)}")
+    telegram = _telegram_service(engine, store, credentials, school) if credentials is not None else None
     stop = threading.Event()
-    worker = threading.Thread(target=engine_loop, args=(engine, stop), name="engine", daemon=True)
+    worker = threading.Thread(target=engine_loop, args=(engine, stop, clock, POLL_SECONDS,
+                                                        telegram.wake if telegram else None),
+                              name="engine", daemon=True)
     worker.start()
     pool = _start_modems(modems, store, pin, console, modem_rate)
     if credentials is None:
         console.print(f"Telegram: not running ({reason}); Telegram messages wait in the outbox.")
     try:
-        if credentials is not None:
-            asyncio.run(_telegram(engine, store, credentials, school))
+        if telegram is not None:
+            asyncio.run(_run_telegram(telegram))
         else:
             _wait_for_signal()
     except KeyboardInterrupt:
@@ -112,15 +121,18 @@ def _start_modems(modems: list[str], store: Store, pin: str | None, console: Con
     return pool
 
 
-async def _telegram(engine: Engine, store: Store, credentials: Any, school: School) -> None:
+def _telegram_service(engine: Engine, store: Store, credentials: Any, school: School) -> Any:
     from absensi.drivers.telegram import TelegramService
 
+    return TelegramService(store, store, session_dir=school.directory, clock=clock,
+                           menus=lambda: command_menus(engine), credentials=credentials)
+
+
+async def _run_telegram(service: Any) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    service = TelegramService(store, store, session_dir=school.directory, clock=clock,
-                              menus=lambda: command_menus(engine), credentials=credentials)
     await service.run(stop)
 
 
