@@ -63,10 +63,13 @@ class Simulator:
                          item.document.filename if item.document else None, item.buttons, item.request_contact)
 
     def button(self, chat: str, label: str) -> Button | None:
-        """The button labelled `label` (case-insensitive; a unique prefix will do) on the chat's last keyboard."""
+        """The button labelled `label` on the chat's last keyboard: the exact label (any case), else the one
+        label that starts with it, else the one that contains it ("Budi Santoso" finds "5. Budi Santoso")."""
         buttons = [b for row in self.keyboards.get(chat, ()) for b in row]
-        exact = [b for b in buttons if b.label.lower() == label.lower()]
-        if exact:
-            return exact[0]
-        prefix = [b for b in buttons if b.label.lower().startswith(label.lower())]
-        return prefix[0] if len(prefix) == 1 else None
+        wanted = label.strip().lower()
+        for matches in ([b for b in buttons if b.label.lower() == wanted],
+                        [b for b in buttons if b.label.lower().startswith(wanted)],
+                        [b for b in buttons if wanted in b.label.lower()]):
+            if matches:
+                return matches[0] if len(matches) == 1 or matches[0].label.lower() == wanted else None
+        return None

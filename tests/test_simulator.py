@@ -1,0 +1,28 @@
+"""The simulator's button lookup, as scenario authors write `press:`."""
+
+from __future__ import annotations
+
+from absensi.drivers.simulator import Simulator
+from absensi.engine.messages import Button
+
+
+def keyboard() -> Simulator:
+    sim = Simulator(outbox=None)  # type: ignore[arg-type]
+    sim.keyboards["7"] = ((Button("5. Budi Santoso", "t5"), Button("6. Siti Rahma [S]", "t6")),
+                          (Button("Kirim", "k"), Button("Batal", "x")))
+    return sim
+
+
+def test_press_by_exact_label_prefix_or_part() -> None:
+    sim = keyboard()
+    assert sim.button("7", "kirim").data == "k"  # type: ignore[union-attr]
+    assert sim.button("7", "5. Budi").data == "t5"  # type: ignore[union-attr]
+    assert sim.button("7", "Budi Santoso").data == "t5"  # type: ignore[union-attr]
+    assert sim.button("7", "Siti Rahma").data == "t6"  # type: ignore[union-attr]
+
+
+def test_ambiguous_or_missing_labels_find_nothing() -> None:
+    sim = keyboard()
+    assert sim.button("7", "a") is None  # in several labels
+    assert sim.button("7", "Dimas") is None
+    assert sim.button("8", "Kirim") is None  # no keyboard in that chat
