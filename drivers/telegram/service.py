@@ -104,7 +104,8 @@ class TelegramService:
             except Exception as exc:
                 failures += 1
                 delay = min(self.max_backoff, 2.0**failures)
-                logger.warning("telegram: {}: {}; reconnecting in {:.0f} s", type(exc).__name__, exc, delay)
+                logger.warning("telegram: connection lost or Telegram unreachable ({}: {}); check the internet "
+                               "connection; reconnecting in {:.0f} s", type(exc).__name__, exc, delay)
                 await _sleep_or_stop(self.sleep(delay), stop)
 
     def wake(self) -> None:
