@@ -6,21 +6,43 @@ only do what their names say, so a school can rewire the flow without touching c
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import astuple, dataclass, field
+from datetime import date, datetime
+from typing import Any
 
 from .phones import mask
 from .routing import route_targets
 from .school import Student
 from .store import queries
-from .store.models import Absence
 from .turn import Turn, fire
+
+
+@dataclass
+class AbsenceRecord:
+    """One student's record for one day, as the flow sees it (a row of the `absence` table)."""
+
+    nis: str
+    day: date
+    class_name: str
+    state: str
+    status: str | None = None
+    note: str = ""
+    source: str = ""
+    reporter: str = ""
+    reported_at: datetime | None = None
+    parent_notified: bool = False
+    id: int | None = None
+
+    def changes(self) -> dict[str, Any]:
+        return {"v_state": self.state, "v_status": self.status, "v_note": self.note, "v_source": self.source,
+                "v_reporter": self.reporter, "v_reported_at": self.reported_at,
+                "v_parent_notified": self.parent_notified}
 
 
 @dataclass
 class AbsenceContext:
     turn: Turn
-    row: Absence
+    row: AbsenceRecord
     student: Student
     reason: str | None  # the reported reason code (None for withdraw)
     note: str
@@ -103,8 +125,6 @@ class AbsenceContext:
         rec = self.row
         rec.status, rec.note = status, note
         rec.source, rec.reporter, rec.reported_at = self.source, self.reporter, self.turn.now
-        if rec.id is None:
-            self.turn.session.add(rec)  # inserted at commit, with the state the flow ends in
         if old != status:  # the history is append-only: a plain insert, no ORM bookkeeping
             self.turn.session.connection().execute(queries.ADD_CHANGE, [
                 {"nis": rec.nis, "day": rec.day, "old": old, "new": status, "by": self.reporter,
@@ -121,20 +141,30 @@ def parent_numbers(turn: Turn, nis: str) -> list[str]:
     return list(turn.session.scalars(queries.PARENT_PHONES, {"nis": nis}))
 
 
-def load_absence(turn: Turn, student: Student, day: date) -> Absence:
-    row = turn.session.scalars(queries.ABSENCE_OF_DAY, {"nis": student.nis, "day": day}).first()
+def load_absence(turn: Turn, student: Student, day: date) -> AbsenceRecord:
+    row = turn.session.connection().execute(queries.ABSENCE_OF_DAY, {"nis": student.nis, "day": day}).first()
     if row is None:
         initial = turn.rules.rules.flows["absence"].initial
-        row = Absence(nis=student.nis, day=day, class_name=student.class_name, state=initial)
-    return row
+        return AbsenceRecord(nis=student.nis, day=day, class_name=student.class_name, state=initial)
+    return AbsenceRecord(**{name: getattr(row, name) for name in AbsenceRecord.__dataclass_fields__})
 
 
 def run_absence(turn: Turn, student: Student, day: date, trigger: str, *, reason: str | None, note: str,
                 source: str, reporter: str, reply_to: str | None = None) -> AbsenceContext:
-    """Fire `trigger` on the student's record for `day` and save the new state."""
+    """Fire `trigger` on the student's record for `day`, then write the record once if it changed."""
     record = load_absence(turn, student, day)
+    before = astuple(record)
     ctx = AbsenceContext(turn, record, student, reason, note, source, reporter, reply_to)
     record.state = fire(turn.rules.machines["absence"], record.state, trigger, ctx)
-    if record.id is not None:
-        turn.session.add(record)
+    if astuple(record) != before:
+        save_absence(turn, record)
     return ctx
+
+
+def save_absence(turn: Turn, record: AbsenceRecord) -> None:
+    connection = turn.session.connection()
+    if record.id is None:
+        values = {name: getattr(record, name) for name in AbsenceRecord.__dataclass_fields__ if name != "id"}
+        connection.execute(queries.ADD_ABSENCE, [values])
+    else:
+        connection.execute(queries.SAVE_ABSENCE, {"row_id": record.id, **record.changes()})

@@ -7,7 +7,7 @@ from datetime import date
 
 from loguru import logger
 
-from .absences import run_absence
+from .absences import load_absence, run_absence
 from .grammar import MAX_TEXT, split_keyword
 from .messages import InboundMessage
 from .phones import normalize
@@ -84,8 +84,7 @@ def _parent_report(turn: Turn, phone: str, keyword: str, reason: str, rest: str)
 def _answered_alfa_day(turn: Turn, child: Student) -> date | None:
     """Today, when the child has an alfa today: a parent answering the alfa SMS after the cutoff
     corrects today's record rather than reporting for tomorrow."""
-    row = turn.session.scalars(queries.ABSENCE_OF_DAY, {"nis": child.nis, "day": turn.today}).first()
-    return turn.today if row is not None and row.state == "alfa" else None
+    return turn.today if load_absence(turn, child, turn.today).state == "alfa" else None
 
 
 def _count_today(turn: Turn, sender: SmsSender, day_attr: str, count_attr: str) -> int:

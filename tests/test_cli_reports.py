@@ -16,8 +16,9 @@ MINI = str(ROOT / "tests" / "schools" / "mini")
 
 def table(path: Path) -> list[dict[str, object]]:
     """Rows of the first sheet under its header row (the row that has both NIS and Nama)."""
-    sheet = load_workbook(path, read_only=True).worksheets[0]
-    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    book = load_workbook(path, read_only=True)
+    rows = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
+    book.close()
     head = next(i for i, r in enumerate(rows) if "NIS" in r and "Nama" in r)
     header = [str(c) if c is not None else "" for c in rows[head]]
     return [dict(zip(header, r, strict=False)) for r in rows[head + 1 :] if r and r[header.index("Nama")]]
@@ -57,8 +58,9 @@ def test_history_shows_the_corrections(month_db: str, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     # Ani (absen 3) was reported S on 18 Nov and withdrawn (BATAL) by the ketua kelas
     assert "18/11/2026 Dibatalkan" in result.output and "S → – oleh Bayu Pratama" in result.output
-    sheet = load_workbook(out, read_only=True).worksheets[0]
-    cells = [str(c) for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
+    book = load_workbook(out, read_only=True)
+    cells = [str(c) for row in book.worksheets[0].iter_rows(values_only=True) for c in row if c is not None]
+    book.close()
     assert any("S → –" in c and "Bayu Pratama" in c for c in cells)
 
 

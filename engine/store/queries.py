@@ -11,8 +11,14 @@ from sqlalchemy import bindparam, func, insert, select, update
 
 from .models import Absence, AbsenceChange, ClassReport, InboxRow, OutboxRow, ParentLink
 
-# absences
-ABSENCE_OF_DAY = select(Absence).where(Absence.nis == bindparam("nis"), Absence.day == bindparam("day"))
+# absences (the flow's records are plain rows: read, changed in memory, written once)
+_ABSENCE_TABLE = Absence.__table__  # type: ignore[attr-defined]
+ABSENCE_OF_DAY = select(_ABSENCE_TABLE).where(Absence.nis == bindparam("nis"), Absence.day == bindparam("day"))
+ADD_ABSENCE = insert(_ABSENCE_TABLE)
+SAVE_ABSENCE = (update(_ABSENCE_TABLE).where(Absence.id == bindparam("row_id"))
+                .values(state=bindparam("v_state"), status=bindparam("v_status"), note=bindparam("v_note"),
+                        source=bindparam("v_source"), reporter=bindparam("v_reporter"),
+                        reported_at=bindparam("v_reported_at"), parent_notified=bindparam("v_parent_notified")))
 CLASS_ABSENCES = select(Absence.__table__).where(  # type: ignore[attr-defined]
     Absence.class_name == bindparam("class_name"), Absence.day == bindparam("day"), Absence.status.is_not(None))
 ADD_CHANGE = insert(AbsenceChange.__table__)  # type: ignore[attr-defined]
