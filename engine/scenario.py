@@ -69,6 +69,9 @@ def load_scenario(path: Path) -> CommentedMap:
         raise ScenarioError(problems.render())
     if not isinstance(doc, CommentedMap) or "steps" not in doc or "school" not in doc:
         raise ScenarioError(f"{path}:1:1: a scenario needs 'school' and 'steps' (and usually 'start')")
+    if not isinstance(doc["steps"], list):
+        line = doc.lc.value("steps")[0] + 1
+        raise ScenarioError(f"{path}:{line}: 'steps' must be a list of steps (- sms: …, - telegram: …, - at: …)")
     return doc
 
 
@@ -121,7 +124,11 @@ class _Runner:
         unknown = set(step) - {*STEP_KINDS, "expect", "expect_none", "exactly"}
         if unknown:
             raise ScenarioError(f"{self.path}:{line}: unknown key(s) in step: {', '.join(sorted(unknown))}")
-        label, failures = self._act(step, line)
+        try:
+            label, failures = self._act(step, line)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ScenarioError(f"{self.path}:{line}: malformed step ({type(exc).__name__}: {exc}); "
+                                "see SPEC §6 for the step kinds and their fields") from None
         produced = self.sim.deliver(self.now)
         result = StepResult(index, line, label, produced, failures)
         if not failures:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ruamel.yaml.comments import CommentedMap
@@ -59,13 +60,18 @@ def _read_school_yaml(directory: Path, problems: Problems) -> School | None:
         if key not in known:
             line, col = doc.lc.key(key)
             problems.add(path, line + 1, col + 1, f"unknown key '{key}'", hint=did_you_mean(str(key), known))
-    name = str(doc.get("name") or "").strip()
+    name = doc.get("name") if isinstance(doc.get("name"), str) else ""
+    name = name.strip()
     if not name:
-        problems.add(path, 1, 1, "missing 'name' (the school's name)")
+        problems.add(path, 1, 1, "missing 'name' (the school's name, as text)")
     calendar = _calendar(path, doc, problems)
     groups = _groups(path, doc, problems)
     sms = str(doc.get("sms_number") or "")
-    region = str(doc.get("region") or "ID").upper()
+    region = doc.get("region") or "ID"
+    if not (isinstance(region, str) and len(region) == 2 and region.isalpha()):
+        _at(problems, path, doc, "region", f"region '{region}' is not a two-letter country code", "e.g. ID")
+        region = "ID"
+    region = region.upper()
     if sms and normalize(sms, region) is None:
         _at(problems, path, doc, "sms_number", f"'{sms}' is not a phone number")
     if calendar is None:
@@ -79,13 +85,25 @@ def _at(problems: Problems, path: Path, node: CommentedMap, key: str, message: s
     problems.add(path, line + 1, col + 1, message, hint=hint)
 
 
+def _typed(path: Path, doc: CommentedMap, key: str, kind: type, default: Any, problems: Problems) -> Any:
+    """`doc[key]` when it is a `kind` (list or mapping); else report it and use `default`."""
+    value = doc.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, kind):
+        what = "a list (- item per line or [a, b])" if kind is list else "a mapping (key: value per line)"
+        _at(problems, path, doc, key, f"'{key}' must be {what}")
+        return default
+    return value
+
+
 def _calendar(path: Path, doc: CommentedMap, problems: Problems) -> SchoolCalendar | None:
     try:
         tz = ZoneInfo(str(doc.get("timezone") or "Asia/Jakarta"))
     except (ZoneInfoNotFoundError, ValueError):
         _at(problems, path, doc, "timezone", f"unknown timezone '{doc.get('timezone')}'", "e.g. Asia/Jakarta")
         return None
-    days = doc.get("school_days") or ["mon", "tue", "wed", "thu", "fri"]
+    days = _typed(path, doc, "school_days", list, ["mon", "tue", "wed", "thu", "fri"], problems)
     weekdays = set()
     for i, day in enumerate(days):
         if str(day).lower()[:3] in WEEKDAYS:
@@ -98,7 +116,7 @@ def _calendar(path: Path, doc: CommentedMap, problems: Problems) -> SchoolCalend
 
 def _holidays(path: Path, doc: CommentedMap, problems: Problems) -> frozenset[date]:
     result: set[date] = set()
-    items = doc.get("holidays") or []
+    items: Any = _typed(path, doc, "holidays", list, [], problems)
     for i, item in enumerate(items):
         line, col = items.lc.item(i)
         if isinstance(item, date):
@@ -114,7 +132,7 @@ def _holidays(path: Path, doc: CommentedMap, problems: Problems) -> frozenset[da
 
 def _semesters(path: Path, doc: CommentedMap, problems: Problems) -> tuple[Semester, ...]:
     result: list[Semester] = []
-    items = doc.get("semesters") or []
+    items: Any = _typed(path, doc, "semesters", list, [], problems)
     for i, item in enumerate(items):
         line, col = items.lc.item(i)
         try:
@@ -131,7 +149,7 @@ def _semesters(path: Path, doc: CommentedMap, problems: Problems) -> tuple[Semes
 
 
 def _groups(path: Path, doc: CommentedMap, problems: Problems) -> dict[str, int]:
-    groups = doc.get("telegram_groups") or {}
+    groups: Any = _typed(path, doc, "telegram_groups", dict, {}, problems)
     result: dict[str, int] = {}
     for key, value in groups.items():
         try:

@@ -116,3 +116,28 @@ def test_semesters_are_found_by_name_or_an_unambiguous_part(mini) -> None:  # ty
     assert cal.semester_named("genap").start == date(2027, 1, 5)
     assert cal.semester_named("2026/2027") is None  # both match: ambiguous
     assert cal.semester_named("") is None
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("holidays", "2026-12-25", "'holidays' must be a list"),
+    ("semesters", "ganjil", "'semesters' must be a list"),
+    ("telegram_groups", "[1, 2]", "'telegram_groups' must be a mapping"),
+    ("school_days", "mon", "'school_days' must be a list"),
+    ("name", "[1, 2]", "missing 'name'"),
+    ("region", "[ID]", "is not a two-letter country code"),
+])
+def test_wrong_types_in_school_yaml_are_reported_not_raised(school_dir: Path, rules: CompiledRules, key: str,
+                                                            value: str, message: str) -> None:
+    path = school_dir / "school.yaml"
+    lines, kept, skipping = path.read_text().splitlines(), [], False
+    for line in lines:
+        if line.startswith(f"{key}:"):
+            kept.append(f"{key}: {value}")
+            skipping = True
+        elif skipping and line.startswith(("  ", "-")):
+            continue
+        else:
+            skipping = False
+            kept.append(line)
+    path.write_text("\n".join(kept) + "\n")
+    assert message in problems_for(school_dir, rules)

@@ -139,8 +139,9 @@ def _read_time(r: _Reader) -> datetime | None:
     raw = r.take(7)
     quarters = (raw[6] & 0x07) * 10 + (raw[6] >> 4)
     offset = timedelta(minutes=15 * quarters) * (-1 if raw[6] & 0x08 else 1)
+    year, month, day, hour, minute, second = (_swap(b) for b in raw[:6])
     try:
-        return datetime(2000 + _swap(raw[0]), *(_swap(b) for b in raw[1:6]), tzinfo=timezone(offset))
+        return datetime(2000 + year, month, day, hour, minute, second, tzinfo=timezone(offset))
     except ValueError:
         return None  # some modems report zeros; the caller falls back to its clock
 
@@ -303,11 +304,15 @@ def split_text(text: str, coding: str) -> list[str]:
     Characters are never cut: an extension character (ESC + code) and a surrogate pair (emoji) always stay
     within one part, so every part decodes on its own.
     """
-    size = (lambda ch: len(gsm7.char_septets(ch))) if coding == GSM7 else (lambda ch: len(ch.encode("utf-16-be")) // 2)
+    def size(ch: str) -> int:
+        return len(gsm7.char_septets(ch)) if coding == GSM7 else len(ch.encode("utf-16-be")) // 2
+
     single, multi = (160, 153) if coding == GSM7 else (70, 67)
     if sum(size(ch) for ch in text) <= single:
         return [text]
-    parts, current, used = [], [], 0
+    parts: list[str] = []
+    current: list[str] = []
+    used = 0
     for ch in text:
         if used + size(ch) > multi:
             parts.append("".join(current))

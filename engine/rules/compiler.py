@@ -166,10 +166,10 @@ def _check_roles_and_routes(rules: RuleSet, source: Source, problems: Problems) 
                 problems.add(*source.locate(("routes", event, i)), f"unknown role '{target}'",
                              hint=did_you_mean(target, rules.roles) or "a role from roles.yaml, or group:NAME")
     for i, reminder in enumerate(rules.settings.reminders):
-        for j, role in enumerate(reminder.to):
-            if role not in rules.roles:
-                problems.add(*source.locate(("settings", "reminders", i, "to", j)), f"unknown role '{role}'",
-                             hint=did_you_mean(role, rules.roles))
+        for j, wanted in enumerate(reminder.to):
+            if wanted not in rules.roles:
+                problems.add(*source.locate(("settings", "reminders", i, "to", j)), f"unknown role '{wanted}'",
+                             hint=did_you_mean(wanted, rules.roles))
         if reminder.template not in rules.templates:
             problems.add(*source.locate(("settings", "reminders", i, "template")),
                          f"unknown template '{reminder.template}'", hint=did_you_mean(reminder.template, rules.templates))
