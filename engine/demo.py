@@ -109,7 +109,7 @@ def _morning(demo: Demo, console: Console) -> None:
     wali = next(s for s in school.staff if s.role == "wali_kelas" and s.scope == class_name)
     head = next(s for s in school.staff if s.role == "kepala_sekolah")
     child, other, sick = members[4], members[9], members[12]
-    parent = "0857" + "1234" + "5678"
+    parent = "085712345678"  # a parent who registers during the demo
     group = str(school.groups.get("pejabat", 0))
     table = Table(title=f"{tanggal(DEMO_DAY)} - {class_name}", show_lines=True, expand=True)
     table.add_column("Masuk (jam, dari, pesan)", ratio=1)
