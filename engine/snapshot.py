@@ -77,10 +77,6 @@ def make_snapshot(session: Session, school: School, rules: CompiledRules, scope:
                    ) if with_changes else []
     reports = session.execute(queries.CLASS_REPORTS_IN_PERIOD, {**period, "classes": classes})
     settings = rules.rules.settings
-
-    def local(moment: datetime | None) -> datetime | None:  # the store keeps UTC; reports show school time
-        return school.calendar.local(moment) if moment is not None else None
-
     return Snapshot(
         school_name=school.name, place=school.place, headmaster=_holder(school, "kepala_sekolah"),
         period_label=period_label, school_days=counted_days(school, start, end, None if whole_period else today),
@@ -88,11 +84,12 @@ def make_snapshot(session: Session, school: School, rules: CompiledRules, scope:
         students=[StudentRow(s.nis, s.nisn, s.name, s.class_name, s.absen_no, s.gender) for s in students],
         classes=[ClassRow(c.name, c.grade, c.department, _holder(school, "wali_kelas", c.name))
                  for c in school.classes.values() if c.name in scope.classes],
-        entries=[Entry(a.nis, a.day, a.status or "", a.note, a.source, a.reporter, local(a.reported_at),
+        entries=[Entry(a.nis, a.day, a.status or "", a.note, a.source, a.reporter, _local(school, a.reported_at),
                        a.parent_notified)
                  for a in absences],
-        changes=[ChangeRow(c.nis, c.day, c.old, c.new, c.by, local(c.at), c.source) for c in changes],
-        class_reports=[ClassReport(r.class_name, r.day, r.reporter, local(r.at)) for r in reports],
+        changes=[ChangeRow(c.nis, c.day, c.old, c.new, c.by, _local(school, c.at) or c.at, c.source) for c in changes],
+        class_reports=[ClassReport(r.class_name, r.day, r.reporter, _local(school, r.at) or r.at, r.source)
+                       for r in reports],
         counting={code: r.erapor for code, r in rules.rules.reasons.items()},
         thresholds=Thresholds(settings.thresholds.alfa_per_month, settings.thresholds.consecutive_days,
                               settings.thresholds.min_attendance_pct),
@@ -103,7 +100,7 @@ def make_snapshot(session: Session, school: School, rules: CompiledRules, scope:
 
 
 def _local(school: School, moment: datetime | None) -> datetime | None:
-    """Reports print school time."""
+    """The store keeps UTC; reports print school time."""
     return school.calendar.local(moment) if moment is not None else None
 
 

@@ -72,3 +72,14 @@ def test_bad_arguments_are_refused_clearly(month_db: str, tmp_path: Path) -> Non
     for args, message in cases:
         result = CliRunner().invoke(app, [*args, "--school", MINI, "--db", month_db, "-o", out])
         assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_status_names_who_reported_with_their_role(month_db: str, tmp_path: Path) -> None:
+    out = tmp_path / "status.xlsx"
+    result = CliRunner().invoke(app, ["report", "status", "--school", MINI, "--db", month_db, "--class", "X TKJ 1",
+                                      "--date", "2026-11-30", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    book = load_workbook(out, read_only=True)
+    cells = [str(c) for row in book.worksheets[0].iter_rows(values_only=True) for c in row if c is not None]
+    book.close()
+    assert "Ketua Kelas (Bayu Pratama)" in cells  # the NIHIL of 30 Nov, by the ketua kelas
