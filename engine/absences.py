@@ -150,9 +150,11 @@ def load_absence(turn: Turn, student: Student, day: date) -> AbsenceRecord:
 
 
 def run_absence(turn: Turn, student: Student, day: date, trigger: str, *, reason: str | None, note: str,
-                source: str, reporter: str, reply_to: str | None = None) -> AbsenceContext:
-    """Fire `trigger` on the student's record for `day`, then write the record once if it changed."""
-    record = load_absence(turn, student, day)
+                source: str, reporter: str, reply_to: str | None = None,
+                record: AbsenceRecord | None = None) -> AbsenceContext:
+    """Fire `trigger` on the student's record for `day` (`record`, when the caller has read it already),
+    then write the record once if it changed."""
+    record = record or load_absence(turn, student, day)
     before = astuple(record)
     ctx = AbsenceContext(turn, record, student, reason, note, source, reporter, reply_to)
     record.state = fire(turn.rules.machines["absence"], record.state, trigger, ctx)

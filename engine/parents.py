@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from loguru import logger
 
@@ -76,15 +75,11 @@ def _parent_report(turn: Turn, phone: str, keyword: str, reason: str, rest: str)
         turn.sms(phone, "parent_choose_child", children=names,
                  example=f"{keyword} {children[0].name.split()[0]} {rest[:20] or 'demam'}".strip())
         return
-    day = _answered_alfa_day(turn, child) or turn.school.calendar.effective_day(turn.now, turn.rules.cutoff)
+    # A parent answering today's alfa SMS after the cutoff corrects today rather than reporting for tomorrow.
+    today = load_absence(turn, child, turn.today)
+    day = turn.today if today.state == "alfa" else turn.school.calendar.effective_day(turn.now, turn.rules.cutoff)
     run_absence(turn, child, day, "parent_report", reason=reason, note=note[:MAX_TEXT], source="ortu",
-                reporter=phone, reply_to=phone)
-
-
-def _answered_alfa_day(turn: Turn, child: Student) -> date | None:
-    """Today, when the child has an alfa today: a parent answering the alfa SMS after the cutoff
-    corrects today's record rather than reporting for tomorrow."""
-    return turn.today if load_absence(turn, child, turn.today).state == "alfa" else None
+                reporter=phone, reply_to=phone, record=today if day == turn.today else None)
 
 
 def _count_today(turn: Turn, sender: SmsSender, day_attr: str, count_attr: str) -> int:

@@ -21,6 +21,8 @@ class RegistrationContext:
     sender: SmsSender
     student: Student | None = None
     code: str = ""
+    _link_row: ParentLink | None = None
+    _link_read: bool = False  # the link may be None: remember that it was looked up
 
     @property
     def guards(self):
@@ -90,9 +92,10 @@ class RegistrationContext:
         """This number's link to the student (read once per event: several conditions ask)."""
         if self.student is None:
             return None
-        if not hasattr(self, "_link_row"):
+        if not self._link_read:
             self._link_row = self.turn.session.scalars(
                 queries.LINK, {"phone": self.sender.phone, "nis": self.student.nis}).first()
+            self._link_read = True
         return self._link_row
 
 
