@@ -174,3 +174,13 @@ def test_backup_copies_a_live_sqlite_database(tmp_path, rules, mini) -> None:  #
         assert session.scalars(select(OutboxRow.recipient)).all() == ["+6281234500001"]
     restored.close()
     store.close()
+
+
+def test_migrations_build_exactly_the_tables_the_models_declare(store) -> None:
+    """A model change without its migration would work on a fresh test database and fail at a school."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    with store.db.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -55,6 +55,7 @@ class InboxRow(SQLModel, table=True):
 
 class OutboxRow(SQLModel, table=True):
     __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "channel", "status", "priority", "next_try_at"),)
     id: int | None = Field(default=None, primary_key=True)
     key: str | None = Field(default=None, max_length=200, unique=True)
     channel: str = Field(max_length=16)
@@ -71,6 +72,8 @@ class OutboxRow(SQLModel, table=True):
     error: str | None = None
     bridge: str | None = Field(default=None, max_length=64)
     inbox_id: int | None = Field(default=None, index=True)
+    # Lower goes first (SPEC §3): alfa notices and parents' confirmations, then bridged replies, then help.
+    priority: int = Field(default=50)
 
 
 class Absence(SQLModel, table=True):
@@ -174,3 +177,26 @@ class JobRun(SQLModel, table=True):
     __tablename__ = "job_run"
     key: str = Field(primary_key=True, max_length=200)
     at: datetime = _ts()
+
+
+class EngineLease(SQLModel, table=True):
+    """Who handles the inbox for this database (SPEC §8: one engine at a time).
+
+    The lock itself is the backend's (a PostgreSQL advisory lock, a file lock beside a SQLite file); this
+    row only says who holds it, for `absensi status`, and is refreshed while it is held.
+    """
+
+    __tablename__ = "engine_lease"
+    name: str = Field(primary_key=True, max_length=32)
+    holder: str = Field(max_length=200)  # host:pid
+    acquired_at: datetime = _ts()
+    heartbeat_at: datetime = _ts()
+
+
+class Tally(SQLModel, table=True):
+    """Named counters: the school-wide reply caps per hour and day, and the counts a purge keeps."""
+
+    __tablename__ = "tally"
+    key: str = Field(primary_key=True, max_length=200)
+    count: int = 0
+    updated_at: datetime = _ts()
