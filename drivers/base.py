@@ -37,18 +37,25 @@ class OutboxItem:
     document: Document | None = None
     reply_to: str | None = None  # native id of a message in the same chat to reply to
     edit: str | None = None  # native id of a message in the same chat to replace instead of sending anew
+    parts_sent: tuple[str, ...] = ()  # native refs of the parts a modem accepted before a crash (resume after)
 
 
 class Outbox(Protocol):
     def claim(self, channel: Channel, now: datetime, limit: int = 1, worker: str = "") -> list[OutboxItem]:
         """Take up to `limit` due items of `channel`, oldest first, and mark them `sending` (committed).
 
-        An item left `sending` by a crash is handed out again at most once more (see `recover`).
+        An item left `sending` by a crash is handed out again (see `recover`).
         """
 
     def sent(self, item_id: int, now: datetime, native_id: str | None = None) -> None:
         """The channel accepted the item. `native_id`: the Telegram message id, or the SMS message
         reference(s) joined by commas, used later to match replies and delivery reports."""
+
+    def handing(self, item_id: int, part: int, now: datetime) -> None:
+        """Part `part` (0-based) of the item is about to go to the modem (committed before it does)."""
+
+    def part_sent(self, item_id: int, native_ref: str) -> None:
+        """The modem accepted one part of a multipart item (committed), so a resumed send skips it."""
 
     def retry(self, item_id: int, now: datetime, reason: str, next_try: datetime) -> None:
         """A transient failure: back to pending, due again at `next_try`."""
@@ -59,5 +66,6 @@ class Outbox(Protocol):
     def delivery_report(self, channel: Channel, native_ref: str, delivered: bool, now: datetime) -> bool:
         """Record a delivery report for the item whose native id contains `native_ref`; False if none."""
 
-    def recover(self, channel: Channel, now: datetime) -> int:
-        """At start-up: items a crashed run left `sending` become pending again. Returns how many."""
+    def recover(self, channel: Channel, now: datetime, worker: str = "") -> int:
+        """At start-up: items a crashed `worker` (or a process that is gone) left `sending` become pending
+        again, resuming after the parts already sent. Returns how many."""

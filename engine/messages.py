@@ -59,6 +59,7 @@ class InboundMessage:
     contact: Contact | None = None
     reply_to: str | None = None  # native id of the message this one answers (Telegram message id)
     incomplete: bool = False  # a concatenated SMS whose parts did not all arrive in time
+    raw: str | None = None  # the native bytes as hex (an SMS's PDUs, comma-separated), kept with the message
 
     @property
     def address(self) -> Address:

@@ -47,7 +47,7 @@ def test_outbox_claim_sent_and_delivery_report(store: Store) -> None:
         assert row.status == "delivered" and row.native_id == "17,18"
 
 
-def test_retry_backs_off_and_crash_recovery_resends_at_most_once(store: Store) -> None:
+def test_retry_backs_off_and_a_send_interrupted_before_the_modem_is_resumed_without_counting(store: Store) -> None:
     from absensi.engine.core import outbox_row
 
     with store.unit() as session:
@@ -57,14 +57,65 @@ def test_retry_backs_off_and_crash_recovery_resends_at_most_once(store: Store) -
     assert store.claim(Channel.SMS, T0) == []
     again = store.claim(Channel.SMS, T0 + timedelta(minutes=1))
     assert again and again[0].attempts == 1
-    # a crash while `sending`: the item comes back once …
-    assert store.recover(Channel.SMS, T0) == 1
-    assert len(store.claim(Channel.SMS, T0 + timedelta(minutes=2))) == 1
-    # … and a second crash on the same item gives up instead of sending a storm
-    store.recover(Channel.SMS, T0)
-    assert store.claim(Channel.SMS, T0 + timedelta(minutes=3)) == []
+    # crashes while `sending` but before any part reached the modem: nothing can have gone out twice
+    for minute in range(2, 8):
+        assert store.recover(Channel.SMS, T0) == 1
+        assert len(store.claim(Channel.SMS, T0 + timedelta(minutes=minute))) == 1
     with store.unit() as session:
-        assert session.scalars(select(OutboxRow.status)).one() == "failed"
+        assert session.scalars(select(OutboxRow.status)).one() == "sending"
+
+
+def test_crashes_while_a_part_is_in_the_modems_hands_resume_from_that_part_then_give_up(store: Store) -> None:
+    from absensi.engine.core import outbox_row
+    from absensi.engine.store.store import MAX_INTERRUPTIONS
+
+    with store.unit() as session:
+        session.add(outbox_row(OutboundMessage(Channel.SMS, "+6281234500001", "long " * 80), T0, None))
+    item = store.claim(Channel.SMS, T0)[0]
+    store.handing(item.id, 0, T0)
+    store.part_sent(item.id, "m1/007")
+    store.handing(item.id, 1, T0)  # … and the process dies here
+    assert store.recover(Channel.SMS, T0) == 1
+    resumed = store.claim(Channel.SMS, T0)[0]
+    assert resumed.parts_sent == ("m1/007",)  # part 0 is not sent again; part 1 may be (the one repeat)
+    for _ in range(MAX_INTERRUPTIONS):
+        store.handing(item.id, 1, T0)
+        store.recover(Channel.SMS, T0)
+        store.claim(Channel.SMS, T0)
+    with store.unit() as session:
+        row = session.scalars(select(OutboxRow)).one()
+    assert row.status == "failed" and "interrupted" in (row.error or "")
+
+
+def test_recovery_leaves_a_live_process_s_sends_alone_and_takes_a_dead_one_s(store: Store) -> None:
+    import subprocess
+    import sys
+
+    from absensi.engine.core import outbox_row
+    from absensi.engine.store.claims import process_tag
+
+    host = process_tag().rpartition(":")[0]
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    with store.unit() as session:
+        for text in ("live", "dead"):
+            session.add(outbox_row(OutboundMessage(Channel.SMS, "+6281234500001", text), T0, None))
+    items = {i.text: i for i in store.claim(Channel.SMS, T0, limit=2, worker="gsm:x")}
+    with store.unit() as session:
+        for text, pid in (("live", 1), ("dead", int(dead.stdout))):
+            row = session.get(OutboxRow, items[text].id)
+            row.payload = {**row.payload, "worker": f"gsm:x@{host}:{pid}"}
+    assert store.recover(Channel.SMS, T0, worker="gsm:x") == 1
+    assert [i.text for i in store.claim(Channel.SMS, T0, limit=5)] == ["dead"]
+
+
+def test_claims_take_the_lowest_priority_number_first_then_the_oldest(store: Store) -> None:
+    from absensi.engine.core import outbox_values
+
+    with store.unit() as session:
+        for n, priority in enumerate((90, 10, 50, 10)):
+            values = outbox_values(OutboundMessage(Channel.SMS, "+6281234500001", f"m{n}"), T0, None)
+            session.add(OutboxRow(**{**values, "priority": priority}))
+    assert [i.text for i in store.claim(Channel.SMS, T0, limit=4)] == ["m1", "m3", "m2", "m0"]
 
 
 def test_engine_alfa_sms_once_even_if_the_report_is_processed_twice(store: Store, rules, mini) -> None:  # type: ignore[no-untyped-def]

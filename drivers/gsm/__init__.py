@@ -41,11 +41,11 @@ class ModemPool:
                                     send_rate_per_min=send_rate_per_min, progress=progress) for port in ports]
 
     def start(self) -> None:
-        """Return items a crashed run left `sending` to the queue (once), then start every worker."""
-        recovered = self.outbox.recover(Channel.SMS, self.clock())
+        """Return items a crashed run left `sending` to the queue, then start every worker."""
+        recovered = sum(self.outbox.recover(Channel.SMS, self.clock(), worker=w.name) for w in self.workers)
         if recovered:
-            logger.warning("{} SMS were being sent when the last run stopped; each is sent at most once more",
-                           recovered)
+            logger.warning("{} SMS were being sent when the last run stopped; they resume after the parts the "
+                           "modem had accepted (a part being handed over at the crash may go out twice)", recovered)
         for worker in self.workers:
             worker.start()
 

@@ -32,18 +32,20 @@ class _Group:
     total: int
     first_seen: datetime
     parts: dict[int, Deliver] = field(default_factory=dict)
+    pdus: dict[int, str] = field(default_factory=dict)  # seq -> the PDU as read, kept with the message
     indexes: dict[int, set[int]] = field(default_factory=dict)  # seq -> SIM indexes holding that part
 
 
 def source_id(sender: str, stamp: datetime, text: str) -> str:
     """Same SMS, same id — however often it is read; the inbox refuses the second copy."""
-    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+    digest = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]  # broken UTF-16 too
     return f"sms:{sender}:{stamp.isoformat()}:{digest}"
 
 
-def to_message(sender: str, stamp: datetime, text: str, incomplete: bool = False) -> InboundMessage:
+def to_message(sender: str, stamp: datetime, text: str, incomplete: bool = False, raw: str | None = None
+               ) -> InboundMessage:
     return InboundMessage(channel=Channel.SMS, sender=sender, received_at=stamp,
-                          source_id=source_id(sender, stamp, text), text=text, incomplete=incomplete)
+                          source_id=source_id(sender, stamp, text), text=text, incomplete=incomplete, raw=raw)
 
 
 class Reassembler:
@@ -59,16 +61,18 @@ class Reassembler:
     def waiting(self) -> int:
         return len(self._groups)
 
-    def add(self, index: int, sms: Deliver, now: datetime) -> Ready | None:
-        """Feed one stored message; returns a `Ready` when a message is complete."""
+    def add(self, index: int, sms: Deliver, now: datetime, pdu: str = "") -> Ready | None:
+        """Feed one stored message (`pdu`: its hex, kept raw in the inbox); returns a `Ready` when a
+        message is complete."""
         stamp = sms.timestamp or now
         if sms.concat is None or sms.concat.total <= 1:
-            return Ready(to_message(sms.sender, stamp, sms.text), (index,))
+            return Ready(to_message(sms.sender, stamp, sms.text, raw=pdu or None), (index,))
         key = (sms.sender, sms.concat.ref, sms.concat.total)
         if (*key, sms.concat.seq, sms.timestamp) in self._done:
             return Ready(None, (index,))
         group = self._groups.setdefault(key, _Group(sms.sender, sms.concat.total, now))
         group.parts[sms.concat.seq] = sms
+        group.pdus[sms.concat.seq] = pdu
         group.indexes.setdefault(sms.concat.seq, set()).add(index)
         if len(group.parts) == group.total:
             return self._finish(key, incomplete=False)
@@ -100,7 +104,8 @@ class Reassembler:
         stamp = first.timestamp or group.first_seen
         indexes = tuple(sorted(i for s in seqs for i in group.indexes[s]))
         part_keys = tuple((*key, s, group.parts[s].timestamp) for s in seqs)
-        return Ready(to_message(group.sender, stamp, text, incomplete), indexes, part_keys)
+        raw = ",".join(group.pdus.get(s, "") for s in seqs).strip(",") or None
+        return Ready(to_message(group.sender, stamp, text, incomplete, raw), indexes, part_keys)
 
     def mark_done(self, ready: Ready) -> None:
         """After the commit: remember the parts, so a copy that failed to delete is not a new message."""

@@ -1,9 +1,10 @@
 """Sending one outbox item over one modem, and deciding what a failure means for the outbox row.
 
-Only this module calls `outbox.sent/retry/failed`. The rules that keep parents from getting the same SMS
-twice: a part the modem accepted is never sent again by this process (progress is kept per item while a
-transient error is retried); a crash between `+CMGS` and `outbox.sent` is resolved by the outbox's
-`recover`, which hands the item out at most once more.
+Only this module calls `outbox.handing/part_sent/sent/retry/failed`. The rules that keep parents from
+getting the same SMS twice: a part the modem accepted is never sent again (progress is kept per item in
+memory while a transient error is retried, and in the outbox row for a crash); before each part is written
+to the modem the row says so (`handing`), so after a crash only the part that was in the modem's hands at
+that instant can go out a second time — the window is one `+CMGS`, as small as the modem allows.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def send_item(modem, item: OutboxItem, ctx: SendContext, pace: Callable[[], None
         reason = f"too long: {len(parts)} SMS parts, the limit is {ctx.settings.max_parts}"
         ctx.outbox.failed(item.id, ctx.clock(), reason)
         return 0
-    owner, done = ctx.progress.get(item.id, (ctx.modem_id, []))
+    owner, done = ctx.progress.get(item.id) or _resumed(item, ctx.modem_id)
     if owner != ctx.modem_id:
         done = []
     ctx.progress[item.id] = (ctx.modem_id, done)
@@ -102,10 +103,13 @@ def send_item(modem, item: OutboxItem, ctx: SendContext, pace: Callable[[], None
     try:
         if len(parts) - len(done) > 1:
             modem.try_cmd("AT+CMMS=1")  # keep the radio link up between parts (27.005 §3.5.6)
-        for part in parts[len(done) :]:
+        for number in range(len(done), len(parts)):
             pace()
-            done.append(modem.send(part))
+            ctx.outbox.handing(item.id, number, ctx.clock())
+            done.append(modem.send(parts[number]))
             sent_now += 1
+            if number < len(parts) - 1:
+                ctx.outbox.part_sent(item.id, native_ref(ctx.modem_id, done[-1]))
     except CmsError as exc:
         if exc.code in MODEM_LEVEL_CMS:
             _retry(item, ctx, exc.line, ctx.settings.pause_after_loss)
@@ -121,15 +125,24 @@ def send_item(modem, item: OutboxItem, ctx: SendContext, pace: Callable[[], None
     refs = ",".join(native_ref(ctx.modem_id, r) for r in done)
     ctx.outbox.sent(item.id, ctx.clock(), native_id=refs)
     ctx.progress.pop(item.id, None)
-    logger.info("{}: sent outbox #{} to {} in {} part(s), refs {}", ctx.name, item.id, item.to, len(parts), refs)
+    logger.info("{}: sent outbox #{} in {} part(s), refs {}", ctx.name, item.id, len(parts), refs)
     return sent_now
+
+
+def _resumed(item: OutboxItem, modem_id: str) -> tuple[str, list[int]]:
+    """Parts a crashed run had sent from this modem's SIM (another SIM's parts cannot be completed here:
+    the phone joins parts per sender, so the item starts over)."""
+    refs = [ref.rpartition("/") for ref in item.parts_sent]
+    if refs and all(owner == modem_id and number.isdigit() for owner, _, number in refs):
+        return modem_id, [int(number) for _, _, number in refs]
+    return modem_id, []
 
 
 def _on_cms_error(item: OutboxItem, exc: CmsError, ctx: SendContext) -> None:
     if not exc.transient:
         ctx.progress.pop(item.id, None)
         ctx.outbox.failed(item.id, ctx.clock(), f"rejected: {exc.line}")
-        logger.warning("{}: outbox #{} to {} failed for good: {}", ctx.name, item.id, item.to, exc.line)
+        logger.warning("{}: outbox #{} failed for good: {}", ctx.name, item.id, exc.line)
         return
     _retry(item, ctx, exc.line, backoff(item.attempts, ctx.settings))
 

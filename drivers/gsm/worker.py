@@ -18,6 +18,7 @@ from loguru import logger
 
 from absensi.drivers.base import Inbox, Outbox
 from absensi.engine.messages import Channel
+from absensi.engine.phones import mask
 
 from .errors import AtTimeout, CommandError, ModemError, SimLocked
 from .inbound import Ready, Reassembler
@@ -221,14 +222,14 @@ class ModemWorker:
         try:
             sms = decode(stored.pdu)
         except PduError as exc:
-            logger.warning("{}: unreadable PDU at index {} deleted ({}): {}", self.url, stored.index, exc, stored.pdu)
+            logger.warning("{}: unreadable PDU at index {} deleted ({}, {} hex characters)", self.url, stored.index, exc, len(stored.pdu))
             self._delete(stored.index)
             return
         if isinstance(sms, StatusReport):
             self._report(sms)
             self._delete(stored.index)
         elif isinstance(sms, Deliver):
-            ready = self.reassembler.add(stored.index, sms, self.clock())
+            ready = self.reassembler.add(stored.index, sms, self.clock(), stored.pdu)
             if ready is not None:
                 self._commit(ready)
 
@@ -237,12 +238,12 @@ class ModemWorker:
         try:
             sms = decode(pdu_hex)
         except PduError as exc:
-            logger.warning("{}: unreadable routed PDU ({}): {}", self.url, exc, pdu_hex)
+            logger.warning("{}: unreadable routed PDU ({}, {} hex characters)", self.url, exc, len(pdu_hex))
             return
         if isinstance(sms, StatusReport):
             self._report(sms)
         elif isinstance(sms, Deliver):
-            ready = self.reassembler.add(-1, sms, self.clock())  # index -1: nothing stored to delete
+            ready = self.reassembler.add(-1, sms, self.clock(), pdu_hex)  # index -1: nothing stored to delete
             if ready is not None:
                 self._commit(ready)
 
@@ -252,11 +253,10 @@ class ModemWorker:
             try:
                 new = self.inbox.submit(ready.message)
             except Exception:
-                logger.exception("{}: inbox refused {}; it stays on the SIM", self.url, ready.message.source_id)
+                logger.exception("{}: inbox refused an SMS from {}; it stays on the SIM", self.url, mask(ready.message.sender))
                 return
             self.stats["received"] += int(new)
-            logger.info("{}: {} SMS from {} ({})", self.url, "new" if new else "known", ready.message.sender,
-                        ready.message.source_id)
+            logger.info("{}: {} SMS from {}", self.url, "new" if new else "known", mask(ready.message.sender))
         self.reassembler.mark_done(ready)
         for index in ready.indexes:
             if index >= 0:
@@ -272,7 +272,7 @@ class ModemWorker:
     def _expire(self) -> None:
         for ready in self.reassembler.expire(self.clock()):
             logger.warning("{}: parts of a long SMS from {} missing after {}; handing over what arrived",
-                           self.url, ready.message.sender if ready.message else "?", self.settings.reassembly_timeout)
+                           self.url, mask(ready.message.sender) if ready.message else "?", self.settings.reassembly_timeout)
             self._commit(ready)
 
     def _report(self, report: StatusReport) -> None:
@@ -280,7 +280,7 @@ class ModemWorker:
             return
         ref = native_ref(self.ctx.modem_id, report.reference)
         matched = self.outbox.delivery_report(Channel.SMS, ref, report.delivered, self.clock())
-        logger.info("{}: delivery report {} for {}: {}{}", self.url, ref, report.recipient,
+        logger.info("{}: delivery report {} for {}: {}{}", self.url, ref, mask(report.recipient),
                     "delivered" if report.delivered else f"failed (status 0x{report.status:02X})",
                     "" if matched else " (no matching outbox row)")
 

@@ -94,7 +94,7 @@ class Deliverer:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set; held items go back to the outbox on the way out."""
-        self.outbox.recover(Channel.TELEGRAM, self.clock())
+        self.outbox.recover(Channel.TELEGRAM, self.clock(), worker=self.worker)
         try:
             while not stop.is_set():
                 wait = await self.step()

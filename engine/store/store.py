@@ -6,6 +6,7 @@ claim/sent/retry/failed/delivery_report/recover cycle. The engine works inside `
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -15,16 +16,19 @@ from typing import Any
 from loguru import logger
 from sqlalchemy import event, select, update
 from sqlalchemy.engine import Engine as SAEngine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlmodel import Session, create_engine
 
 from absensi.drivers.base import OutboxItem
 
 from ..messages import Button, Channel, Contact, Document, InboundMessage
+from . import cleaning
+from .claims import claim_rows, owner_gone, process_tag
 from .migrate import upgrade
 from .models import InboxRow, OutboxRow
 
 MAX_ATTEMPTS = 8
+MAX_INTERRUPTIONS = 3
 
 
 def sqlite_url(path: Path) -> str:
@@ -36,7 +40,10 @@ class Store:
         self.url = url
         # Called inside the transaction that marks an item failed for good (the engine tells the admin).
         self.on_failure: Callable[[Session, OutboxRow, datetime], None] | None = None
-        self.db: SAEngine = create_engine(url, connect_args=_connect_args(url))
+        if url.startswith("sqlite:///"):
+            _create_private(Path(url.removeprefix("sqlite:///")))
+        # hide_parameters: SQL errors and logs never carry a number or a message text (SPEC §8).
+        self.db: SAEngine = create_engine(url, connect_args=_connect_args(url), hide_parameters=True)
         if self.db.dialect.name == "sqlite":
             event.listen(self.db, "connect", _sqlite_pragmas)
         upgrade(self.db)
@@ -53,15 +60,33 @@ class Store:
     # ------------------------------------------------------------------------------------- inbox
 
     def submit(self, msg: InboundMessage) -> bool:
-        row = InboxRow(source_id=msg.source_id, channel=str(msg.channel), sender=msg.sender, text=msg.text,
-                       payload=_inbound_payload(msg), received_at=msg.received_at)
+        """Commit `msg` to the inbox; any bytes in, nothing lost (SPEC §8).
+
+        Text a backend cannot store (NUL, broken UTF-16) is cleaned and the original kept as raw bytes;
+        if the row is still refused for its content, it is kept as an error row with the raw bytes only,
+        for `absensi inbox`. A database that is down raises: the driver keeps the message at its source.
+        """
+        values = cleaning.inbox_values(msg, _inbound_payload(msg))
         try:
             with self.unit() as session:
-                session.add(row)
+                session.add(InboxRow(**values))
         except IntegrityError:
-            logger.debug("inbox: {} seen before, ignored", msg.source_id)
-            return False
+            if self._known(values["source_id"]):
+                logger.debug("inbox: message seen before, ignored")
+                return False
+            raise
+        except (DataError, StatementError) as exc:
+            if isinstance(exc, IntegrityError):
+                raise
+            logger.warning("inbox: a message could not be stored as it came ({}); kept as raw bytes",
+                           type(exc.orig if hasattr(exc, "orig") else exc).__name__)
+            with self.unit() as session:
+                session.add(InboxRow(**cleaning.error_values(values, f"cannot store: {type(exc).__name__}")))
         return True
+
+    def _known(self, source_id: str) -> bool:
+        with self.unit() as session:
+            return session.scalar(select(InboxRow.id).where(InboxRow.source_id == source_id)) is not None
 
     def pending_inbox(self, limit: int = 100) -> list[tuple[int, InboundMessage]]:
         with self.unit() as session:
@@ -73,21 +98,33 @@ class Store:
     # ------------------------------------------------------------------------------------ outbox
 
     def claim(self, channel: Channel, now: datetime, limit: int = 1, worker: str = "") -> list[OutboxItem]:
+        """Take due items by priority, then age; safe with several processes claiming at once."""
         with self.unit() as session:
-            rows = session.scalars(
-                select(OutboxRow)
-                .where(OutboxRow.channel == str(channel), OutboxRow.status == "pending", OutboxRow.next_try_at <= now)
-                .order_by(OutboxRow.next_try_at, OutboxRow.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            ).all()
-            for row in rows:
-                row.status = "sending"
-                row.payload = {**row.payload, "worker": worker}
+            rows = claim_rows(session, str(channel), now, limit, f"{worker}@{process_tag()}")
             return [outbox_item(row) for row in rows]
 
+    def handing(self, item_id: int, part: int, now: datetime) -> None:
+        """Part `part` (0-based) is about to be written to the modem: a crash from now until `part_sent`
+        may have sent it, so recovery resends that part at most once and nothing before it."""
+        with self.unit() as session:
+            row = session.get(OutboxRow, item_id)
+            if row is not None:
+                row.payload = {**row.payload, "handing": part, "handing_at": now.isoformat()}
+
+    def part_sent(self, item_id: int, native_ref: str) -> None:
+        """The modem accepted one part of a multipart item: a resumed send continues after it."""
+        with self.unit() as session:
+            row = session.get(OutboxRow, item_id)
+            if row is not None:
+                payload = {k: v for k, v in row.payload.items() if k not in ("handing", "handing_at")}
+                row.payload = {**payload, "parts": [*payload.get("parts", []), native_ref]}
+
     def sent(self, item_id: int, now: datetime, native_id: str | None = None) -> None:
-        self._set(item_id, status="sent", sent_at=now, native_id=native_id, error=None)
+        with self.unit() as session:
+            row = session.get(OutboxRow, item_id)
+            if row is not None:
+                row.status, row.sent_at, row.native_id, row.error = "sent", now, native_id, None
+                row.payload = {k: v for k, v in row.payload.items() if k not in ("handing", "handing_at")}
 
     def retry(self, item_id: int, now: datetime, reason: str, next_try: datetime) -> None:
         with self.unit() as session:
@@ -109,7 +146,7 @@ class Store:
             if row is None:
                 return
             row.status, row.error, row.attempts = "failed", reason, row.attempts + 1
-            logger.warning("outbox {} to {}: failed: {}", item_id, row.recipient, reason)
+            logger.warning("outbox {}: failed: {}", item_id, reason)
             self._tell_admin(session, row, now)
 
     def delivery_report(self, channel: Channel, native_ref: str, delivered: bool, now: datetime) -> bool:
@@ -125,20 +162,33 @@ class Store:
             row.payload = {**row.payload, "report_at": now.isoformat(), "delivered": delivered}
             return True
 
-    def recover(self, channel: Channel, now: datetime) -> int:
-        """Items left `sending` by a crash go back to pending once: a second crash marks them failed."""
+    def recover(self, channel: Channel, now: datetime, worker: str = "") -> int:
+        """Items a crashed worker left `sending` go back to pending, resuming where the modem stopped.
+
+        Only items whose claimant is gone are touched (this `worker` in an earlier process, or a process
+        of this host that no longer runs, or a claim older than STALE_CLAIM): another live process's
+        sends are left alone. An item interrupted while a part was being handed to the modem may have
+        sent that part; that is the one repeat a crash can cause. After MAX_INTERRUPTIONS such crashes
+        the item fails (and the admin is told), so one message cannot crash the service forever.
+        """
         with self.unit() as session:
             rows = session.scalars(
                 select(OutboxRow).where(OutboxRow.channel == str(channel), OutboxRow.status == "sending")
             ).all()
+            recovered = 0
             for row in rows:
-                recovered = int(row.payload.get("recovered", 0))
-                if recovered >= 1:
-                    row.status, row.error = "failed", "interrupted twice while sending"
+                if not owner_gone(row.payload, worker, now):
+                    continue
+                recovered += 1
+                interrupted = int(row.payload.get("interrupted", 0)) + ("handing" in row.payload)
+                payload = {k: v for k, v in row.payload.items() if k not in ("handing", "handing_at", "worker")}
+                row.payload = {**payload, "interrupted": interrupted}
+                if interrupted > MAX_INTERRUPTIONS:
+                    row.status, row.error = "failed", f"interrupted {interrupted} times while sending"
+                    self._tell_admin(session, row, now)
                 else:
                     row.status, row.next_try_at = "pending", now
-                    row.payload = {**row.payload, "recovered": recovered + 1}
-            return len(rows)
+            return recovered
 
     def _set(self, item_id: int, **values: Any) -> None:
         with self.unit() as session:
@@ -155,6 +205,15 @@ class Store:
     def last_outbox_id(self) -> int:
         with self.unit() as session:
             return session.scalar(select(OutboxRow.id).order_by(OutboxRow.id.desc()).limit(1)) or 0
+
+
+def _create_private(path: Path) -> None:
+    """A new SQLite file is created readable by its owner only (SPEC §8), before SQLite opens it.
+
+    SQLite gives its -wal and -shm files the main file's mode."""
+    if str(path) in ("", ":memory:") or path.exists() or not path.parent.is_dir():
+        return
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def _connect_args(url: str) -> dict[str, Any]:
@@ -178,6 +237,8 @@ def _inbound_payload(msg: InboundMessage) -> dict[str, Any]:
         payload["contact"] = {"phone": msg.contact.phone, "user_id": msg.contact.user_id}
     if msg.incomplete:
         payload["incomplete"] = True
+    if msg.raw:
+        payload["raw"] = msg.raw
     return payload
 
 
@@ -186,7 +247,7 @@ def inbound_from_row(row: InboxRow) -> InboundMessage:
     contact = Contact(p["contact"]["phone"], p["contact"].get("user_id")) if "contact" in p else None
     return InboundMessage(Channel(row.channel), row.sender, row.received_at, row.source_id, row.text,
                           chat=p.get("chat"), press=p.get("press"), contact=contact, reply_to=p.get("reply_to"),
-                          incomplete=bool(p.get("incomplete")))
+                          incomplete=bool(p.get("incomplete")), raw=p.get("raw"))
 
 
 def outbox_item(row: OutboxRow) -> OutboxItem:
@@ -195,7 +256,7 @@ def outbox_item(row: OutboxRow) -> OutboxItem:
     document = Document(p["document"]["filename"], bytes.fromhex(p["document"]["hex"])) if "document" in p else None
     return OutboxItem(row.id or 0, Channel(row.channel), row.recipient, row.text, row.attempts, buttons,
                       bool(p.get("request_contact")), bool(p.get("remove_keyboard")), document, p.get("reply_to"),
-                      p.get("edit"))
+                      p.get("edit"), tuple(p.get("parts", ())))
 
 
 def retry_delay(attempts: int) -> timedelta:

@@ -49,6 +49,8 @@ class Row:
     reasons: list[str] = field(default_factory=list)
     claims: list[str] = field(default_factory=list)  # worker names, one per claim
     recovered: int = 0
+    handed: list[int] = field(default_factory=list)  # part numbers announced before each +CMGS
+    parts: list[str] = field(default_factory=list)  # refs of accepted parts of a multipart item
 
 
 class RecordingOutbox:
@@ -84,6 +86,14 @@ class RecordingOutbox:
             row = self.rows[item_id]
             row.state, row.native_id = "sent", native_id
 
+    def handing(self, item_id: int, part: int, now: datetime) -> None:
+        with self._lock:
+            self.rows[item_id].handed.append(part)
+
+    def part_sent(self, item_id: int, native_ref: str) -> None:
+        with self._lock:
+            self.rows[item_id].parts.append(native_ref)
+
     def retry(self, item_id: int, now: datetime, reason: str, next_try: datetime) -> None:
         with self._lock:
             row = self.rows[item_id]
@@ -107,7 +117,7 @@ class RecordingOutbox:
             self.reports.append((native_ref, delivered, False))
             return False
 
-    def recover(self, channel: Channel, now: datetime) -> int:
+    def recover(self, channel: Channel, now: datetime, worker: str = "") -> int:
         with self._lock:
             stuck = [r for r in self.rows.values() if r.state == "sending" and r.recovered == 0]
             for row in stuck:

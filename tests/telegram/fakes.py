@@ -139,7 +139,7 @@ class RecordingOutbox:
     def delivery_report(self, channel: Channel, native_ref: str, delivered: bool, now: datetime) -> bool:
         return False
 
-    def recover(self, channel: Channel, now: datetime) -> int:
+    def recover(self, channel: Channel, now: datetime, worker: str = "") -> int:
         self.calls.append(("recover", channel))
         stuck = [r for r in self.rows.values() if r.state == "sending"]
         for row in stuck:
