@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from loguru import logger
 from rich.console import Console
 
 from .diagnostics import DataError, Problems
+from .logs import log_uncaught, redact
+from .logs import setup as setup_logs
+from .private import PRIVATE_UMASK, make_private, write_private
 from .rules import compile_rules, load_rules
 from .rules.compiler import CompiledRules
 from .scenario import PROJECT_RULES, ScenarioError, StepResult, resolve_rules_dir, run_scenario
@@ -24,7 +25,8 @@ from .store import Store, sqlite_url
 PROJECT_ROOT = PROJECT_RULES.parent
 DEFAULT_SCHOOL = PROJECT_ROOT / "sample_school"
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="absensi: student absences by Telegram and SMS.")
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False,
+                  help="absensi: student absences by Telegram and SMS.")
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
@@ -34,9 +36,8 @@ DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: 
 
 
 def quiet_logs(level: str = "WARNING") -> None:
-    """Logs without variable values (they can hold personal data) and without noise."""
-    logger.remove()
-    logger.add(sys.stderr, level=level, diagnose=False, backtrace=False)
+    """Logs without noise and without personal data: numbers masked, no variable values (SPEC §8)."""
+    setup_logs(level)
 
 
 def database_url(db: str | None, school: Path) -> str:
@@ -224,7 +225,7 @@ def letters(
                       key=lambda s: (s.class_name, s.absen_no))
     pdf = render_letters(loaded.name, loaded.sms_number, [(s.name, s.class_name, s.nis, s.parent_code) for s in students],
                          place=loaded.place, on=date.today(), per_page=2 if two_per_page else 1)
-    output.write_bytes(pdf)
+    write_private(output, pdf)
     console.print(f"[green]wrote {output}: {len(students)} letters[/green]")
 
 
@@ -240,6 +241,7 @@ def codes(
     if not path.exists():
         err.print(f"[red]{path} not found (codes are written into the CSV roster)[/red]")
         raise typer.Exit(2)
+    make_private(path)  # parent codes let anyone register as a parent: the roster is private from now on
     filled, kept = fill_codes(path, replace_weak=replace_weak)
     console.print(f"{path}: {filled} new code(s), {kept} kept. Next: absensi letters -o surat.pdf")
 
@@ -254,7 +256,6 @@ def inbox(
     """Messages the engine could not handle (kept, never lost); --retry handles them again after a fix."""
     from sqlalchemy import select
 
-    from .core import Engine
     from .phones import mask
     from .store.models import InboxRow
 
@@ -265,17 +266,104 @@ def inbox(
         failed = session.scalars(select(InboxRow).where(InboxRow.status == "error").order_by(InboxRow.id)).all()
         for row in failed:
             console.print(f"#{row.id} {row.received_at:%Y-%m-%d %H:%M} {row.channel} {mask(row.sender)}: "
-                          f"{row.error}", markup=False)
+                          f"{redact(row.error or '')}", markup=False)
             if retry:
                 row.status = "new"
     console.print(f"{len(failed)} failed message(s)")
     if retry and failed:
-        now = datetime.now(loaded.calendar.tz)
-        Engine(compiled, loaded, store, now).process_pending(now)
-        with store.unit() as session:
-            left = session.scalars(select(InboxRow.id).where(InboxRow.status == "error")).all()
-        console.print(f"retried: {len(failed) - len(left)} handled, {len(left)} still failing")
+        _retry_inbox(compiled, loaded, store, len(failed))
     store.close()
+
+
+def _retry_inbox(compiled: CompiledRules, loaded: School, store: Store, count: int) -> None:
+    """Handle the re-queued messages here, unless a running service is the engine (it takes them now)."""
+    from sqlalchemy import select
+
+    from .core import Engine
+    from .lease import Lease, current_holder
+    from .store.models import InboxRow
+
+    now = datetime.now(loaded.calendar.tz)
+    lease = Lease(store)
+    if not lease.acquire(now):
+        holder = current_holder(store)
+        console.print(f"the running service ({holder.holder if holder else '?'}) handles them now; "
+                      "see `absensi status`")
+        return
+    try:
+        Engine(compiled, loaded, store, now).process_pending(now)
+    finally:
+        lease.release()
+    with store.unit() as session:
+        left = session.scalars(select(InboxRow.id).where(InboxRow.status == "error")).all()
+    console.print(f"retried: {count - len(left)} handled, {len(left)} still failing")
+
+
+@app.command()
+def status(
+    school: SchoolOpt = DEFAULT_SCHOOL,
+    db: DbOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """The health of the running service: which process is the engine, inbox and outbox; exit 1 on trouble."""
+    import json
+    from datetime import UTC
+
+    from .status import health
+
+    quiet_logs()
+    store = Store(database_url(db, school))
+    state = health(store, datetime.now(UTC))
+    store.close()
+    if as_json:
+        typer.echo(json.dumps(state.as_dict(), indent=2))
+    else:
+        _print_health(state)
+    raise typer.Exit(1 if state.problems else 0)
+
+
+def _print_health(state) -> None:  # type: ignore[no-untyped-def]
+    if state.engine is None:
+        console.print("Engine: none has run on this database yet")
+    else:
+        alive = "running" if state.engine_alive else "[red]silent[/red]"
+        console.print(f"Engine: {state.engine}, since {state.engine_since}, {alive} "
+                      f"(last sign of life {state.heartbeat_age_s:.0f} s ago)")
+    oldest = f", oldest {state.oldest_waiting_s:.0f} s" if state.oldest_waiting_s is not None else ""
+    console.print(f"Inbox: {state.inbox_waiting} waiting{oldest}; {state.inbox_errors} kept as errors")
+    for channel, counts in sorted(state.outbox.items()):
+        console.print(f"Outbox {channel}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    for problem in state.problems:
+        console.print(f"[red]! {problem}[/red]")
+
+
+@app.command()
+def purge(
+    school: SchoolOpt = DEFAULT_SCHOOL,
+    rules: RulesOpt = None,
+    db: DbOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what would be deleted.")] = False,
+) -> None:
+    """Delete what the retention rules say is due (SPEC §8); the service also does this daily."""
+    from .purge import RETENTION
+    from .purge import purge as purge_due
+
+    quiet_logs()
+    compiled, loaded = load_all(school, rules)
+    url = database_url(db, school)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        err.print(f"[red]no database at {url.removeprefix('sqlite:///')}: nothing to purge[/red]")
+        raise typer.Exit(2)
+    store = Store(url)
+    try:
+        with store.unit() as session:
+            gone = purge_due(session, compiled, loaded, datetime.now(loaded.calendar.tz), dry_run=dry_run)
+    finally:
+        store.close()
+    for table, count in gone.items():
+        console.print(f"{table:<15} {count:>7}  {RETENTION[table].rule}", markup=False)
+    verb = "would be deleted (dry run: nothing deleted)" if dry_run else "deleted"
+    console.print(f"{sum(gone.values())} row(s) {verb}")
 
 
 @app.command()
@@ -295,19 +383,26 @@ def backup(
     if not source_path.exists():
         err.print(f"[red]no database at {source_path}[/red]")
         raise typer.Exit(2)
+    make_private(output)  # children's personal data: owner only before the first page is copied
     source, target = sqlite3.connect(source_path), sqlite3.connect(output)
     try:
         source.backup(target)
     finally:
         target.close()
         source.close()
-    output.chmod(0o600)  # children's personal data
     console.print(f"[green]backed up {source_path} to {output}[/green]")
 
 
 def main() -> None:
+    """The `absensi` program: private files and redacted logs for every command, whatever fails."""
+    os.umask(PRIVATE_UMASK)  # the database, its journals, reports, letters, the Telegram session (SPEC §8)
+    setup_logs()
     _mount_optional()
-    app()
+    try:
+        app()
+    except Exception as exc:  # a bug, not a user's mistake: its traceback goes through the redacting log
+        log_uncaught(exc)
+        raise SystemExit(1) from None
 
 
 def _mount_optional() -> None:

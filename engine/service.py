@@ -19,6 +19,7 @@ from loguru import logger
 from rich.console import Console
 
 from .core import Engine
+from .lease import RETRY_SECONDS, Lease, current_holder
 from .messages import Channel
 from .rules import CompiledRules
 from .school import School
@@ -39,8 +40,10 @@ def clock() -> datetime:
     return datetime.now(UTC)
 
 
-def command_menus(engine: Engine) -> dict[int, list[tuple[str, str]]]:
+def command_menus(engine: Engine | None) -> dict[int, list[tuple[str, str]]]:
     """Per linked Telegram account, the commands its roles allow (for Telegram's command menu)."""
+    if engine is None:  # a standby: the engine process keeps the menus
+        return {}
     with engine.store.unit() as session:
         turn = Turn(engine, session, clock())
         users = {s.telegram_id for s in engine.school.staff if s.telegram_id} | set(turn.linked_phones().values())
@@ -55,18 +58,71 @@ def engine_loop(engine: Engine, stop: threading.Event, now: Callable[[], datetim
 
     `wake` tells the Telegram driver that replies are waiting, so they go out now, not at its next poll.
     """
-    last_tick = -TICK_SECONDS
+    last_tick = [-TICK_SECONDS]
     while not stop.is_set():
-        try:
-            produced = engine.process_pending(now())
-            if time.monotonic() - last_tick >= TICK_SECONDS:
-                produced += engine.tick(now())
-                last_tick = time.monotonic()
-            if wake is not None and any(m.channel == Channel.TELEGRAM for m in produced):
-                wake()
-        except Exception:
-            logger.exception("engine loop error; continuing")
+        _round(engine, now, last_tick, wake)
         stop.wait(poll)
+
+
+def _round(engine: Engine, now: Callable[[], datetime], last_tick: list[float],
+           wake: Callable[[], None] | None) -> None:
+    """Handle what the inbox holds and, every TICK_SECONDS, the scheduled jobs; survives its own errors."""
+    try:
+        produced = engine.process_pending(now())
+        if time.monotonic() - last_tick[0] >= TICK_SECONDS:
+            produced += engine.tick(now())
+            last_tick[0] = time.monotonic()
+        if wake is not None and any(m.channel == Channel.TELEGRAM for m in produced):
+            wake()
+    except Exception:
+        logger.exception("engine loop error; continuing")
+
+
+class Leader:
+    """The engine of `absensi run`, built only while this process holds the lease (SPEC §8).
+
+    A standby's drivers keep serving: they fill the inbox and drain the outbox; the leader alone handles
+    messages and runs the scheduled jobs. When the leader dies, its lock goes with it and a standby takes
+    over within RETRY_SECONDS of the database noticing.
+    """
+
+    def __init__(self, rules: CompiledRules, school: School, store: Store) -> None:
+        self.rules, self.school, self.store = rules, school, store
+        self.lease = Lease(store)
+        self.engine: Engine | None = None
+        self._standby_said = False
+
+    def try_lead(self, now: datetime) -> bool:
+        """Hold the lease and have an engine; False while another process is the engine."""
+        if self.lease.keep(now):
+            if self.engine is None:
+                self.engine = Engine(self.rules, self.school, self.store, now)
+            return True
+        self.engine = None  # lost or never held: caches of a former leadership are not trusted
+        if not self.lease.acquire(now):
+            if not self._standby_said:
+                holder = current_holder(self.store)
+                logger.warning("standby: another process ({}) is the engine for this database; "
+                               "taking over when it stops", holder.holder if holder else "?")
+                self._standby_said = True
+            return False
+        self._standby_said = False
+        self.engine = Engine(self.rules, self.school, self.store, now)
+        return True
+
+    def run(self, stop: threading.Event, now: Callable[[], datetime] = clock, poll: float = POLL_SECONDS,
+            wake: Callable[[], None] | None = None) -> None:
+        last_tick = [-TICK_SECONDS]
+        while not stop.is_set():
+            try:
+                leading = self.try_lead(now())
+            except Exception:
+                logger.exception("engine lease: database unreachable; retrying")
+                leading = False
+            if leading and self.engine is not None:
+                _round(self.engine, now, last_tick, wake)
+            stop.wait(poll if leading else RETRY_SECONDS)
+        self.lease.release()
 
 
 def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin: str | None,
@@ -79,12 +135,16 @@ def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin
         console.print(f"(Telegram: {reason})")
         return 2
     store = Store(url)
-    engine = Engine(rules, school, store, clock())
+    leader = Leader(rules, school, store)
     console.print(f"absensi: {school.name}, {len(school.students)} students, database {_safe_url(url)}")
-    telegram = _telegram_service(engine, store, credentials, school) if credentials is not None else None
+    if not leader.try_lead(clock()):
+        holder = current_holder(store)
+        console.print(f"Engine: standby — {holder.holder if holder else 'another process'} handles messages; "
+                      f"this one takes over when it stops (drivers serve meanwhile).")
+    telegram = _telegram_service(leader, store, credentials, school) if credentials is not None else None
     stop = threading.Event()
-    worker = threading.Thread(target=engine_loop, args=(engine, stop, clock, POLL_SECONDS,
-                                                        telegram.wake if telegram else None),
+    worker = threading.Thread(target=leader.run, args=(stop, clock, POLL_SECONDS,
+                                                       telegram.wake if telegram else None),
                               name="engine", daemon=True)
     worker.start()
     pool = _start_modems(modems, store, pin, console, modem_rate)
@@ -121,11 +181,11 @@ def _start_modems(modems: list[str], store: Store, pin: str | None, console: Con
     return pool
 
 
-def _telegram_service(engine: Engine, store: Store, credentials: Any, school: School) -> Any:
+def _telegram_service(leader: Leader, store: Store, credentials: Any, school: School) -> Any:
     from absensi.drivers.telegram import TelegramService
 
     return TelegramService(store, store, session_dir=school.directory, clock=clock,
-                           menus=lambda: command_menus(engine), credentials=credentials)
+                           menus=lambda: command_menus(leader.engine), credentials=credentials)
 
 
 async def _run_telegram(service: Any) -> None:
