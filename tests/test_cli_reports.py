@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,12 +25,14 @@ def table(path: Path) -> list[dict[str, object]]:
     return [dict(zip(header, r, strict=False)) for r in rows[head + 1 :] if r and r[header.index("Nama")]]
 
 
-@pytest.fixture(scope="module")
-def month_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'month.db'}"
-    result = CliRunner().invoke(app, ["simulate", str(ROOT / "tests/scenarios/tg_month_of_reports.yaml"), "--db", url])
-    assert result.exit_code == 0, result.output
-    return url
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def month_db(request: pytest.FixtureRequest, fresh_database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A simulated month in a fresh database of each backend, shared by this module's tests (they only read it)."""
+    with fresh_database(request, request.param, tmp_path_factory.mktemp("db")) as url:
+        result = CliRunner().invoke(app, ["simulate", str(ROOT / "tests/scenarios/tg_month_of_reports.yaml"),
+                                          "--db", url])
+        assert result.exit_code == 0, result.output
+        yield url
 
 
 def test_monthly_class_recap_counts_the_simulated_month(month_db: str, tmp_path: Path) -> None:

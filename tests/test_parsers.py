@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import tempfile
+import itertools
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -13,7 +15,7 @@ from sqlalchemy import select
 from absensi.engine.core import Engine
 from absensi.engine.grammar import parse_officer, split_keyword, split_refs
 from absensi.engine.messages import Channel, InboundMessage
-from absensi.engine.store import Store, sqlite_url
+from absensi.engine.store import Store
 from absensi.engine.store.models import InboxRow
 from absensi.engine.templates import TemplateError, parse
 
@@ -58,23 +60,24 @@ def _rules():  # type: ignore[no-untyped-def]
     return _CACHE["rules"]
 
 
+@pytest.fixture
+def engine(mini, db_url: str) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+    """One engine and database for all of a test's examples (hypothesis calls the test many times)."""
+    store = Store(db_url)
+    yield Engine(_rules(), mini, store, T0)
+    store.close()
+
+
+_SOURCE_IDS = itertools.count()
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sender=st.sampled_from(["081234500001", "TELKOMSEL", "", "+62 813-1111-0001", "12345", "700001"]),
        text=TEXTS, channel=st.sampled_from([Channel.SMS, Channel.TELEGRAM]))
-def test_engine_answers_any_text_without_error(mini, sender: str, text: str, channel: Channel) -> None:  # type: ignore[no-untyped-def]
-    engine = _engine(mini)
+def test_engine_answers_any_text_without_error(engine: Engine, sender: str, text: str, channel: Channel) -> None:
     if channel == Channel.TELEGRAM:
         sender = "700001" if not sender.isdigit() else sender
-    count = len(_CACHE.setdefault("seen", []))  # type: ignore[arg-type]
-    _CACHE["seen"].append(1)  # type: ignore[attr-defined]
-    engine.receive(InboundMessage(channel, sender, T0, f"h{count}", text), T0)
+    engine.receive(InboundMessage(channel, sender, T0, f"h{next(_SOURCE_IDS)}", text), T0)
     with engine.store.unit() as session:
         errors = session.scalars(select(InboxRow).where(InboxRow.status == "error")).all()
         assert errors == [], [(e.text, e.error) for e in errors]
-
-
-def _engine(mini):  # type: ignore[no-untyped-def]
-    if "engine" not in _CACHE:
-        directory = tempfile.mkdtemp(prefix="absensi-prop-")
-        _CACHE["engine"] = Engine(_rules(), mini, Store(sqlite_url(Path(directory) / "p.db")), T0)
-    return _CACHE["engine"]

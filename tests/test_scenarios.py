@@ -1,6 +1,6 @@
 """Acceptance scenarios (SPEC §6): every `tests/scenarios/*.yaml` played through the real engine.
 
-Each file runs on a fresh SQLite database in `tmp_path`; a failure prints every failed step with what was
+Each file runs twice, on a fresh SQLite database and on a fresh PostgreSQL database (`db_url`); a failure prints every failed step with what was
 expected and every message the engine produced in that step.
 """
 
@@ -36,7 +36,7 @@ def test_scenarios_found() -> None:
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
-def test_scenario(path: Path, tmp_path: Path) -> None:
-    result = run_scenario(path, f"sqlite:///{tmp_path / 'scenario.db'}")
+def test_scenario(path: Path, db_url: str) -> None:
+    result = run_scenario(path, db_url)
     assert result.steps, f"{path.name}: no steps were run"
     assert result.ok, _explain(result)

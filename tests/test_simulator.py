@@ -33,10 +33,10 @@ def test_ambiguous_or_missing_labels_find_nothing() -> None:
     assert sim.button("8", "Kirim") is None  # no keyboard in that chat
 
 
-def test_a_malformed_scenario_step_is_reported_with_its_line(tmp_path: Path) -> None:
+def test_a_malformed_scenario_step_is_reported_with_its_line(tmp_path: Path, db_url: str) -> None:
     path = tmp_path / "bad.yaml"
     school = str(Path(__file__).parent / "schools" / "mini")
     path.write_text(f"name: bad\nschool: {school}\nstart: 2026-11-30T07:00:00+07:00\nsteps:\n"
                     "  - sms: {from: '081234500001', text: 'REG AB12CD'}\n  - sms: 'REG AB12CD'\n")
     with pytest.raises(ScenarioError, match=r"bad.yaml:6: malformed step"):
-        run_scenario(path, f"sqlite:///{tmp_path / 's.db'}")
+        run_scenario(path, db_url)

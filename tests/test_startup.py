@@ -18,19 +18,19 @@ MINI = Path(__file__).parent / "schools" / "mini"
 T0 = datetime(2026, 11, 30, 0, 30, tzinfo=UTC)
 
 
-def test_parents_csv_seeds_once_and_stop_survives_a_restart(tmp_path: Path, store_url: str, rules) -> None:  # type: ignore[no-untyped-def]
+def test_parents_csv_seeds_once_and_stop_survives_a_restart(tmp_path: Path, db_url: str, rules) -> None:  # type: ignore[no-untyped-def]
     school_dir = tmp_path / "school"
     shutil.copytree(MINI, school_dir)
     (school_dir / "parents.csv").write_text("phone,nis\n0812-3450-0001,1001\n")
     school = load_school(school_dir, rules.rules)
-    store = Store(store_url)
+    store = Store(db_url)
     engine = Engine(rules, school, store, T0)
     out = engine.receive(InboundMessage(Channel.TELEGRAM, "700001", T0, "t1", "A 5"), T0)
     assert [m.to for m in out if m.channel == Channel.SMS] == ["+6281234500001"]  # seeded number is told
     engine.receive(InboundMessage(Channel.SMS, "081234500001", T0, "s1", "STOP"), T0)
     store.close()
 
-    store = Store(store_url)  # restart: the roster is read again, parents.csv included
+    store = Store(db_url)  # restart: the roster is read again, parents.csv included
     engine = Engine(rules, load_school(school_dir, rules.rules), store, T0)
     with store.unit() as session:
         links = session.scalars(select(ParentLink)).all()

@@ -161,25 +161,23 @@ def test_a_crashing_message_is_marked_and_changes_nothing(store: Store, rules, m
         assert session.scalars(select(ParentLink)).all() == []  # rolled back
 
 
-def test_failed_messages_are_listed_and_retried_from_the_command_line(tmp_path, rules, mini, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_failed_messages_are_listed_and_retried_from_the_command_line(db_url, rules, mini, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from typer.testing import CliRunner
 
     from absensi.engine.cli import app
-    from absensi.engine.store import sqlite_url
 
-    url = sqlite_url(tmp_path / "absensi.db")
-    store = Store(url)
+    store = Store(db_url)
     engine = Engine(rules, mini, store, T0)
     monkeypatch.setattr("absensi.engine.core.handle_sms", lambda turn, msg: 1 / 0)
     engine.receive(sms("REG AB12CD"), T0)
     monkeypatch.undo()  # "the fix is deployed"
     store.close()
     school = str(Path(__file__).parent / "schools" / "mini")
-    listed = CliRunner().invoke(app, ["inbox", "--school", school, "--db", url])
+    listed = CliRunner().invoke(app, ["inbox", "--school", school, "--db", db_url])
     assert "ZeroDivisionError" in listed.output and "1 failed message(s)" in listed.output
-    retried = CliRunner().invoke(app, ["inbox", "--school", school, "--db", url, "--retry"])
+    retried = CliRunner().invoke(app, ["inbox", "--school", school, "--db", db_url, "--retry"])
     assert "retried: 1 handled, 0 still failing" in retried.output
-    store = Store(url)
+    store = Store(db_url)
     with store.unit() as session:
         assert session.scalars(select(InboxRow.status)).all() == ["done"]
         assert session.scalars(select(OutboxRow.recipient)).all() == ["+6281234500001"]
@@ -208,6 +206,7 @@ def test_a_permanent_failure_is_reported_to_the_admin_once(store: Store, rules) 
 
 
 def test_backup_copies_a_live_sqlite_database(tmp_path, rules, mini) -> None:  # type: ignore[no-untyped-def]
+    """SQLite only: `absensi backup` copies a SQLite file (for PostgreSQL the command points to pg_dump)."""
     from typer.testing import CliRunner
 
     from absensi.engine.cli import app

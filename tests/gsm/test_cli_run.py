@@ -14,11 +14,11 @@ from .conftest import wait_for
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_run_serves_sms_and_stops_cleanly_on_sigterm(emulators, tmp_path: Path) -> None:
+def test_run_serves_sms_and_stops_cleanly_on_sigterm(emulators, db_url: str) -> None:
     modem = emulators("sim800")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
     command = [sys.executable, "-m", "absensi.engine.cli", "run", "--school", str(ROOT / "tests/schools/mini"),
-               "--modem", modem.port, "--db", f"sqlite:///{tmp_path / 'run.db'}"]
+               "--modem", modem.port, "--db", db_url]
     service = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         wait_for(lambda: any(c.startswith("AT+CNMI") for c in modem.commands), 30, "the modem to be initialised")

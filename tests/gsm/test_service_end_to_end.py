@@ -1,7 +1,7 @@
 """`absensi run --modem`, end to end: the engine loop and a modem on a real pty serve the sample school.
 
 REG, SAKIT and INFO come in through the emulated modem; confirmations and the alfa SMS go out through
-it; every expected SMS goes out exactly once.
+it; every expected SMS goes out exactly once. On SQLite and on PostgreSQL (`db_url`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from absensi.engine.messages import Channel, InboundMessage
 from absensi.engine.rules import load_rules
 from absensi.engine.schoolfiles import load_school
 from absensi.engine.service import engine_loop
-from absensi.engine.store import Store, sqlite_url
+from absensi.engine.store import Store
 from absensi.engine.store.models import OutboxRow
 
 from .conftest import FAST, wait_for
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MONDAY = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)  # 07:00 in Jakarta
 
 
-def test_school_served_by_sms_through_the_modem(emulators, tmp_path: Path) -> None:
+def test_school_served_by_sms_through_the_modem(emulators, db_url: str) -> None:
     t0 = time.monotonic()
 
     def now() -> datetime:
@@ -38,7 +38,7 @@ def test_school_served_by_sms_through_the_modem(emulators, tmp_path: Path) -> No
     school = load_school(ROOT / "sample_school", rules.rules)
     officer = next(s for s in school.staff if s.role == "ketua_kelas" and s.telegram_id)
     child = school.by_class[officer.scope][0]
-    store = Store(sqlite_url(tmp_path / "absensi.db"))
+    store = Store(db_url)
     engine = Engine(rules, school, store, now())
     modem = emulators("huawei-e173")
     pool = ModemPool([modem.port], store, store, clock=now, settings=FAST)
