@@ -8,6 +8,7 @@ from pathlib import Path
 
 from . import reports
 from .calendar import month_bounds, tanggal
+from .private import write_private
 from .reports.fmt import month_label
 from .rules import CompiledRules
 from .school import School
@@ -43,7 +44,7 @@ def write_report(rules: CompiledRules, school: School, store: Store, name: str, 
     with store.unit() as session:
         snap = make_snapshot(session, school, rules, scope, start, end, label, today, with_changes=name == "riwayat",
                              whole_period=bool(month or semester or day))
-    output.write_bytes(reports.export_xlsx(name, snap, **kwargs))
+    write_private(output, reports.export_xlsx(name, snap, **kwargs))  # owner only (SPEC §8)
     return reports.export_text(name, snap, **kwargs)
 
 

@@ -61,7 +61,7 @@ class Engine:
             return produced
         except Exception as exc:  # one bad message must not stop the service
             self.links = None  # the cache may hold what the rollback undid
-            logger.exception("failed to handle {}", msg.source_id)
+            logger.exception("failed to handle inbox #{} ({}); kept for `absensi inbox`", inbox_id, msg.channel)
             with self.store.unit() as session:
                 self._mark(session, inbox_id, "error", f"{type(exc).__name__}: {exc}", now)
             return []

@@ -22,6 +22,7 @@ from .calendar import tanggal
 from .core import Engine
 from .messages import Channel, InboundMessage
 from .phones import national
+from .private import private_dir, write_private
 from .rules import CompiledRules
 from .school import School, StaffRole
 from .store import Store, sqlite_url
@@ -52,7 +53,7 @@ class Demo:
 
 
 def run_demo(rules: CompiledRules, school: School, out: Path, console: Console) -> Path:
-    out.mkdir(parents=True, exist_ok=True)
+    private_dir(out)
     db = out / "absensi-demo.db"
     for suffix in ("", "-wal", "-shm"):
         Path(str(db) + suffix).unlink(missing_ok=True)
@@ -194,6 +195,6 @@ def _save_documents(store: Store, out: Path) -> list[Path]:
             doc = row.payload.get("document")
             if doc:
                 path = out / doc["filename"]
-                path.write_bytes(bytes.fromhex(doc["hex"]))
+                write_private(path, bytes.fromhex(doc["hex"]))
                 written.append(path)
     return written

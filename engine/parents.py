@@ -9,7 +9,7 @@ from loguru import logger
 from .absences import load_absence, run_absence
 from .grammar import MAX_TEXT, split_keyword
 from .messages import InboundMessage
-from .phones import normalize
+from .phones import mask, normalize
 from .registration import load_sender, run_registration
 from .routing import route_targets
 from .school import Student
@@ -95,7 +95,7 @@ def _count_today(turn: Turn, sender: SmsSender, day_attr: str, count_attr: str) 
 def _info(turn: Turn, phone: str, text: str) -> None:
     sender = load_sender(turn, phone)
     if _count_today(turn, sender, "info_day", "info_count") > turn.rules.rules.settings.guards.info_per_day:
-        logger.info("INFO from {} over today's limit: not forwarded", phone)
+        logger.info("INFO from {} over today's limit: not forwarded", mask(phone))
         return
     children = children_of(turn, phone)
     about = f" (ortu {', '.join(f'{c.name}, {c.class_name}' for c in children)})" if children else ""

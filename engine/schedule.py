@@ -6,13 +6,14 @@ but never a job of an earlier day — a reminder for yesterday is noise, not hel
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, time
 
 from loguru import logger
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
+from .purge import purge as purge_due
 from .routing import staff_for
-from .store.models import Absence, AbsenceChange, ClassReport, InboxRow, JobRun, OutboxRow
+from .store.models import ClassReport, JobRun
 from .turn import Turn
 
 
@@ -47,24 +48,8 @@ def _remind(turn: Turn, day: date, index: int, roles: list[str], template: str) 
                             date=turn.date_text(day), **{"class": class_name})
 
 
-def retention_cutoff(today: date, years: int) -> date:
-    """Records of school years that ended `years` school years ago or earlier are purged.
-
-    A school year runs July–June. With years=2, on 2029-07-01 the year 2026/2027 is deleted: it ended,
-    then 2027/2028 ("next") and 2028/2029 ("after next") ended too.
-    """
-    current_start = today.year if today.month >= 7 else today.year - 1
-    return date(current_start - years, 7, 1)
-
-
 def purge(turn: Turn) -> None:
-    cutoff = retention_cutoff(turn.today, turn.rules.rules.settings.retention_school_years)
-    session = turn.session
-    removed = session.execute(delete(Absence).where(Absence.day < cutoff)).rowcount
-    session.execute(delete(AbsenceChange).where(AbsenceChange.day < cutoff))
-    session.execute(delete(ClassReport).where(ClassReport.day < cutoff))
-    boundary = datetime.combine(cutoff, time(0), tzinfo=turn.school.calendar.tz)
-    session.execute(delete(InboxRow).where(InboxRow.received_at < boundary))
-    session.execute(delete(OutboxRow).where(OutboxRow.created_at < boundary, OutboxRow.status != "pending"))
-    if removed:
-        logger.info("retention: removed {} absence records before {}", removed, cutoff)
+    """The daily retention purge (SPEC §8); the policies live in engine/purge.py."""
+    gone = purge_due(turn.session, turn.rules, turn.school, turn.now)
+    if any(gone.values()):
+        logger.info("retention: removed {}", ", ".join(f"{n} {table}" for table, n in gone.items() if n))

@@ -13,7 +13,7 @@ from transitions import Machine
 
 from .calendar import tanggal
 from .messages import Button, Channel, Document, OutboundMessage
-from .phones import is_phone
+from .phones import is_phone, mask
 from .rules import CompiledRules
 from .school import School, StaffRole
 from .smslen import fit_one
@@ -72,7 +72,7 @@ class Turn:
     def sms(self, to: str, template: str, /, *, key: str | None = None, kind: str = "reply", **values: object) -> None:
         """An SMS; never to an alphanumeric sender, and replies trimmed to one segment."""
         if not is_phone(to, self.school.region):
-            logger.info("no SMS to {!r}: not a phone number", to)
+            logger.info("no SMS to {}: not a phone number", mask(to))
             return
         body = self.text(template, **values)
         self.out.append(OutboundMessage(Channel.SMS, to, fit_one(body) if kind == "reply" else body, key=key,

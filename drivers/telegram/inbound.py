@@ -63,6 +63,6 @@ class InboundHandlers:
         try:
             self.inbox.submit(msg)
         except Exception:
-            logger.exception("inbox refused telegram message {} from {}: {!r}", msg.source_id, msg.sender, msg)
+            logger.exception("inbox refused telegram message {}", msg.source_id)
             return False
         return True

@@ -54,6 +54,7 @@ class Settings(Strict):
     reminders: list[Reminder] = []
     thresholds: Thresholds = Thresholds()
     retention_school_years: int = Field(2, ge=1, le=10)
+    retention_unregistered_days: int = Field(30, ge=1, le=3650)
 
     _cutoff = field_validator("cutoff")(_hhmm)
 
