@@ -76,8 +76,11 @@ def pack(septets: Iterable[int], fill_bits: int = 0) -> bytes:
 
 
 def unpack(data: bytes, count: int, fill_bits: int = 0) -> list[int]:
-    """Read `count` septets from packed `data`, skipping `fill_bits` first; raises ValueError if short."""
-    if (count * 7 + fill_bits + 7) // 8 > len(data):
+    """Read `count` septets from packed `data`, skipping `fill_bits` first; raises ValueError if short.
+
+    Zero septets need no octets even after fill bits (a UDH that fills the user data leaves no text).
+    """
+    if count and (count * 7 + fill_bits + 7) // 8 > len(data):
         raise ValueError(f"{count} septets need more than {len(data)} octets")
     value = int.from_bytes(data, "little") >> fill_bits
     return [(value >> (7 * i)) & 0x7F for i in range(count)]

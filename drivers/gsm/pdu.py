@@ -3,6 +3,16 @@
 Decodes SMS-DELIVER, SMS-SUBMIT and SMS-STATUS-REPORT; encodes SMS-SUBMIT (what we send) and, for the
 emulator and round-trip tests, SMS-DELIVER and SMS-STATUS-REPORT. Values are plain frozen dataclasses;
 malformed input raises `PduError` so one bad PDU on a SIM never stops the driver.
+
+Leniency, one rule for every coding: TP-UDL is believed only as far as the PDU's octets go. Phones and
+modems do overstate it (gammu tests/at-sms/41 is a real GSM 7-bit PDU three septets short; python-gsmmodem
+decodes a UCS-2 PDU that declares 160 octets and carries 10), and a PDU we reject is deleted from the SIM
+and lost, so the whole characters that are present are decoded, however short they fall of the declared
+length; octets past the declared length are padding and ignored. No bound on the shortfall is drawn on
+purpose: the published cases range from 3 to 150 octets, so any bound would be arbitrary. What cannot be
+read at all is rejected: bad hex, a PDU that ends before its user data, a reserved message type, an address
+longer than 20 digits, compressed text, a user data header that is cut off, overruns itself or is longer
+than the declared user data.
 """
 
 from __future__ import annotations
@@ -16,6 +26,9 @@ GSM7, OCTET, UCS2 = "gsm7", "8bit", "ucs2"
 TOA_INTERNATIONAL, TOA_NATIONAL, TOA_ALPHANUMERIC = 0x91, 0x81, 0xD0
 _DIGITS = "0123456789*#abc"
 MAX_PARTS = 255
+MAX_ADDRESS_DIGITS = 20  # TS 23.040 9.1.2.5: the whole address field is at most 12 octets
+MAX_UD_OCTETS = 140  # TP-UD of one SMS, user data header included
+CONCAT_UDH_OCTETS = {False: 6, True: 7}  # UDHL + IEI + IEDL + IED, for an 8-bit / 16-bit reference
 
 
 class PduError(ValueError):
@@ -123,6 +136,8 @@ def _read_smsc(r: _Reader) -> str | None:
 
 def _read_address(r: _Reader) -> tuple[str, int]:
     ndigits = r.byte()
+    if ndigits > MAX_ADDRESS_DIGITS:
+        raise PduError(f"address of {ndigits} digits; at most {MAX_ADDRESS_DIGITS} fit (TS 23.040 9.1.2.5)")
     toa = r.byte()
     raw = r.take((ndigits + 1) // 2)
     if toa & 0x70 == 0x50:
@@ -147,10 +162,16 @@ def _read_time(r: _Reader) -> datetime | None:
 
 
 def _coding(dcs: int) -> str:
+    """The alphabet of TP-DCS (TS 23.038 §4).
+
+    Compressed text (TS 23.042) is refused: phones practically never send it, we cannot decompress it, and
+    its raw octets handed on as text would reach the engine as garbage (gammu refuses it too:
+    tests/at-sms-failing/35).
+    """
     group = dcs >> 4
     if group <= 0x07:
         if dcs & 0x20:
-            return OCTET  # compressed text: we cannot decompress, keep the octets
+            raise PduError(f"compressed user data (TP-DCS {dcs:02X}) is not supported")
         return {0: GSM7, 1: OCTET, 2: UCS2}.get((dcs >> 2) & 0x03, GSM7)
     if group == 0x0F:
         return OCTET if dcs & 0x04 else GSM7
@@ -175,40 +196,65 @@ def _parse_udh(header: bytes) -> Concat | None:
 
 
 def _read_user_data(r: _Reader, coding: str, has_udh: bool) -> tuple[str, Concat | None]:
+    """TP-UDL and TP-UD under the module's leniency rule, the same for every coding."""
     udl = r.byte()
-    data = r.rest()
+    if udl == 0:
+        return "", None  # nothing declared: a UDHI flag alone brings no header (gammu tests/at-sms/20)
+    data = r.rest()[: _declared_octets(udl, coding)]
+    header = _udh_octets(data) if has_udh else 0
+    concat = _parse_udh(data[1:header]) if header else None
     if coding == GSM7:
-        return _decode_gsm7_ud(data, udl, has_udh)
-    data = data[:udl]  # some modems overstate UDL; take what is there
-    concat, body = None, data
-    if has_udh and data:
-        concat, body = _parse_udh(data[1 : 1 + data[0]]), data[1 + data[0] :]
-    if coding == UCS2:
-        return body[: len(body) & ~1].decode("utf-16-be", errors="replace"), concat
-    return body.decode("latin-1"), concat
-
-
-def _decode_gsm7_ud(data: bytes, udl: int, has_udh: bool) -> tuple[str, Concat | None]:
-    concat, skip_septets, fill = None, 0, 0
-    if has_udh:
-        if not data:
-            raise PduError("user data header announced but missing")
-        udhl = data[0]
-        concat = _parse_udh(data[1 : 1 + udhl])
-        skip_septets = ((udhl + 1) * 8 + 6) // 7
-        fill = skip_septets * 7 - (udhl + 1) * 8
-        data = data[udhl + 1 :]
-    count = udl - skip_septets
-    if count < 0:
+        return _gsm7_text(data, udl, header), concat
+    if header > udl:
         raise PduError("user data length shorter than its header")
-    try:
-        return gsm7.from_septets(gsm7.unpack(data, count, fill)), concat
-    except ValueError as exc:
-        raise PduError(str(exc)) from exc
+    cut = len(data) < udl
+    body = data[header:]
+    return (_ucs2_text(body, cut) if coding == UCS2 else body.decode("latin-1")), concat
+
+
+def _declared_octets(udl: int, coding: str) -> int:
+    """Octets TP-UDL stands for: septets for GSM 7-bit (header included), octets otherwise."""
+    return (udl * 7 + 7) // 8 if coding == GSM7 else udl
+
+
+def _udh_octets(data: bytes) -> int:
+    """Length of the user data header with its UDHL octet. A header must be whole: a partial one could
+    hide the concatenation reference, and guessing it would join parts of different messages."""
+    if not data:
+        raise PduError("user data header announced but missing")
+    size = 1 + data[0]
+    if size > len(data):
+        raise PduError(f"user data header of {size} octets cut off after {len(data)}")
+    return size
+
+
+def _gsm7_text(data: bytes, udl: int, header: int) -> str:
+    """The septets after a `header`-octet UDH (fill bits align them to a septet boundary): as many as
+    TP-UDL declares, or as many whole septets as the octets hold when it overstates."""
+    skip = (header * 8 + 6) // 7
+    if skip > udl:
+        raise PduError("user data length shorter than its header")
+    fill = skip * 7 - header * 8
+    body = data[header:]
+    present = max(0, (len(body) * 8 - fill) // 7)
+    return gsm7.from_septets(gsm7.unpack(body, min(udl - skip, present), fill))
+
+
+def _ucs2_text(body: bytes, cut: bool) -> str:
+    """UTF-16 (UCS-2 with surrogate pairs, as phones send emoji). When the PDU was cut short, a high
+    surrogate left without its partner is half a character and is dropped, like an odd last octet."""
+    units = body[: len(body) & ~1]
+    if cut and len(units) >= 2 and 0xD8 <= units[-2] <= 0xDB:
+        units = units[:-2]
+    return units.decode("utf-16-be", errors="replace")
 
 
 def decode(pdu_hex: str) -> Deliver | Submit | StatusReport:
-    """Decode a PDU as the modem shows it (`+CMGL`, `+CMGR`, `+CMT`, `+CDS`): SMSC field first."""
+    """Decode a PDU as the modem shows it (`+CMGL`, `+CMGR`, `+CMT`, `+CDS`): SMSC field first.
+
+    An overstated TP-UDL is forgiven alike in GSM 7-bit, 8-bit and UCS-2: the whole characters present are
+    decoded, never more than the octets hold. `PduError` only for what cannot be read (module docstring).
+    """
     try:
         data = bytes.fromhex(pdu_hex.strip())
     except ValueError as exc:
@@ -298,30 +344,53 @@ def choose_coding(text: str) -> str:
     return GSM7 if gsm7.can_encode(text) else UCS2
 
 
-def split_text(text: str, coding: str) -> list[str]:
-    """Split into the chunks of one SMS each: 160/153 septets or 70/67 UTF-16 units.
+def split_text(text: str, coding: str, *, wide_ref: bool = False) -> list[str]:
+    """Split into the chunks of one SMS each.
+
+    One SMS holds 140 octets of user data: 160 septets, 70 UTF-16 units or 140 octets. A concatenated part
+    gives up room to its header, and the part size follows that header: 153 septets / 67 units / 134 octets
+    after an 8-bit reference (6 octets), 152 / 66 / 133 after a 16-bit one (7 octets).
 
     Characters are never cut: an extension character (ESC + code) and a surrogate pair (emoji) always stay
     within one part, so every part decodes on its own.
     """
-    def size(ch: str) -> int:
-        return len(gsm7.char_septets(ch)) if coding == GSM7 else len(ch.encode("utf-16-be")) // 2
-
-    single, multi = (160, 153) if coding == GSM7 else (70, 67)
-    if sum(size(ch) for ch in text) <= single:
+    if sum(_units(ch, coding) for ch in text) <= part_capacity(coding, 0):
         return [text]
+    parts = _fill_parts(text, coding, part_capacity(coding, CONCAT_UDH_OCTETS[wide_ref]))
+    if len(parts) > MAX_PARTS:
+        raise ValueError(f"text needs {len(parts)} parts; at most {MAX_PARTS} are possible")
+    return parts
+
+
+def part_capacity(coding: str, header_octets: int) -> int:
+    """Septets, UTF-16 units or octets that fit in one SMS beside a user data header of that many octets
+    (GSM 7-bit text starts on the septet boundary after the header, so the fill bits are lost too)."""
+    room = MAX_UD_OCTETS - header_octets
+    if coding == GSM7:
+        return room * 8 // 7
+    return room // 2 if coding == UCS2 else room
+
+
+def _units(ch: str, coding: str) -> int:
+    """The room one character takes: 1 or 2 septets, 1 or 2 UTF-16 units, or 1 octet."""
+    if coding == GSM7:
+        return len(gsm7.char_septets(ch))
+    return len(ch.encode("utf-16-be")) // 2 if coding == UCS2 else 1
+
+
+def _fill_parts(text: str, coding: str, capacity: int) -> list[str]:
+    """Fill parts greedily, moving a whole character to the next part when it does not fit."""
     parts: list[str] = []
     current: list[str] = []
     used = 0
     for ch in text:
-        if used + size(ch) > multi:
+        size = _units(ch, coding)
+        if used + size > capacity:
             parts.append("".join(current))
             current, used = [], 0
         current.append(ch)
-        used += size(ch)
+        used += size
     parts.append("".join(current))
-    if len(parts) > MAX_PARTS:
-        raise ValueError(f"text needs {len(parts)} parts; at most {MAX_PARTS} are possible")
     return parts
 
 
@@ -355,10 +424,16 @@ def encode_submit(
     concat_ref: int = 0,
     coding: str | None = None,
 ) -> list[SubmitPdu]:
-    """SMS-SUBMIT part(s) for `text`. `validity`: relative TP-VP octet (0xA7 = 24 h), None for none."""
+    """SMS-SUBMIT part(s) for `text`. `validity`: relative TP-VP octet (0xA7 = 24 h), None for none.
+
+    `concat_ref` above 255 is sent as a 16-bit reference (IEI 0x08), whose longer header leaves one septet
+    (or UTF-16 unit) less per part; 0..255 uses the 8-bit reference that every phone understands.
+    """
+    if not 0 <= concat_ref <= 0xFFFF:
+        raise ValueError(f"concatenation reference {concat_ref} is outside 0..65535")
     coding = coding or choose_coding(text)
-    chunks = split_text(text, coding)
     wide = concat_ref > 0xFF
+    chunks = split_text(text, coding, wide_ref=wide)
     result = []
     for seq, chunk in enumerate(chunks, start=1):
         concat = Concat(concat_ref, len(chunks), seq, wide) if len(chunks) > 1 else None

@@ -82,6 +82,46 @@ def test_garbage_never_crashes_the_decoder(data) -> None:
         pdu.decode(data.hex())
 
 
+def _one_part(text: str, stamp: datetime, with_header: bool) -> tuple[str, str, pdu.Concat | None]:
+    """(PDU hex, the part's text, its header) for the first part of `text` as an SMS-DELIVER."""
+    coding = pdu.choose_coding(text)
+    chunk = pdu.split_text(text, coding)[0]
+    concat = pdu.Concat(7, 2, 1) if with_header else None
+    return pdu.encode_deliver("+628123", chunk, stamp, coding=coding, concat=concat), chunk, concat
+
+
+@settings(max_examples=200, deadline=None)
+@given(any_text, stamps, st.booleans(), st.integers(1, 140))
+def test_an_overstated_length_yields_a_prefix_in_every_coding(text, stamp, with_header, cut) -> None:
+    """The leniency rule: a PDU cut short inside its text decodes to the whole characters before the cut,
+    with its header, whether GSM 7-bit or UCS-2 (a half surrogate pair or ESC is dropped, never shown)."""
+    full, chunk, concat = _one_part(text, stamp, with_header)
+    text_start = len(pdu.encode_deliver("+628123", "", stamp)) + (12 if with_header else 0)  # hex digits
+    sms = pdu.decode(full[: max(text_start, len(full) - 2 * cut)])
+    assert chunk.startswith(sms.text) and sms.concat == concat
+
+
+@settings(max_examples=100, deadline=None)
+@given(any_text, stamps, st.booleans(), st.binary(min_size=1, max_size=20))
+def test_octets_past_the_declared_length_change_nothing(text, stamp, with_header, padding) -> None:
+    full, chunk, concat = _one_part(text, stamp, with_header)
+    sms = pdu.decode(full + padding.hex())
+    assert (sms.text, sms.concat) == (chunk, concat)
+
+
+@settings(max_examples=100, deadline=None)
+@given(any_text, stamps, st.booleans(), st.data())
+def test_a_pdu_cut_anywhere_decodes_or_is_rejected_never_crashes(text, stamp, with_header, data) -> None:
+    full = _one_part(text, stamp, with_header)[0]
+    end = data.draw(st.integers(0, len(full) // 2))
+    with contextlib.suppress(pdu.PduError):
+        pdu.decode(full[: 2 * end])
+
+
+def test_zero_septets_need_no_octets_even_after_fill_bits() -> None:
+    assert gsm7.unpack(b"", 0, 3) == []
+
+
 def test_emoji_is_a_surrogate_pair_and_never_split() -> None:
     text = "Anak Anda hadir 👍" * 8
     parts = pdu.encode_submit("+628123", text)
