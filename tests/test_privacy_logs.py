@@ -208,3 +208,24 @@ def test_pdus_and_sql_values_are_hidden() -> None:
     assert logs.redact("[parameters: ('+6285712345678', 'sakit')]") == "[parameters hidden]"
     detail = 'duplicate key\nDETAIL:  Key (phone, nis)=(+6285712345678, 1001) already exists.'
     assert logs.redact(detail) == "duplicate key\nDETAIL: [values hidden]"
+
+
+# ------------------------------------------------------------------------------- the command line
+
+
+def test_absensi_inbox_prints_numbers_masked(store: Store) -> None:
+    """The failed messages list shows whose message it was (masked) and why, never the full number, even
+    when the error itself quotes it (as PostgreSQL's DETAIL does)."""
+    from typer.testing import CliRunner
+
+    from absensi.engine.cli import app
+    from absensi.engine.store.models import InboxRow
+
+    with store.unit() as session:
+        session.add(InboxRow(source_id=f"sms:{PARENT}:x", channel="sms", sender=PARENT, text=TEXT,
+                             received_at=datetime(2026, 11, 30, tzinfo=UTC), status="error",
+                             error=f"IntegrityError: DETAIL:  Key (phone)=({PARENT}) already exists; from {PARENT}"))
+    result = CliRunner().invoke(app, ["inbox", "--school", str(ROOT / "tests" / "schools" / "mini"), "--db", store.url])
+    assert result.exit_code == 0, result.output
+    assert "0857****678" in result.output and "1 failed message" in result.output
+    assert leaks(result.output, {PARENT}, {TEXT}) == []

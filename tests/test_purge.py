@@ -240,6 +240,18 @@ def test_a_number_that_sent_stop_is_forgotten_after_the_retention_period_not_bef
         assert "81234500009" not in phones_in(session)
 
 
+def test_a_departed_students_links_go_once_their_records_have(store: Store, rules, mini) -> None:  # type: ignore[no-untyped-def]
+    """A student no longer on the roster is no longer anyone's child (SPEC §2); the link goes when the
+    student's last record is past the retention period, not while records within it remain."""
+    with store.unit() as session:
+        for phone, nis in ((OLD_PHONE, "9001"), (PARENT, "9002")):
+            session.add(ParentLink(phone=phone, nis=nis, active=True, consent_at=OLD, consent_source="REG"))
+        session.add(Absence(nis="9002", day=RECENT.date(), class_name="XII TKJ 1", state="sakit", status="S"))
+        purge(session, rules, mini, NOW)
+    with store.unit() as session:
+        assert session.scalars(select(ParentLink.nis)).all() == ["9002"]
+
+
 def test_the_daily_job_runs_the_same_purge(store: Store, rules, mini) -> None:  # type: ignore[no-untyped-def]
     fill(store)
     Engine(rules, mini, store, NOW).tick(NOW)
