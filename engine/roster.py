@@ -100,7 +100,8 @@ def _number_students(school: School, explicit: dict[str, int], path: Path, probl
         free = (n for n in range(1, 10_000) if n not in taken)
         for student in sorted(members, key=lambda s: (s.name.lower(), s.nis)):
             number = explicit.get(student.nis) or next(free)
-            school.students[student.nis] = Student(**{**student.__dict__, "absen_no": number})
+            school.students[student.nis] = Student(**{**student.__dict__, "absen_no": number,
+                                                      "explicit_no": student.nis in explicit})
 
 
 def read_staff(school: School, rules: RuleSet, problems: Problems) -> None:

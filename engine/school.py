@@ -22,9 +22,10 @@ class Student:
     name: str
     class_name: str
     parent_code: str
-    absen_no: int
+    absen_no: int  # from the file or by name; the store's number for the school year wins (enrolment.py)
     nisn: str = ""
     gender: str = ""
+    explicit_no: bool = False  # absen_no was written in students.csv
 
 
 @dataclass(frozen=True)

@@ -200,3 +200,22 @@ class Tally(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=200)
     count: int = 0
     updated_at: datetime = _ts()
+
+
+class Enrolment(SQLModel, table=True):
+    """A student's seat in a class for part of a school year, with the absen number held there (SPEC §2).
+
+    Numbers are stable for the year: a new student gets the next number after the class's highest, and a
+    number once given is never given to another student that year (the unique constraint). `end_day` is
+    set when the student leaves the class (moved, left the school); None while the seat is held.
+    """
+
+    __tablename__ = "enrolment"
+    __table_args__ = (UniqueConstraint("school_year", "class_name", "absen_no"),)
+    id: int | None = Field(default=None, primary_key=True)
+    school_year: str = Field(max_length=9, index=True)  # "2026/2027"
+    nis: str = Field(max_length=32, index=True)
+    class_name: str = Field(max_length=64)
+    absen_no: int
+    start_day: date
+    end_day: date | None = None
