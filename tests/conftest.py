@@ -101,14 +101,21 @@ def postgres_url() -> Iterator[str]:
     data = Path(tempfile.mkdtemp(prefix="absensi-pg-"))
     prefix: list[str] = []
     if os.geteuid() == 0:  # postgres refuses to run as root
+        runuser = shutil.which("runuser", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
+        if runuser is None:
+            _no_server("running as root and no runuser to start PostgreSQL as the postgres user")
         shutil.chown(data, "postgres")
-        prefix = ["runuser", "-u", "postgres", "--"]
+        prefix = [runuser, "-u", "postgres", "--"]
     port = _free_port()
-    init = subprocess.run([*prefix, f"{bindir}/initdb", "-D", str(data / "db"), "-A", "trust", "-U", "postgres"],
-                          capture_output=True, text=True)
-    if init.returncode != 0:
+    try:
+        init = subprocess.run([*prefix, f"{bindir}/initdb", "-D", str(data / "db"), "-A", "trust", "-U", "postgres"],
+                              capture_output=True, text=True)
+        failure = (init.stderr.strip() or init.stdout.strip() or f"exit {init.returncode}") if init.returncode else ""
+    except OSError as exc:
+        failure = str(exc)
+    if failure:
         shutil.rmtree(data, ignore_errors=True)
-        _no_server(f"{bindir}/initdb failed: {init.stderr.strip() or init.stdout.strip()}")
+        _no_server(f"{bindir}/initdb failed: {failure}")
     # A throwaway server: durability is not tested here, so nothing waits for the disk.
     log = open(data / "server.log", "w")  # noqa: SIM115 - open while the server runs
     server = subprocess.Popen([*prefix, f"{bindir}/postgres", "-D", str(data / "db"), "-p", str(port),
