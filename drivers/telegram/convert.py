@@ -4,6 +4,10 @@ What is kept and what is dropped here is about the channel, not about the school
 presses and shared contacts all go to the engine; in groups only replies to the bot's own messages
 do (the reply bridge), never the officials' chatter with each other. Everything the engine needs to
 decide — who sent it, from which chat, in reply to what — is carried over unchanged.
+
+A group with Topics on is reported as `ChatType.FORUM`, not SUPERGROUP; it is a group all the same. The
+topic a message was posted in is not carried: `InboundMessage` has no field for it, so the engine cannot
+yet answer inside the topic (its group answers land in the General topic).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from pyrogram import enums, types
 from absensi.engine.messages import Channel, Contact, InboundMessage
 
 _PRIVATE = {enums.ChatType.PRIVATE, enums.ChatType.BOT}
-_GROUPS = {enums.ChatType.GROUP, enums.ChatType.SUPERGROUP}
+_GROUPS = {enums.ChatType.GROUP, enums.ChatType.SUPERGROUP, enums.ChatType.FORUM}
 _COMMAND_MENTION = re.compile(r"^(/\w+)@\w+")
 
 
@@ -29,9 +33,9 @@ def message_to_inbound(message: types.Message, bot_id: int | None) -> InboundMes
     if not (message.text or message.caption or message.contact):
         return None  # stickers, photos without caption, service messages: nothing to read
     if chat.type in _PRIVATE:
-        return _build(message, chat_id=None, reply_to=message.reply_to_message_id)
+        return _build(message, chat_id=None, reply_to=_replied_id(message))
     if chat.type in _GROUPS and _replies_to_bot(message, bot_id):
-        return _build(message, chat_id=str(chat.id), reply_to=message.reply_to_message_id)
+        return _build(message, chat_id=str(chat.id), reply_to=_replied_id(message))
     return None
 
 
@@ -97,9 +101,21 @@ def _contact_of(message: types.Message) -> Contact | None:
     return Contact(phone=normalize_phone(contact.phone_number), user_id=contact.user_id)
 
 
+def _replied_id(message: types.Message) -> int | None:
+    """The id of the message this one answers, if it answers one.
+
+    Inside a forum topic every message points at the topic's first message (kurigram then gives
+    `reply_to_message_id == message_thread_id` and no `reply_to_top_message_id`); that says where it was
+    posted, not what it answers. A real reply inside a topic names its message and the topic apart.
+    """
+    replied = message.reply_to_message_id
+    in_topic_only = replied == message.message_thread_id and message.reply_to_top_message_id is None
+    return None if replied is None or in_topic_only else replied
+
+
 def _replies_to_bot(message: types.Message, bot_id: int | None) -> bool:
     """True only when the replied-to message is known to be the bot's own."""
     original = message.reply_to_message
-    if bot_id is None or original is None or original.from_user is None:
+    if bot_id is None or original is None or original.from_user is None or _replied_id(message) is None:
         return False
     return original.from_user.id == bot_id

@@ -23,6 +23,20 @@ def group_chat(chat_id: int = GROUP_ID) -> types.Chat:
     return types.Chat(id=chat_id, type=enums.ChatType.SUPERGROUP, title="Pejabat SMK")
 
 
+def forum_chat(chat_id: int = GROUP_ID) -> types.Chat:
+    """A supergroup with Topics on: kurigram reports it as FORUM, not SUPERGROUP."""
+    return types.Chat(id=chat_id, type=enums.ChatType.FORUM, title="Pejabat SMK", is_forum=True)
+
+
+def in_topic(topic_id: int, replied: types.Message | None = None) -> dict[str, Any]:
+    """The reply fields kurigram fills for a message posted in forum topic `topic_id`, as a reply to
+    `replied` or (None) simply in the topic, where it points at the topic's first message."""
+    if replied is None:
+        return {"message_thread_id": topic_id, "topic_message": True, "reply_to_message_id": topic_id}
+    return {"message_thread_id": topic_id, "topic_message": True, "reply_to_message_id": replied.id,
+            "reply_to_top_message_id": topic_id, "reply_to_message": replied}
+
+
 def message(
     text: str | None = "A 3 7",
     *,

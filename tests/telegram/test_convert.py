@@ -9,7 +9,7 @@ from pyrogram import enums, types
 from absensi.drivers.telegram.convert import callback_to_inbound, message_to_inbound, normalize_phone
 from absensi.engine.messages import Channel, Contact
 
-from .builders import BOT_ID, GROUP_ID, bot_message, group_chat, message, user
+from .builders import BOT_ID, GROUP_ID, bot_message, forum_chat, group_chat, in_topic, message, user
 
 
 def test_private_text_becomes_an_inbound_message_from_the_user():
@@ -135,3 +135,61 @@ def test_bytes_callback_data_is_decoded():
     query = types.CallbackQuery(id="1", from_user=user(), data=b"kirim")
     msg = callback_to_inbound(query, datetime(2026, 11, 30, tzinfo=UTC))
     assert msg is not None and msg.press == "kirim"
+
+
+# ------------------------------------------------------------------------------ forum groups (Topics on)
+
+
+def test_forum_reply_to_the_bot_inside_a_topic_is_forwarded_like_a_group_reply():
+    chat = forum_chat()
+    reply = message("Baik, kami hubungi orang tuanya", chat=chat, sender=user(700009, "Pak Kepala"),
+                    message_id=91, **in_topic(12, replied=bot_message(77, chat)))
+    msg = message_to_inbound(reply, BOT_ID)
+    assert msg is not None
+    assert (msg.sender, msg.chat, msg.reply_to) == ("700009", str(GROUP_ID), "77")
+    assert msg.source_id == f"tg:{GROUP_ID}:91"
+
+
+def test_forum_reply_to_the_bot_in_the_general_topic_is_forwarded():
+    chat = forum_chat()
+    reply = message("Siap", chat=chat, reply_to_message_id=77, reply_to_message=bot_message(77, chat))
+    msg = message_to_inbound(reply, BOT_ID)
+    assert msg is not None and (msg.chat, msg.reply_to) == (str(GROUP_ID), "77")
+
+
+def test_forum_chatter_in_a_topic_is_ignored():
+    chat = forum_chat()
+    opener = types.Message(id=12, from_user=user(700010, "Bu Wakasek"), chat=chat)
+    chatter = message("Rapat jam 10", chat=chat, **in_topic(12), reply_to_message=opener)
+    assert message_to_inbound(chatter, BOT_ID) is None
+    assert message_to_inbound(message("Rapat jam 10", chat=chat), BOT_ID) is None
+
+
+def test_posting_in_a_topic_the_bot_opened_is_not_a_reply_to_the_bot():
+    """A topic's messages point at its first message; if the bot opened the topic that is the bot's, but
+    nobody answered the bot."""
+    chat = forum_chat()
+    chatter = message("Rapat jam 10", chat=chat, **in_topic(12), reply_to_message=bot_message(12, chat))
+    assert message_to_inbound(chatter, BOT_ID) is None
+
+
+def test_forum_reply_to_a_human_is_ignored():
+    chat = forum_chat()
+    other = types.Message(id=60, from_user=user(700010, "Bu Wakasek"), chat=chat, text="Siap")
+    assert message_to_inbound(message("Oke", chat=chat, **in_topic(12, replied=other)), BOT_ID) is None
+
+
+def test_forum_button_press_belongs_to_the_group_not_the_pressers_private_chat():
+    now = datetime(2026, 11, 30, 0, 40, tzinfo=UTC)
+    keyboard = types.Message(id=80, chat=forum_chat(), message_thread_id=12, topic_message=True)
+    query = types.CallbackQuery(id="7713", from_user=user(700009, "Pak Kepala"), data="abs:3:ok",
+                                message=keyboard)
+    msg = callback_to_inbound(query, now)
+    assert msg is not None
+    assert (msg.sender, msg.chat, msg.press, msg.reply_to) == ("700009", str(GROUP_ID), "abs:3:ok", "80")
+
+
+def test_a_private_message_pointing_at_its_own_thread_is_no_reply():
+    """Private chats with a bot can have topics too: sitting in one is not answering anything."""
+    msg = message_to_inbound(message("A 3 7", **in_topic(5)), BOT_ID)
+    assert msg is not None and msg.reply_to is None

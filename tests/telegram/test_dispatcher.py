@@ -133,3 +133,62 @@ async def test_the_id_of_a_group_the_bot_is_in_is_noted_once_for_the_operator():
     updates = [group_update("/start@AbsensiSekolahBot", 95, 700009, None), group_update("halo", 96, 700009, None)]
     await run_updates(updates, inbox=inbox, handlers=handlers)
     assert inbox.messages == [] and handlers.groups_seen == {GROUP_ID}
+
+
+# ------------------------------------------------------------------------------ forum groups (Topics on)
+
+TOPIC = 12  # the id of the message that opened the topic, which is also the topic's id
+
+
+def raw_forum() -> raw.types.Channel:
+    return raw.types.Channel(id=CHANNEL_ID, title="Pejabat SMK", photo=raw.types.ChatPhotoEmpty(), date=DATE,
+                             access_hash=5, megagroup=True, forum=True, restriction_reason=[], usernames=[])
+
+
+def forum_message(text: str, msg_id: int, sender: int, reply_to: int,
+                  top: int | None = None) -> raw.types.Message:
+    """A message in topic TOPIC: Telegram marks it `forum_topic`; a reply inside the topic names both the
+    replied message and the topic (`reply_to_top_id`), a plain post only points at the topic."""
+    header = raw.types.MessageReplyHeader(forum_topic=True, reply_to_msg_id=reply_to, reply_to_top_id=top)
+    return raw.types.Message(id=msg_id, peer_id=raw.types.PeerChannel(channel_id=CHANNEL_ID), date=DATE,
+                             message=text, from_id=raw.types.PeerUser(user_id=sender), entities=[],
+                             restriction_reason=[], reply_to=header)
+
+
+def forum_people() -> tuple[dict, dict]:
+    users = {700009: raw_user(700009, "Pak Kepala"), 700010: raw_user(700010, "Bu Wakasek"),
+             BOT_ID: raw.types.User(id=BOT_ID, first_name="Absensi", bot=True, access_hash=2,
+                                    restriction_reason=[], usernames=[])}
+    return users, {CHANNEL_ID: raw_forum()}
+
+
+async def cache_forum_history(client: RecordingClient) -> None:
+    """What kurigram would have cached: the topic's opener, the bot's message, a colleague's, a keyboard."""
+    users, chats = forum_people()
+    history = [forum_message("Absensi", TOPIC, 700010, TOPIC), forum_message("INFO …", 77, BOT_ID, TOPIC),
+               forum_message("Siap", 78, 700010, TOPIC), forum_message("Pilih:", 80, BOT_ID, TOPIC)]
+    for item in history:
+        parsed = await types.Message._parse(client, item, users, chats, replies=0)
+        await client.message_cache.set((GROUP_ID, item.id), parsed)
+
+
+async def test_in_a_forum_replies_to_the_bot_get_through_and_topic_chatter_does_not():
+    users, chats = forum_people()
+    updates = [(raw.types.UpdateNewChannelMessage(message=message, pts=1, pts_count=1), users, chats)
+               for message in (forum_message("Rapat jam 10 ya", 90, 700009, TOPIC),
+                               forum_message("Setuju", 91, 700009, 78, top=TOPIC),
+                               forum_message("Terima kasih, kami cek", 92, 700009, 77, top=TOPIC))]
+    inbox, _ = await run_updates(updates, prepare=cache_forum_history)
+    assert [(m.text, m.sender, m.chat, m.reply_to, m.source_id) for m in inbox.messages] == [
+        ("Terima kasih, kami cek", "700009", str(GROUP_ID), "77", f"tg:{GROUP_ID}:92"),
+    ]
+
+
+async def test_a_press_in_a_forum_is_a_group_press():
+    users, chats = forum_people()
+    press = raw.types.UpdateBotCallbackQuery(query_id=4343, user_id=700009, peer=raw.types.PeerChannel(
+        channel_id=CHANNEL_ID), msg_id=80, chat_instance=1, data=b"abs:9:ok")
+    inbox, client = await run_updates([(press, users, chats)], prepare=cache_forum_history)
+    (msg,) = inbox.messages
+    assert (msg.sender, msg.chat, msg.press, msg.reply_to) == ("700009", str(GROUP_ID), "abs:9:ok", "80")
+    assert client.answered == [("4343", None)]
