@@ -29,6 +29,7 @@ from absensi.engine.store.models import (
     ClassReport,
     Draft,
     EngineLease,
+    Enrolment,
     InboxRow,
     JobRun,
     OutboxRow,
@@ -103,6 +104,11 @@ def _draft(old: bool) -> Draft:
                  picks={"5": "S", "note": OLD_TEXT} if old else {"1": "A"})
 
 
+def _enrolment(old: bool) -> Enrolment:
+    year, start = ("2026/2027", date(2026, 7, 13)) if old else ("2029/2030", date(2029, 7, 13))
+    return Enrolment(school_year=year, nis="1001", class_name="X TKJ 1", absen_no=5, start_day=start)
+
+
 def _job_run(old: bool) -> JobRun:
     return JobRun(key=f"purge:{(OLD if old else RECENT).date()}", at=OLD if old else RECENT)
 
@@ -119,7 +125,7 @@ def _tally(old: bool) -> Tally:  # an hourly cap counter of 2026 goes; a recent 
 FILL: dict[str, Callable[[bool], SQLModel]] = {
     "inbox": _inbox, "outbox": _outbox, "absence": _absence, "absence_change": _absence_change,
     "parent_link": _parent_link, "sms_sender": _sms_sender, "telegram_link": _telegram_link,
-    "class_report": _class_report, "draft": _draft, "job_run": _job_run, "engine_lease": _engine_lease,
+    "class_report": _class_report, "enrolment": _enrolment, "draft": _draft, "job_run": _job_run, "engine_lease": _engine_lease,
     "tally": _tally,
 }
 KEPT_WHATEVER_THEIR_AGE = {"engine_lease"}
