@@ -1,7 +1,8 @@
 """Files with personal data are readable by their owner only from creation (SPEC §8).
 
 Every test sets the process umask to the usual permissive 0o022 first: the mode must come from the code,
-not from the environment the tests happen to run in.
+not from the environment the tests happen to run in. The databases here are SQLite only: the modes of a
+SQLite file and its journals are what is tested (a PostgreSQL server keeps its own files).
 """
 
 from __future__ import annotations

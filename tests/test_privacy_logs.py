@@ -32,7 +32,7 @@ from absensi.engine.rules import load_rules
 from absensi.engine.scenario import run_scenario
 from absensi.engine.schoolfiles import load_school
 from absensi.engine.service import engine_loop
-from absensi.engine.store import Store, sqlite_url
+from absensi.engine.store import Store
 from absensi.engine.store.models import OutboxRow, ParentLink
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,7 +86,8 @@ def leaks(log: str, numbers: set[str], texts: set[str]) -> list[str]:
 # ------------------------------------------------------------------------------- realistic flows
 
 
-def test_a_school_day_through_the_modem_logs_no_number_and_no_text(captured: Captured, tmp_path: Path) -> None:
+def test_a_school_day_through_the_modem_logs_no_number_and_no_text(captured: Captured, tmp_path: Path,
+                                                                  db_url: str) -> None:
     """REG, an alfa, SAKIT with a note, INFO from a stranger, an operator promotion and a broken PDU,
     through a real engine loop and an emulated modem: the log says what happened, with numbers masked."""
     from gsm.conftest import FAST, wait_for
@@ -101,7 +102,7 @@ def test_a_school_day_through_the_modem_logs_no_number_and_no_text(captured: Cap
     school = load_school(ROOT / "sample_school", rules.rules)
     officer = next(s for s in school.staff if s.role == "ketua_kelas" and s.telegram_id)
     child = school.by_class[officer.scope][0]
-    store = Store(sqlite_url(tmp_path / "absensi.db"))
+    store = Store(db_url)
     engine = Engine(rules, school, store, now())
     modem = ModemEmulator(tmp_path, "huawei-e173").start()
     pool = ModemPool([modem.port], store, store, clock=now, settings=FAST)
@@ -139,9 +140,9 @@ def test_a_school_day_through_the_modem_logs_no_number_and_no_text(captured: Cap
 
 
 @pytest.mark.parametrize("name", ["sms_guards", "sms_info", "sms_stop", "tg_bridge", "tg_linking"])
-def test_scenarios_log_no_number_and_no_text(captured: Captured, tmp_path: Path, name: str) -> None:
+def test_scenarios_log_no_number_and_no_text(captured: Captured, db_url: str, name: str) -> None:
     path = ROOT / "tests" / "scenarios" / f"{name}.yaml"
-    result = run_scenario(path, sqlite_url(tmp_path / "absensi.db"))
+    result = run_scenario(path, db_url)
     assert result.ok
     source = path.read_text(encoding="utf-8")
     numbers = {n for n in re.findall(r"(?:\+62|62|0)8[\d -]{7,13}\d", source) if normalize(n)}
