@@ -155,7 +155,7 @@ def test_storage_full_of_waiting_parts_is_unblocked(emulators, run_pool) -> None
 
 
 def test_unreadable_pdu_is_logged_and_removed(emulator, run_pool) -> None:
-    emulator.storage[1] = (0, "0004039121F300001120304050607005D4F2")
+    emulator.storage[1] = (0, "0044039121F30000112030405060700505")
     emulator.deliver(pdu.encode_deliver("+6281", "setelahnya", STAMP))
     _pool, inbox = run_pool([emulator])
     wait_for(lambda: inbox.texts() == ["setelahnya"] and not emulator.storage)
