@@ -21,6 +21,10 @@ class Inbox(Protocol):
         Returns only after the commit, so the caller may acknowledge/delete at the source afterwards.
         """
 
+    def keep(self, msg: InboundMessage, reason: str) -> None:
+        """Commit a message the driver could not read (`msg.raw` holds its bytes) as an error, for
+        `absensi inbox`: nothing that arrived is lost, even what cannot be understood."""
+
 
 @dataclass(frozen=True, slots=True)
 class OutboxItem:

@@ -78,3 +78,11 @@ def test_a_nul_inside_a_ucs2_sms_is_stored_and_answered_on_every_backend(store: 
     row = _row(store, "nul:1")
     assert row.status == "done" and row.text == "HALO PAK" and row.payload["raw_text"] == raw_hex("HALO\x00 PAK")
     assert [m.to for m in out] == ["+6281299990001"]  # the help reply, as for any other unknown text
+
+
+def test_a_message_no_driver_could_read_is_kept_once_as_an_error_with_its_bytes(store: Store) -> None:
+    msg = InboundMessage(Channel.SMS, "", T0, "sms-unreadable:abc", "", raw="0044039121F3")
+    store.keep(msg, "unreadable PDU: header cut off")
+    store.keep(msg, "unreadable PDU: header cut off")  # read again before the SIM copy was deleted
+    row = _row(store, "sms-unreadable:abc")
+    assert row.status == "error" and row.payload["raw"] == "0044039121F3" and "header" in (row.error or "")

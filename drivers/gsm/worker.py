@@ -7,6 +7,7 @@ or vanishes stops only its own worker; its claimed item goes back to the outbox 
 
 from __future__ import annotations
 
+import hashlib
 import queue
 import threading
 import time
@@ -17,7 +18,7 @@ import serial
 from loguru import logger
 
 from absensi.drivers.base import Inbox, Outbox
-from absensi.engine.messages import Channel
+from absensi.engine.messages import Channel, InboundMessage
 from absensi.engine.phones import mask
 
 from .errors import AtTimeout, CommandError, ModemError, SimLocked
@@ -29,6 +30,9 @@ from .pdu import Deliver, PduError, StatusReport, decode
 from .settings import ModemSettings
 
 REBOOT_MARKERS = ("RDY", "^SYSSTART")
+# How often a running worker looks for SMS a dead process left `sending` (a killed engine beside this
+# standby, SPEC §8). The pool does it at start; without this they would wait for the next restart.
+RECOVER_INTERVAL = 5.0
 _STOP = Unsolicited("\x00stop")
 
 
@@ -52,6 +56,7 @@ class ModemWorker:
         self._thread = threading.Thread(target=self.run, name=self.name, daemon=True)
         self._initialised_at = 0.0
         self._next_part = self._next_claim = self._next_poll = self._next_health = 0.0
+        self._next_recover = time.monotonic() + RECOVER_INTERVAL
 
     # ---------------------------------------------------------------------------------- lifecycle
 
@@ -148,6 +153,9 @@ class ModemWorker:
                                        else min(5.0, self.settings.health_interval))
             self._health()
         self._expire()
+        if now >= self._next_recover:
+            self._next_recover = now + RECOVER_INTERVAL
+            self._recover()
         self._send_if_due()
 
     def _idle_timeout(self) -> float:
@@ -222,8 +230,10 @@ class ModemWorker:
         try:
             sms = decode(stored.pdu)
         except PduError as exc:
-            logger.warning("{}: unreadable PDU at index {} deleted ({}, {} hex characters)", self.url, stored.index, exc, len(stored.pdu))
-            self._delete(stored.index)
+            if self._keep_unreadable(stored.pdu, exc):
+                logger.warning("{}: unreadable PDU at index {} kept in the error inbox and deleted from the SIM "
+                               "({}, {} hex characters)", self.url, stored.index, exc, len(stored.pdu))
+                self._delete(stored.index)
             return
         if isinstance(sms, StatusReport):
             self._report(sms)
@@ -238,7 +248,9 @@ class ModemWorker:
         try:
             sms = decode(pdu_hex)
         except PduError as exc:
-            logger.warning("{}: unreadable routed PDU ({}, {} hex characters)", self.url, exc, len(pdu_hex))
+            if self._keep_unreadable(pdu_hex, exc):
+                logger.warning("{}: unreadable routed PDU kept in the error inbox ({}, {} hex characters)",
+                               self.url, exc, len(pdu_hex))
             return
         if isinstance(sms, StatusReport):
             self._report(sms)
@@ -246,6 +258,18 @@ class ModemWorker:
             ready = self.reassembler.add(-1, sms, self.clock(), pdu_hex)  # index -1: nothing stored to delete
             if ready is not None:
                 self._commit(ready)
+
+    def _keep_unreadable(self, pdu_hex: str, exc: PduError) -> bool:
+        """Into the error inbox with its bytes before the SIM copy goes (SPEC §8: nothing is lost).
+        False when the database refused: the PDU stays on the SIM for the next drain."""
+        digest = hashlib.sha1(pdu_hex.encode()).hexdigest()[:16]
+        msg = InboundMessage(Channel.SMS, "", self.clock(), f"sms-unreadable:{digest}", "", raw=pdu_hex)
+        try:
+            self.inbox.keep(msg, f"unreadable PDU: {exc}")
+        except Exception:
+            logger.exception("{}: inbox refused an unreadable PDU; it stays on the SIM", self.url)
+            return False
+        return True
 
     def _commit(self, ready: Ready) -> None:
         """Inbox first, SIM second: a crash in between means a re-read, which the inbox refuses as known."""
@@ -285,6 +309,17 @@ class ModemWorker:
                     "" if matched else " (no matching outbox row)")
 
     # ---------------------------------------------------------------------------------- sending
+
+    def _recover(self) -> None:
+        """Items whose claimant died go back to the queue (only those: see `Store.recover`). Called from this
+        worker's loop between sends, so its own items are never in flight here."""
+        try:
+            count = self.outbox.recover(Channel.SMS, self.clock(), worker=self.name)
+        except Exception:  # the database is away for a moment: the next round tries again
+            logger.exception("{}: looking for SMS a stopped process left unsent failed", self.url)
+            return
+        if count:
+            logger.warning("{}: {} SMS left sending by a stopped process are queued again", self.url, count)
 
     def _health(self) -> None:
         if self.modem.settings_lost():

@@ -84,6 +84,15 @@ class Store:
                 session.add(InboxRow(**cleaning.error_values(values, f"cannot store: {type(exc).__name__}")))
         return True
 
+    def keep(self, msg: InboundMessage, reason: str) -> None:
+        values = cleaning.inbox_values(msg, _inbound_payload(msg))
+        try:
+            with self.unit() as session:
+                session.add(InboxRow(**cleaning.error_values(values, reason)))
+        except IntegrityError:
+            if not self._known(values["source_id"]):
+                raise
+
     def _known(self, source_id: str) -> bool:
         with self.unit() as session:
             return session.scalar(select(InboxRow.id).where(InboxRow.source_id == source_id)) is not None

@@ -19,9 +19,14 @@ class RecordingInbox:
     def __init__(self, fail_times: int = 0) -> None:
         self.messages: list[InboundMessage] = []
         self.submits: list[InboundMessage] = []  # every call, duplicates included
+        self.kept: list[tuple[InboundMessage, str]] = []  # unreadable messages kept as errors
         self.fail_times = fail_times  # the next N submits raise (database down)
         self._ids: set[str] = set()
         self._lock = threading.Lock()
+
+    def keep(self, msg: InboundMessage, reason: str) -> None:
+        with self._lock:
+            self.kept.append((msg, reason))
 
     def submit(self, msg: InboundMessage) -> bool:
         with self._lock:

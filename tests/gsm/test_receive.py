@@ -154,11 +154,13 @@ def test_storage_full_of_waiting_parts_is_unblocked(emulators, run_pool) -> None
     assert any(m.incomplete for m in inbox.messages)
 
 
-def test_unreadable_pdu_is_logged_and_removed(emulator, run_pool) -> None:
+def test_unreadable_pdu_is_kept_with_its_bytes_then_removed_from_the_sim(emulator, run_pool) -> None:
     emulator.storage[1] = (0, "0044039121F30000112030405060700505")
     emulator.deliver(pdu.encode_deliver("+6281", "setelahnya", STAMP))
     _pool, inbox = run_pool([emulator])
     wait_for(lambda: inbox.texts() == ["setelahnya"] and not emulator.storage)
+    assert [(m.raw, reason.startswith("unreadable PDU")) for m, reason in inbox.kept] == [
+        ("0044039121F30000112030405060700505", True)]
 
 
 def test_noise_and_interleaved_unsolicited_lines_do_not_disturb(emulators, run_pool) -> None:
