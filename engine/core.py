@@ -116,7 +116,7 @@ def outbox_row(message: OutboundMessage, now: datetime, inbox_id: int | None) ->
 
 
 def outbox_values(message: OutboundMessage, now: datetime, inbox_id: int | None) -> dict[str, Any]:
-    """The outbox row of `message`, as column values."""
+    """The outbox row of `message`, as column values; its send priority follows its kind (`Turn.priority`)."""
     payload: dict[str, Any] = {}
     if message.buttons:
         payload["buttons"] = [[[b.label, b.data] for b in line] for line in message.buttons]
@@ -130,4 +130,5 @@ def outbox_values(message: OutboundMessage, now: datetime, inbox_id: int | None)
         payload["document"] = {"filename": message.document.filename, "hex": message.document.content.hex()}
     return {"key": message.key, "channel": str(message.channel), "recipient": message.to, "text": message.text,
             "payload": payload, "kind": message.kind, "status": "pending", "attempts": 0, "next_try_at": now,
-            "created_at": now, "bridge": message.bridge, "inbox_id": inbox_id}
+            "created_at": now, "bridge": message.bridge, "inbox_id": inbox_id,
+            "priority": Turn.priority(message.kind)}

@@ -9,8 +9,8 @@ from loguru import logger
 from .absences import load_absence, run_absence
 from .grammar import MAX_TEXT, split_keyword
 from .messages import InboundMessage
-from .phones import mask, normalize
-from .registration import load_sender, run_registration
+from .phones import mask, mobile
+from .registration import load_sender, reply_to_stranger, run_registration
 from .routing import route_targets
 from .school import Student
 from .store import queries
@@ -19,13 +19,13 @@ from .turn import Turn
 
 
 def handle_sms(turn: Turn, msg: InboundMessage) -> None:
-    phone = normalize(msg.sender, turn.school.region)
+    phone = mobile(msg.sender, turn.school.region)
+    if phone is None:
+        # SPEC §3: operator promotions, short codes, 7–8 digit senders: never answered, registered or forwarded.
+        logger.debug("SMS from non-mobile sender {} ignored ({} characters)", mask(msg.sender[:20]), len(msg.text))
+        return
     word, rest = split_keyword(msg.text)
     keycode = turn.rules.sms_words.get(word)
-    if phone is None:
-        # Operator promotions and short codes: never answered, never registered, never forwarded.
-        logger.debug("SMS from non-phone sender {!r} ignored ({} characters)", msg.sender, len(msg.text))
-        return
     action = keycode[1].action if keycode else turn.rules.rules.sms.fallback
     if action == "register":
         _register(turn, phone, rest)
@@ -67,7 +67,7 @@ def pick_child(children: list[Student], rest: str) -> tuple[Student | None, str]
 def _parent_report(turn: Turn, phone: str, keyword: str, reason: str, rest: str) -> None:
     children = children_of(turn, phone)
     if not children:
-        turn.sms(phone, "not_registered")
+        reply_to_stranger(turn, phone, "not_registered", kind="help")
         return
     child, note = pick_child(children, rest)
     if child is None:
@@ -100,12 +100,12 @@ def _info(turn: Turn, phone: str, text: str) -> None:
     children = children_of(turn, phone)
     about = f" (ortu {', '.join(f'{c.name}, {c.class_name}' for c in children)})" if children else ""
     for chat in route_targets(turn, "info", None, turn.today):
-        turn.tg(chat, "tg_info_forward", key=f"info:{turn.source_id}:{chat}", kind="forward", bridge=phone,
+        turn.tg(chat, "tg_info_forward", key=f"info:{turn.source_id}:{chat}", kind="info", bridge=phone,
                 phone=phone, sender=about, text=text[:MAX_TEXT] or "-", date=turn.date_text(turn.today))
-    turn.sms(phone, "info_ok")
+    turn.sms(phone, "info_ok", kind="ack")
 
 
 def _help(turn: Turn, phone: str) -> None:
     sender = load_sender(turn, phone)
     if _count_today(turn, sender, "help_day", "help_count") <= turn.rules.rules.settings.guards.help_per_day:
-        turn.sms(phone, "help")
+        reply_to_stranger(turn, phone, "help", kind="help")

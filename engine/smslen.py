@@ -27,13 +27,52 @@ def gsm7_septets(text: str) -> int | None:
     return total
 
 
+# One SMS holds 160 septets or 70 UTF-16 units; a part of a longer one 153 or 67, beside its concatenation
+# header with an 8-bit reference (what the modem driver sends).
+SINGLE = {True: 160, False: 70}
+PART = {True: 153, False: 67}
+
+
+def _char_sizes(text: str) -> tuple[list[int], bool]:
+    """The room each character takes (septets when all of `text` is GSM 7-bit, else UTF-16 units)."""
+    if gsm7_septets(text) is not None:
+        return [2 if ch in _EXT else 1 for ch in text], True
+    return [len(ch.encode("utf-16-be")) // 2 for ch in text], False
+
+
 def segments(text: str) -> tuple[int, bool]:
-    """(number of SMS parts, True if GSM 7-bit) for `text`."""
-    septets = gsm7_septets(text)
-    if septets is not None:
-        return (1 if septets <= 160 else -(-septets // 153)), True
-    units = len(text.encode("utf-16-be")) // 2
-    return (1 if units <= 70 else -(-units // 67)), False
+    """(number of SMS parts, True if GSM 7-bit) for `text`, counted as the modem driver splits it.
+
+    Parts are filled greedily and a character is never cut (an extension character's two septets, an
+    emoji's surrogate pair stay in one part), so a long text may need one part more than its length alone
+    says: what the operator bills is what `drivers/gsm/pdu.split_text` makes, so this counts the same way.
+    """
+    sizes, gsm = _char_sizes(text)
+    if sum(sizes) <= SINGLE[gsm]:
+        return 1, gsm
+    parts, used = 1, 0
+    for size in sizes:
+        if used + size > PART[gsm]:
+            parts, used = parts + 1, 0
+        used += size
+    return parts, gsm
+
+
+def fitting_length(text: str, max_parts: int) -> int:
+    """How many characters of `text`, from its start, fit in `max_parts` SMS (what a writer must cut to)."""
+    low, high = 0, len(text)
+    while low < high:  # a longer prefix never needs fewer parts, so the lengths that fit are 0..answer
+        middle = (low + high + 1) // 2
+        if segments(text[:middle])[0] <= max_parts:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def rupiah(amount: int) -> str:
+    """`Rp 450`, `Rp 1.500`: money as Indonesians write it (a dot between thousands)."""
+    return "Rp " + f"{amount:,}".replace(",", ".")
 
 
 def fit_one(text: str) -> str:

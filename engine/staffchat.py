@@ -14,6 +14,7 @@ from .officers import officer_class, officer_text
 from .phones import mask, national, normalize
 from .routing import role_label
 from .school import StaffRole
+from .smslen import fitting_length, rupiah, segments
 from .store.models import OutboxRow, TelegramLink
 from .turn import Turn
 
@@ -141,7 +142,24 @@ def _bridge(turn: Turn, msg: InboundMessage, user: int, chat: int, quiet: bool =
         if not quiet and roles and chat == user:
             turn.tg(user, "tg_bridge_unknown")
         return False
-    turn.sms(row.bridge, "bridge_sms", key=f"bridge:{turn.source_id}", kind="bridge", role=role_label(turn, roles[0]),
-             name=roles[0].name, text=msg.text.strip()[:600])
+    values = {"role": role_label(turn, roles[0]), "name": roles[0].name, "text": msg.text.strip()}
+    if not _fits_bridge(turn, chat, turn.text("bridge_sms", **values), row.bridge):
+        return True
+    turn.sms(row.bridge, "bridge_sms", key=f"bridge:{turn.source_id}", kind="bridge", **values)
     turn.tg(chat, "tg_bridge_sent", to=mask(row.bridge))
     return True
+
+
+def _fits_bridge(turn: Turn, chat: int, body: str, sender: str) -> bool:
+    """SPEC §3: a bridged reply longer than the rules allow is not sent; the replier is told how many SMS it
+    would take and what they would cost, so they can shorten it (rather than it being cut, or refused by
+    the modem after they were told it went). The notice bridges to the same sender: the shorter text can
+    simply answer it."""
+    guards = turn.rules.rules.settings.guards
+    parts, gsm = segments(body)
+    if parts <= guards.bridge_max_parts:
+        return True
+    turn.tg(chat, "tg_bridge_too_long", bridge=sender, parts=parts, max=guards.bridge_max_parts,
+            cost=rupiah(parts * guards.sms_part_price), over=len(body) - fitting_length(body, guards.bridge_max_parts),
+            hint="" if gsm else turn.text("tg_bridge_emoji_hint"))
+    return False

@@ -21,6 +21,29 @@ from .store.models import TelegramLink
 
 LINKS_TTL = timedelta(minutes=1)
 
+# Outbox order by message kind (SPEC §3: lower goes first; `Store.claim` orders by priority, then time).
+# One table for both channels, kept in code rather than in the rules: the kinds are the engine's own words
+# (no rule names them), and the order is the SPEC's promise that junk can never delay an alfa notice, which
+# a school's edit should not be able to undo. A kind missing here gets DEFAULT_PRIORITY.
+PRIORITY: dict[str, int] = {
+    "alfa": 10,  # SMS: a reason's notice to parents (the alfa SMS)
+    "reply": 10,  # SMS: a parent's SAKIT/IZIN confirmed, which child?, STOP done; Telegram: answers to staff
+    "push": 10,  # Telegram: an officer's alfa, pushed to the wali kelas
+    "forward": 10,  # Telegram: a parent's message, forwarded to the class's teachers
+    "delivery_failed": 20,  # Telegram, the admin: a message could not be delivered
+    "reply_cap": 20,  # Telegram, the admin: automatic replies to unknown numbers are being dropped
+    "admin": 20,  # Telegram, the admin: a rules or roster change applied or refused
+    "bridge": 30,  # SMS: a teacher's or an official's reply relayed to the sender
+    "info": 30,  # Telegram: the public's INFO, forwarded to the officials
+    "reminder": 40,  # Telegram: a class has not reported yet
+    "ack": 70,  # SMS: "your INFO was forwarded"
+    "registration": 70,  # SMS: REG answered (registered, wrong code, no room for another number)
+    "help": 70,  # SMS: the help reply, "register first"
+}
+DEFAULT_PRIORITY = 50
+# SMS kinds sent whole; every other SMS is a reply and is trimmed to one segment (SPEC §3).
+UNTRIMMED = frozenset({"alfa", "bridge"})
+
 if TYPE_CHECKING:
     from .core import Engine
 
@@ -69,13 +92,18 @@ class Turn:
     def text(self, template: str, /, **values: object) -> str:
         return self.rules.render(template, school=self.school.name, **values)
 
+    @staticmethod
+    def priority(kind: str) -> int:
+        """The outbox priority of a message of `kind` (see PRIORITY)."""
+        return PRIORITY.get(kind, DEFAULT_PRIORITY)
+
     def sms(self, to: str, template: str, /, *, key: str | None = None, kind: str = "reply", **values: object) -> None:
-        """An SMS; never to an alphanumeric sender, and replies trimmed to one segment."""
+        """An SMS; only to a valid mobile number (SPEC §3), and replies trimmed to one segment."""
         if not is_phone(to, self.school.region):
-            logger.info("no SMS to {}: not a phone number", mask(to))
+            logger.info("no SMS to {}: not a mobile number", mask(to))
             return
         body = self.text(template, **values)
-        self.out.append(OutboundMessage(Channel.SMS, to, fit_one(body) if kind == "reply" else body, key=key,
+        self.out.append(OutboundMessage(Channel.SMS, to, body if kind in UNTRIMMED else fit_one(body), key=key,
                                         kind=kind))
 
     def tg(self, to: int | str, template: str, /, *, key: str | None = None, kind: str = "reply", bridge: str | None = None,

@@ -31,6 +31,12 @@ class Guards(Strict):
     reg_block_hours: int = Field(24, ge=1)
     info_per_day: int = Field(5, ge=0)
     help_per_day: int = Field(1, ge=0)
+    # School-wide: automatic replies (help, wrong code, register first) to numbers without a registered child.
+    unregistered_replies_per_hour: int = Field(60, ge=0)
+    unregistered_replies_per_day: int = Field(200, ge=0)
+    # A bridged reply that needs more SMS parts than this is refused, with its cost at this price per part.
+    bridge_max_parts: int = Field(3, ge=1, le=10)
+    sms_part_price: int = Field(150, ge=0)  # Rupiah
 
 
 class Reminder(Strict):
@@ -131,7 +137,7 @@ class Flow(Strict):
     transitions: list[Transition] = Field(min_length=1)
 
 
-RouteEvent = Literal["parent_report", "info", "alfa_push", "delivery_failed"]
+RouteEvent = Literal["parent_report", "info", "alfa_push", "delivery_failed", "reply_cap"]
 
 
 class RuleSet(Strict):
