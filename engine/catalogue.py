@@ -103,6 +103,8 @@ TELEGRAM_TEMPLATES: dict[str, frozenset[str]] = {
     "tg_no_data": frozenset({"what"}),
     "tg_delivery_failed": frozenset({"to", "reason", "text"}),
     "tg_reply_cap": frozenset({"limit", "until", "school"}),
+    "tg_reload_failed": frozenset({"count", "errors", "school"}),
+    "tg_reload_done": frozenset({"changes", "school"}),
     "tg_corrected": _STUDENT | {"old", "new", "note"},
     "tg_correct_usage": frozenset({"example"}),
     "tg_correct_future": frozenset({"date"}),

@@ -13,6 +13,7 @@ from typing import Any
 from loguru import logger
 from sqlmodel import Session
 
+from . import enrolment
 from .messages import Channel, InboundMessage, OutboundMessage
 from .parents import handle_sms
 from .routing import route_targets
@@ -35,6 +36,8 @@ class Engine:
         self.links_read = now
         store.on_failure = self._delivery_failed
         seed(self, now)
+        self.roster_day = self.school.calendar.today(now)
+        self.sync_roster(now)
 
     # ---------------------------------------------------------------------------------- entry points
 
@@ -66,8 +69,37 @@ class Engine:
                 self._mark(session, inbox_id, "error", f"{type(exc).__name__}: {exc}", now)
             return []
 
+    def sync_roster(self, now: datetime) -> list[str]:
+        """Seat the roster in the store for today's school year: stable absen numbers, class history."""
+        self.roster_day = self.school.calendar.today(now)
+        with self.store.unit() as session:
+            lines = enrolment.sync(session, self.school, self.roster_day).lines
+        for line in lines:
+            logger.info("roster: {}", line)
+        return lines
+
+    def switch(self, rules: CompiledRules, school: School, now: datetime) -> list[OutboundMessage]:
+        """Use a new, validated rule set and roster from the next message on (SPEC §2); tell the admin."""
+        self.rules, self.school, self.links = rules, school, None
+        seed(self, now)
+        changes = self.sync_roster(now)
+        return self.tell_admin("tg_reload_done", now, changes="\n".join(changes[:40]) or "-")
+
+    def refuse(self, problems: str, count: int, now: datetime) -> list[OutboundMessage]:
+        """A change that does not validate: the running set stays; the admin gets every error."""
+        return self.tell_admin("tg_reload_failed", now, count=count, errors=problems[:3000])
+
+    def tell_admin(self, template: str, now: datetime, **values: object) -> list[OutboundMessage]:
+        with self.store.unit() as session:
+            turn = Turn(self, session, now)
+            for target in route_targets(turn, "school_reload", None, turn.today):
+                turn.tg(target, template, kind="admin", **values)
+            return self._commit_outbound(turn)
+
     def tick(self, now: datetime) -> list[OutboundMessage]:
-        """Run the scheduled jobs that are due (reminders, retention purge)."""
+        """Run the scheduled jobs that are due (reminders, retention purge); a new day re-seats the roster."""
+        if self.school.calendar.today(now) != self.roster_day:
+            self.sync_roster(now)
         with self.store.unit() as session:
             turn = Turn(self, session, now)
             run_due_jobs(turn)

@@ -21,13 +21,14 @@ from .core import Engine
 from .diagnostics import DataError, Problems
 from .messages import Channel, Contact, InboundMessage
 from .phones import normalize
+from .reload import load_checked
 from .rules import load_rules
 from .rules.loader import read_yaml
 from .schoolfiles import load_school
 from .store import Store
 
 PROJECT_RULES = Path(__file__).resolve().parent.parent / "rules"
-STEP_KINDS = ("sms", "telegram", "at")
+STEP_KINDS = ("sms", "telegram", "at", "reload")
 
 
 class ScenarioError(Exception):
@@ -88,7 +89,7 @@ def run_scenario(path: Path, store_url: str, on_step: Callable[[StepResult], Non
     store = Store(store_url)
     try:
         engine = Engine(rules, school, store, now)
-        runner = _Runner(path, engine, Simulator(store), now)
+        runner = _Runner(path, engine, Simulator(store), now, rules_dir or resolve_rules_dir(school_dir, None))
         result = ScenarioResult(path, str(doc.get("name") or path.stem), store_url=store_url)
         for index, step in enumerate(doc["steps"], start=1):
             outcome = runner.step(index, step, doc["steps"].lc.item(index - 1)[0] + 1)
@@ -114,8 +115,9 @@ def _moment(value: Any, path: Path, node: Any, key: Any) -> datetime:
 
 
 class _Runner:
-    def __init__(self, path: Path, engine: Engine, sim: Simulator, now: datetime) -> None:
+    def __init__(self, path: Path, engine: Engine, sim: Simulator, now: datetime, rules_dir: Path) -> None:
         self.path, self.engine, self.sim, self.now = path, engine, sim, now
+        self.school_dir, self.rules_dir = engine.school.directory, rules_dir
         self.count = 0
 
     def step(self, index: int, step: Any, line: int) -> StepResult:
@@ -143,6 +145,8 @@ class _Runner:
             self.now = moment
             self.engine.tick(self.now)
             return f"at {moment.isoformat()}", []
+        if "reload" in step:
+            return self._reload(step["reload"] or {})
         self.engine.tick(self.now)
         self.count += 1
         if "sms" in step:
@@ -152,6 +156,20 @@ class _Runner:
             self.engine.receive(msg, self.now)
             return f"sms {spec['from']} > {spec.get('text', '')}", []
         return self._telegram(step["telegram"], line)
+
+    def _reload(self, spec: dict[str, Any]) -> tuple[str, list[str]]:
+        """As the service does when files change (SPEC §2): validate the whole set, then switch or refuse."""
+        if "school" in spec:
+            self.school_dir = (self.path.parent / str(spec["school"])).resolve()
+        if "rules" in spec:
+            self.rules_dir = (self.path.parent / str(spec["rules"])).resolve()
+        problems = Problems()
+        loaded = load_checked(self.school_dir, self.rules_dir, problems)
+        if loaded is None:
+            self.engine.refuse(problems.render(), len(problems.errors), self.now)
+            return f"reload {self.school_dir.name} (refused: {len(problems.errors)} error(s))", []
+        self.engine.switch(*loaded, self.now)
+        return f"reload {self.school_dir.name}", []
 
     def _telegram(self, spec: dict[str, Any], line: int) -> tuple[str, list[str]]:
         sender = str(int(spec["from"]))

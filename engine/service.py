@@ -19,8 +19,10 @@ from loguru import logger
 from rich.console import Console
 
 from .core import Engine
+from .diagnostics import Problems
 from .lease import RETRY_SECONDS, Lease, current_holder
-from .messages import Channel
+from .messages import Channel, OutboundMessage
+from .reload import Watch, load_checked
 from .rules import CompiledRules
 from .school import School
 from .staffchat import allowed_commands
@@ -29,6 +31,7 @@ from .turn import Turn
 
 POLL_SECONDS = 0.5
 TICK_SECONDS = 30.0
+WATCH_SECONDS = 3.0  # how often the roster and rules files are looked at
 
 HOW_TO = """Nothing to serve: neither a modem nor Telegram is configured.
   SMS:      absensi run --modem /dev/serial/by-id/usb-HUAWEI_…-if00-port0   (see docs/modem.md)
@@ -91,6 +94,30 @@ class Leader:
         self.lease = Lease(store)
         self.engine: Engine | None = None
         self._standby_said = False
+        self.watch = Watch(school.directory, rules.directory, store)
+        self._next_watch = 0.0
+
+    def request_reload(self) -> None:
+        """SIGHUP: reload at the next look (between two messages)."""
+        self.watch.signalled = True
+        self._next_watch = 0.0
+
+    def reload_if_changed(self, now: datetime) -> list[OutboundMessage]:
+        """Every WATCH_SECONDS: a changed roster or rule set is validated whole, then used or refused."""
+        if self.engine is None or time.monotonic() < self._next_watch:
+            return []
+        self._next_watch = time.monotonic() + WATCH_SECONDS
+        if not self.watch.due():
+            return []
+        problems = Problems()
+        loaded = load_checked(self.school.directory, self.rules.directory, problems)
+        if loaded is None:
+            logger.warning("reload refused: {} error(s) in the school data or rules; the running set stays",
+                           len(problems.errors))
+            return self.engine.refuse(problems.render(), len(problems.errors), now)
+        self.rules, self.school = loaded
+        logger.info("reload: new school data and rules in use")
+        return self.engine.switch(self.rules, self.school, now)
 
     def try_lead(self, now: datetime) -> bool:
         """Hold the lease and have an engine; False while another process is the engine."""
@@ -120,6 +147,10 @@ class Leader:
                 logger.exception("engine lease: database unreachable; retrying")
                 leading = False
             if leading and self.engine is not None:
+                try:
+                    self.reload_if_changed(now())
+                except Exception:
+                    logger.exception("reload failed; the running set stays")
                 _round(self.engine, now, last_tick, wake)
             stop.wait(poll if leading else RETRY_SECONDS)
         self.lease.release()
@@ -147,6 +178,7 @@ def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin
                                                        telegram.wake if telegram else None),
                               name="engine", daemon=True)
     worker.start()
+    signal.signal(signal.SIGHUP, lambda *_: leader.request_reload())
     pool = _start_modems(modems, store, pin, console, modem_rate)
     if credentials is None:
         console.print(f"Telegram: not running ({reason}); Telegram messages wait in the outbox.")

@@ -137,7 +137,7 @@ class Flow(Strict):
     transitions: list[Transition] = Field(min_length=1)
 
 
-RouteEvent = Literal["parent_report", "info", "alfa_push", "delivery_failed", "reply_cap"]
+RouteEvent = Literal["parent_report", "info", "alfa_push", "delivery_failed", "reply_cap", "school_reload"]
 
 
 class RuleSet(Strict):
