@@ -42,8 +42,7 @@ def write_report(rules: CompiledRules, school: School, store: Store, name: str, 
     if name in ("rekap-kelas", "semester") and class_name:
         kwargs["class_name"] = class_name
     with store.unit() as session:
-        snap = make_snapshot(session, school, rules, scope, start, end, label, today, with_changes=name == "riwayat",
-                             whole_period=bool(month or semester or day))
+        snap = make_snapshot(session, school, rules, scope, start, end, label, today, with_changes=name == "riwayat")
     write_private(output, reports.export_xlsx(name, snap, **kwargs))  # owner only (SPEC §8)
     return reports.export_text(name, snap, **kwargs)
 

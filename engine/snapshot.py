@@ -52,18 +52,11 @@ def school_scope(school: School, class_name: str | None = None, department: str 
     return Scope(frozenset(school.classes), "Sekolah")
 
 
-def counted_days(school: School, start: date, end: date, today: date | None) -> list[date]:
-    """School days of the period (inside a semester), up to `today`: future days have not happened."""
-    return school.calendar.school_days(start, min(end, today) if today else end)
-
-
 def make_snapshot(session: Session, school: School, rules: CompiledRules, scope: Scope, start: date, end: date,
-                  period_label: str, today: date | None = None, with_changes: bool = False,
-                  whole_period: bool = False) -> Snapshot:
+                  period_label: str, today: date | None = None, with_changes: bool = False) -> Snapshot:
     """Everything in `scope` for start..end. `with_changes` adds the correction history (riwayat).
 
-    School days count up to `today` (a month in progress has not happened yet), unless `whole_period`:
-    a period the operator asked for by name is reported whole.
+    The reports count the school days up to `today` only (Hari Efektif, SPEC §7), for every report alike.
     """
     students = [s for s in school.students.values() if s.class_name in scope.classes]
     in_scope = {s.nis for s in students}
@@ -79,7 +72,7 @@ def make_snapshot(session: Session, school: School, rules: CompiledRules, scope:
     settings = rules.rules.settings
     return Snapshot(
         school_name=school.name, place=school.place, headmaster=_holder(school, "kepala_sekolah"),
-        period_label=period_label, school_days=counted_days(school, start, end, None if whole_period else today),
+        period_label=period_label, school_days=school.calendar.school_days(start, end),
         all_days=list(days_between(start, end)),
         students=[StudentRow(s.nis, s.nisn, s.name, s.class_name, s.absen_no, s.gender) for s in students],
         classes=[ClassRow(c.name, c.grade, c.department, _holder(school, "wali_kelas", c.name))
@@ -95,7 +88,7 @@ def make_snapshot(session: Session, school: School, rules: CompiledRules, scope:
                               settings.thresholds.min_attendance_pct),
         statuses=tuple(rules.rules.reasons),
         status_labels={code: r.name for code, r in rules.rules.reasons.items()},
-        scope_label=scope.label, printed_on=today,
+        scope_label=scope.label, printed_on=today, today=today,
     )
 
 

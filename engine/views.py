@@ -1,4 +1,8 @@
-"""Monitoring commands (SPEC §4, §7): each answer computed within the caller's scope, never more."""
+"""Monitoring commands (SPEC §4, §7): each answer computed within the caller's scope, never more.
+
+Every figure comes from `reports` (one definition, SPEC §7) over a snapshot that counts school days up to
+today; every text spells the reason's name beside its letter (`S Sakit`), with the rules' names.
+"""
 
 from __future__ import annotations
 
@@ -116,7 +120,8 @@ def _history(turn: Turn, user: int, scope: Scope, argument: str) -> None:
     if student is None or student.class_name not in scope.classes:
         turn.tg(user, "tg_no_data", what=f"NIS {nis[:20]}" if nis else "NIS (contoh: /riwayat 1001)")
         return
-    bounds = _semester_bounds(turn, "") or (turn.today.replace(month=1, day=1), turn.today, "")
+    # Outside any semester: this calendar year so far (never an empty period label).
+    bounds = _semester_bounds(turn, "") or (turn.today.replace(month=1, day=1), turn.today, f"Tahun {turn.today.year}")
     only = Scope(frozenset({student.class_name}), student.class_name)
     snap = make_snapshot(turn.session, turn.school, turn.rules, only, *bounds, turn.today, with_changes=True)
     text = reports.export_text("riwayat", snap, nis=nis)

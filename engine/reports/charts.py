@@ -45,15 +45,18 @@ def attendance_by_class(table: Table, threshold: float = 85.0) -> bytes:
 
 
 def absence_trend(table: Table) -> bytes:
-    """Line: students absent per school day (all reasons, and alfa alone) from a daily-trend table."""
+    """Line: students absent per school day (as the rules count absence, and those without notice) from a
+    daily-trend table."""
     rows = list(table.records())
     days: list[date] = [r["Tanggal"] for r in rows]  # type: ignore[misc]
     fig = Figure(figsize=(8.0, 3.8))
     ax = fig.add_subplot()
     x = range(len(days))  # school days side by side: a weekend is not a gap in the trend
-    ax.plot(x, [r["Jumlah"] for r in rows], marker="o", color=LINE_COLOR, label="Semua alasan")
-    if "A" in table.headers:
-        ax.plot(x, [r["A"] for r in rows], marker=".", color=LOW_COLOR, linestyle="--", label="Alfa (A)")
+    ax.plot(x, [r["Tidak Hadir"] for r in rows], marker="o", color=LINE_COLOR, label="Tidak hadir")
+    unexcused = [c for c in table.extra.get("unexcused", ()) if c in table.headers]  # type: ignore[attr-defined]
+    if unexcused:
+        ax.plot(x, [sum(r[c] for c in unexcused) for r in rows], marker=".", color=LOW_COLOR,  # type: ignore[misc]
+                linestyle="--", label=f"Tanpa Keterangan ({' + '.join(unexcused)})")  # fmt: skip
     step = max(1, len(days) // 40)
     ax.set_xticks(x[::step], [f"{d.day}/{d.month}" for d in days][::step], rotation=60, fontsize=8)
     ax.set_ylabel("Jumlah siswa tidak hadir")

@@ -1,6 +1,6 @@
 """One pure function per report of SPEC §7, each returning a `Table`.
 
-Counting rules are documented (and implemented) once, in `counting`; the period recaps live in
+Every figure is defined (and computed) once, in `counting`; the period recaps live in
 `rekap`. This module holds the day reports (harian, status), one student's history (riwayat) and
 the counsellor's list (perhatian), and re-exports the rest so callers import from one place.
 """
@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 
-from .counting import Tally, day_counts, tally_student
+from .counting import Tally, counting_note, day_tally, named, tally_student
 from .fmt import (
     clock,
     mask_phone,
@@ -70,15 +70,15 @@ def harian(snap: Snapshot, day: date) -> Table:
         for student in students
         if (entry := snap.entries_by_student.get(student.nis, {}).get(day)) is not None
     ]
-    counts = day_counts(snap, students, day)
-    summary = ", ".join(f"{s} {counts[s]}" for s in snap.statuses)
-    footer = [f"Jumlah tidak hadir: {len(rows)} siswa ({summary})."]
+    tally = day_tally(snap, students, day)
+    summary = ", ".join(f"{named(snap, s)} {tally.count(s)}" for s in snap.statuses)
+    footer = [f"Jumlah tercatat: {len(rows)} siswa ({summary}); dihitung tidak hadir: {tally.absent_days} siswa."]
     if day not in snap.school_day_set:
         footer = ["Bukan hari sekolah."]
     return make_table(
         snap, "harian", "LAPORAN HARIAN KETIDAKHADIRAN SISWA", (_scope(snap), weekday_date(day)),
         columns=HARIAN_COLUMNS, rows=tuple(rows), footer=tuple(footer), sheet_name=short_date(day).replace("/", "-"),
-        extra={"day": day, "counts": dict(counts)},
+        extra={"day": day, "counts": dict(tally.counts)},
     )  # fmt: skip
 
 
@@ -115,7 +115,7 @@ def status(snap: Snapshot, day: date) -> Table:
 
 def _status_row(snap: Snapshot, cls: ClassRow, day: date, first: ClassReport | None) -> Row:
     students = snap.students_by_class.get(cls.name, [])
-    counts = day_counts(snap, students, day)
+    counts = day_tally(snap, students, day).counts
     who = reporter_label(first.source, first.reporter) if first else ""
     return Row((cls.name, cls.wali_kelas, len(students), "Ya" if first else "Belum", who,
                 clock(first.at) if first else "", *(counts[s] for s in snap.statuses)))  # fmt: skip
@@ -162,7 +162,7 @@ def riwayat(snap: Snapshot, nis: str) -> Table:
                 f"Kelas: {student.class_name}", f"Periode: {snap.period_label}")  # fmt: skip
     return make_table(
         snap, "riwayat", "RIWAYAT KETIDAKHADIRAN SISWA", subtitle, columns=RIWAYAT_COLUMNS, rows=rows,
-        footer=(tally_sentence(snap, tally),), signatures=signatures(snap, cls.wali_kelas if cls else ""),
+        footer=(tally_sentence(snap, tally), counting_note(snap)), signatures=signatures(snap, cls.wali_kelas if cls else ""),
         sheet_name=student.nis, extra={"tally": tally},
     )  # fmt: skip
 
@@ -187,7 +187,8 @@ def correction_text(change: Change) -> str:
 
 
 def tally_sentence(snap: Snapshot, tally: Tally) -> str:
-    counts = ", ".join(f"{s} {tally.count(s)}" for s in snap.statuses)
+    """'Jumlah: S Sakit 2, …; Hadir 16 dari 21 hari efektif (76,19 %).'"""
+    counts = ", ".join(f"{named(snap, s)} {tally.count(s)}" for s in snap.statuses)
     return f"Jumlah: {counts}; Hadir {tally.hadir} dari {tally.school_days} hari efektif ({pct(tally.pct_hadir)})."
 
 
@@ -213,6 +214,7 @@ def perhatian(snap: Snapshot) -> Table:
     footer = (
         f"Batas: tanpa keterangan ≥ {t.alfa_per_month} hari dalam sebulan, tidak hadir "
         f"{t.consecutive_days} hari sekolah berturut-turut, atau kehadiran < {pct(t.min_attendance_pct, 0)}.",
+        counting_note(snap),
     )
     return make_table(
         snap, "perhatian", "SISWA PERLU PERHATIAN", (_scope(snap), f"Periode: {snap.period_label}"),

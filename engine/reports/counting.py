@@ -1,88 +1,151 @@
-"""The single place where absences are counted.
+"""The single place where absences are counted: every report, view and text reads its figures here.
 
-Decisions (SPEC §1, §7), written once here so that every report agrees:
+Decisions (SPEC §1, §7), written once so that every report agrees:
 
-* Only school days count. An entry on any other day is ignored (the snapshot index drops it).
-* A student with no entry on a school day was present.
-* **Hadir** = school days − days with any status (S, I, A, D or P). A student on dispensasi or sent
-  home is not in class, so it is not a day present; therefore S + I + A + D + P + Hadir = Hari Efektif
-  for every student, and **% Kehadiran** = Hadir ÷ Hari Efektif × 100 (SPEC: days present ÷ school days).
-* The e-Rapor columns (Sakit, Izin, Tanpa Keterangan) follow the rules' `counting` map: by default
-  D is not counted at all and P is counted as Tanpa Keterangan (and still shown under Dipulangkan).
-* Class absence % = Σ(S + I + A) ÷ (students × school days) × 100, the SPEC formula as written,
-  using the raw S, I and A marks of the monthly book.
-* "Absent" for the counsellor's consecutive-days rule means a status the rules count as absence
-  (default: all but D), so a student away on a school competition is not flagged.
+* **Hari Efektif** = the school days of the period (weekdays of `school_days`, minus holidays) up to
+  the period's last day and never after the snapshot's `today` (a day that has not happened is not
+  counted, and neither is a record already made for it, e.g. a parent's SAKIT for tomorrow). The
+  snapshot's `school_day_set` applies this once; nothing else may be counted.
+* A student with no record on a school day was present.
+* **How a reason counts** follows the rules (`reasons.yaml`, `erapor`): a reason with an e-Rapor total
+  (`sakit`, `izin`, `tanpa_keterangan`) counts as absent, in exactly that total; a reason without one
+  (default: D dispensasi) is a day present, so it is in **Hadir**, not in any absence total.
+* Hence, for every student, **Hadir + the absence columns that count as absent = Hari Efektif**, and
+  for a group the same with Jumlah Siswa × Hari Efektif. The e-Rapor totals Sakit + Izin + Tanpa
+  Keterangan are exactly the days counted as absent, each in one total.
+* **% Kehadiran** = Hadir ÷ Hari Efektif × 100 and **% Ketidakhadiran** = counted absences ÷ Hari
+  Efektif × 100 (for a group: ÷ Jumlah Siswa × Hari Efektif). Both describe one whole, so they are
+  rounded together to 2 decimals by the largest-remainder method and always add up to 100,00 %.
+  For two parts this is ordinary rounding half up (a tie goes to Hadir).
+* The counsellor's consecutive-days rule uses the same "counts as absent".
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from .fmt import percentage
-from .model import IZIN, SAKIT, TANPA_KETERANGAN, Entry, Snapshot, StudentRow
+from .model import BUCKET_LABELS, BUCKETS, Entry, Snapshot, StudentRow
+
+PCT_DIGITS = 2
+HARI_EFEKTIF_NOTE = (
+    "Hari Efektif = hari sekolah pada periode ini (tanpa hari libur dan hari di luar hari sekolah), "
+    "sampai hari ini: hari yang belum berlalu tidak dihitung."
+)
+ROUNDING_NOTE = (
+    "Persentase dibulatkan 2 desimal dengan metode sisa terbesar (largest remainder), "
+    "sehingga % kehadiran + % ketidakhadiran = 100 %."
+)
+
+
+def shares(parts: Sequence[int], digits: int = PCT_DIGITS) -> list[float] | None:
+    """Each part as a percentage of their sum, rounded by largest remainder so they add up to exactly 100.
+
+    Exact integer arithmetic: each part gets the floor of its share in units of 10^-digits %, then the
+    units left over go to the parts with the largest remainders (ties: the earlier part). None when
+    the sum is zero (nothing to divide by).
+    """
+    whole = sum(parts)
+    if whole <= 0:
+        return None
+    units = 100 * 10**digits
+    floors = [p * units // whole for p in parts]
+    remainders = [p * units % whole for p in parts]
+    left = units - sum(floors)
+    for i in sorted(range(len(parts)), key=lambda k: (-remainders[k], k))[:left]:
+        floors[i] += 1
+    return [f / 10**digits for f in floors]
 
 
 @dataclass(frozen=True, slots=True)
 class Tally:
-    """One student's (or one group's) counts over a set of school days."""
+    """One student's (or one group's) counts over the snapshot's counted school days.
+
+    `counting` is the rules' map reason → e-Rapor total (None = not absent); it travels with the counts
+    so that every figure below is derived from one definition.
+    """
 
     counts: Counter[str]
-    school_days: int
+    school_days: int  # Hari Efektif
+    counting: Mapping[str, str | None]
     students: int = 1
 
     @property
-    def absent_days(self) -> int:
-        return sum(self.counts.values())
-
-    @property
-    def hadir(self) -> int:
-        return self.students * self.school_days - self.absent_days
-
-    @property
-    def pct_hadir(self) -> float | None:
-        return percentage(self.hadir, self.students * self.school_days)
-
-    @property
-    def pct_absence_sia(self) -> float | None:
-        """The class-book formula: Σ(S+I+A) ÷ (students × school days) × 100."""
-        sia = self.counts["S"] + self.counts["I"] + self.counts["A"]
-        return percentage(sia, self.students * self.school_days)
+    def person_days(self) -> int:
+        return self.students * self.school_days
 
     def count(self, status: str) -> int:
         return self.counts[status]
 
+    def counts_as_absent(self, status: str) -> bool:
+        return self.counting.get(status) is not None
+
+    @property
+    def absent_days(self) -> int:
+        """Days counted as absent (= Sakit + Izin + Tanpa Keterangan)."""
+        return sum(n for status, n in self.counts.items() if self.counts_as_absent(status))
+
+    @property
+    def hadir(self) -> int:
+        return self.person_days - self.absent_days
+
+    @property
+    def buckets(self) -> dict[str, int]:
+        """The e-Rapor totals (sakit, izin, tanpa_keterangan) after the rules' D/P setting."""
+        totals = dict.fromkeys(BUCKETS, 0)
+        for status, n in self.counts.items():
+            bucket = self.counting.get(status)
+            if bucket is not None:
+                totals[bucket] = totals.get(bucket, 0) + n
+        return totals
+
+    @property
+    def _split(self) -> list[float] | None:
+        return shares([self.hadir, self.absent_days])
+
+    @property
+    def pct_hadir(self) -> float | None:
+        split = self._split
+        return split[0] if split else None
+
+    @property
+    def pct_absent(self) -> float | None:
+        split = self._split
+        return split[1] if split else None
+
     def __add__(self, other: Tally) -> Tally:
         if self.school_days != other.school_days:
             raise ValueError("cannot add tallies over different periods")
-        return Tally(self.counts + other.counts, self.school_days, self.students + other.students)
+        return Tally(self.counts + other.counts, self.school_days, self.counting, self.students + other.students)
 
 
-def empty_tally(school_days: int, students: int = 0) -> Tally:
-    return Tally(Counter(), school_days, students)
+def empty_tally(snap: Snapshot, students: int = 0) -> Tally:
+    return Tally(Counter(), hari_efektif(snap), snap.counting, students)
+
+
+def hari_efektif(snap: Snapshot) -> int:
+    return len(snap.sorted_school_days)
 
 
 def student_days(snap: Snapshot, nis: str, days: Iterable[date] | None = None) -> dict[date, Entry]:
-    """The student's counted entries (school days only), optionally limited to some days."""
+    """The student's counted entries (counted school days only), optionally limited to some days."""
     entries = snap.entries_by_student.get(nis, {})
     if days is None:
         return dict(entries)
     return {d: entries[d] for d in days if d in entries}
 
 
-def tally_student(snap: Snapshot, nis: str, days: Sequence[date] | None = None) -> Tally:
-    """Counts for one student over `days` (default: all school days of the snapshot)."""
-    chosen = snap.sorted_school_days if days is None else [d for d in days if d in snap.school_day_set]
-    entries = student_days(snap, nis, chosen)
-    return Tally(Counter(e.status for e in entries.values()), len(chosen))
+def tally_student(snap: Snapshot, nis: str) -> Tally:
+    """Counts for one student over the snapshot's counted school days."""
+    entries = snap.entries_by_student.get(nis, {})
+    return Tally(Counter(e.status for e in entries.values()), hari_efektif(snap), snap.counting)
 
 
 def sum_tallies(snap: Snapshot, tallies: Iterable[Tally]) -> Tally:
     """A group's tally (class, department, grade, school) is the sum of its members' tallies."""
-    total = empty_tally(len(snap.sorted_school_days))
+    total = empty_tally(snap)
     for tally in tallies:
         total = total + tally
     return total
@@ -93,7 +156,7 @@ def tally_students(snap: Snapshot, nis_list: Iterable[str]) -> Tally:
 
 
 def day_counts(snap: Snapshot, students: Iterable[StudentRow], day: date) -> Counter[str]:
-    """Statuses of some students on one day (empty on a non-school day)."""
+    """Statuses of some students on one day (empty on a day that is not counted)."""
     return Counter(
         entry.status
         for student in students
@@ -101,11 +164,48 @@ def day_counts(snap: Snapshot, students: Iterable[StudentRow], day: date) -> Cou
     )
 
 
-def erapor_buckets(snap: Snapshot, tally: Tally) -> dict[str, int]:
-    """Sakit / Izin / Tanpa Keterangan after the rules' D/P setting."""
-    buckets = {SAKIT: 0, IZIN: 0, TANPA_KETERANGAN: 0}
-    for status, n in tally.counts.items():
+def day_tally(snap: Snapshot, students: Sequence[StudentRow], day: date) -> Tally:
+    """Some students on one counted day: a group of one day, so Hadir + absences = Jumlah Siswa."""
+    return Tally(day_counts(snap, students, day), 1, snap.counting, len(students))
+
+
+# --- the words that state these rules (footnotes and texts use them, so they match the numbers) ----------
+
+
+def absent_codes(snap: Snapshot) -> list[str]:
+    return [s for s in snap.statuses if snap.is_absence(s)]
+
+
+def present_codes(snap: Snapshot) -> list[str]:
+    return [s for s in snap.statuses if not snap.is_absence(s)]
+
+
+def named(snap: Snapshot, status: str) -> str:
+    """'S Sakit': the letter with the reason's name beside it, as every view shows it (SPEC §4)."""
+    return f"{status} {snap.label(status)}"
+
+
+def hadir_formula(snap: Snapshot) -> str:
+    """'Hadir = Hari Efektif − (S + I + A + P)' with the reasons the rules count as absent."""
+    codes = absent_codes(snap)
+    return f"Hadir = Hari Efektif − ({' + '.join(codes)})" if codes else "Hadir = Hari Efektif"
+
+
+def counting_note(snap: Snapshot) -> str:
+    """How the rules count each reason: its e-Rapor total, or a day present."""
+    parts = []
+    for status in snap.statuses:
         bucket = snap.counting.get(status)
-        if bucket in buckets:
-            buckets[bucket] += n
-    return buckets
+        target = BUCKET_LABELS.get(bucket, bucket) if bucket else "dihitung hadir (bukan ketidakhadiran)"
+        parts.append(f"{status} ({snap.label(status)}) → {target}")
+    return "Penghitungan (aturan reasons.yaml): " + "; ".join(parts) + f". {hadir_formula(snap)}."
+
+
+def absence_note(reasons: Mapping[str, str], absent: Iterable[str]) -> str:
+    """One line for a chat text: which reasons count as absent and which as present (from a table's extra)."""
+    absent = set(absent)
+    named_ = {s: f"{s} {name}" for s, name in reasons.items()}
+    counted = ", ".join(n for s, n in named_.items() if s in absent)
+    present = ", ".join(n for s, n in named_.items() if s not in absent)
+    line = f"Dihitung tidak hadir: {counted or '-'}"
+    return f"{line}; dihitung hadir: {present}." if present else f"{line}."

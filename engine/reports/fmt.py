@@ -57,18 +57,11 @@ def stamp(moment: datetime | None) -> str:
     return moment.strftime("%d/%m %H:%M") if moment else ""
 
 
-def pct(value: float | None, digits: int = 1) -> str:
-    """'92,5 %' with the Indonesian decimal comma."""
+def pct(value: float | None, digits: int = 2) -> str:
+    """'92,50 %' with the Indonesian decimal comma; 2 decimals, as the sheets hold the figure (counting.shares)."""
     if value is None:
         return "-"
     return f"{value:.{digits}f}".replace(".", ",") + " %"
-
-
-def percentage(part: float, whole: float) -> float | None:
-    """part ÷ whole × 100, rounded to 2 decimals; None when there is nothing to divide by."""
-    if whole <= 0:
-        return None
-    return round(part * 100.0 / whole, 2)
 
 
 def source_label(source: str) -> str:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 
+# The shipped rules' reasons (rules/reasons.yaml), for a Snapshot built without rules (tests, benchmarks).
+# The engine always passes the reasons, names and counting of the rules in force: reports never assume these.
 STATUSES: tuple[str, ...] = ("S", "I", "A", "D", "P")
 
 STATUS_LABELS: Mapping[str, str] = {
@@ -27,6 +29,8 @@ STATUS_LABELS: Mapping[str, str] = {
 
 # e-Rapor buckets. The report card only knows these three; D and P are mapped by a rule setting.
 SAKIT, IZIN, TANPA_KETERANGAN = "sakit", "izin", "tanpa_keterangan"
+BUCKETS: tuple[str, ...] = (SAKIT, IZIN, TANPA_KETERANGAN)
+BUCKET_LABELS: Mapping[str, str] = {SAKIT: "Sakit", IZIN: "Izin", TANPA_KETERANGAN: "Tanpa Keterangan"}
 DEFAULT_COUNTING: Mapping[str, str | None] = {
     "S": SAKIT,
     "I": IZIN,
@@ -105,9 +109,11 @@ class Thresholds:
 class Snapshot:
     """Everything one report needs, already limited to the viewer's scope.
 
-    `school_days` are the days that count (weekdays of `school_days` minus holidays, inside the
-    period); `all_days` is every calendar day of the period so the monthly grid can shade the rest.
-    `counting` maps a status to its e-Rapor bucket (None = not counted as absence).
+    `school_days` are the school days of the period (weekdays of `school_days` minus holidays);
+    `all_days` is every calendar day of the period so the monthly grid can shade the rest. Only the
+    school days up to `today` are counted (`school_day_set`): a day that has not happened yet is no
+    Hari Efektif, whoever builds the snapshot. `counting` maps a status to its e-Rapor bucket
+    (None = not counted as absence: the day counts as present).
     """
 
     school_name: str
@@ -127,11 +133,13 @@ class Snapshot:
     status_labels: Mapping[str, str] = field(default_factory=lambda: dict(STATUS_LABELS))
     scope_label: str = ""  # e.g. "Jurusan TKJ" or "X TKJ 1"; printed under the title
     printed_on: date | None = None  # date on the signature line; default: last day of the period
+    today: date | None = None  # school days after it are not counted (None: the whole period has passed)
 
     # Indexes are built once per snapshot and shared by every report computed from it.
     @cached_property
     def school_day_set(self) -> frozenset[date]:
-        return frozenset(self.school_days)
+        """The counted school days (Hari Efektif): the period's school days, never after `today`."""
+        return frozenset(d for d in self.school_days if self.today is None or d <= self.today)
 
     @cached_property
     def sorted_school_days(self) -> tuple[date, ...]:
@@ -182,8 +190,13 @@ class Snapshot:
     def label(self, status: str) -> str:
         return self.status_labels.get(status, status)
 
+    def short_label(self, status: str) -> str:
+        """The reason's first word, for a column heading: 'Dipulangkan karena terlambat' → 'Dipulangkan'."""
+        label = self.label(status)
+        return label.split()[0] if label.split() else status
+
     def is_absence(self, status: str) -> bool:
-        """Counted as an absence by the rules (default: everything but D)."""
+        """Counted as an absence by the rules (default: everything but D, which counts as present)."""
         return self.counting.get(status) is not None
 
     def class_order(self) -> list[ClassRow]:

@@ -7,9 +7,21 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 
-from .counting import Tally, empty_tally, erapor_buckets, sum_tallies, tally_student, tally_students
-from .fmt import WEEKDAY_LETTERS, pct, percentage
-from .model import IZIN, SAKIT, TANPA_KETERANGAN, ClassRow, Snapshot, StudentRow
+from .counting import (
+    HARI_EFEKTIF_NOTE,
+    ROUNDING_NOTE,
+    Tally,
+    absent_codes,
+    counting_note,
+    day_tally,
+    empty_tally,
+    hadir_formula,
+    sum_tallies,
+    tally_student,
+    tally_students,
+)
+from .fmt import WEEKDAY_LETTERS, pct
+from .model import BUCKET_LABELS, BUCKETS, TANPA_KETERANGAN, ClassRow, Snapshot, StudentRow
 from .table import Column, Row, Signature, Table, Value
 
 ROMAN = {7: "VII", 8: "VIII", 9: "IX", 10: "X", 11: "XI", 12: "XII", 13: "XIII"}
@@ -26,9 +38,19 @@ def class_or_error(snap: Snapshot, class_name: str) -> ClassRow:
         raise ValueError(f"kelas {class_name!r} tidak ada dalam cakupan laporan") from None
 
 
-def legend(snap: Snapshot) -> str:
+def legend(snap: Snapshot, grid: bool = True) -> str:
     codes = ", ".join(f"{s} = {snap.label(s)}" for s in snap.statuses)
-    return f"Keterangan: {codes}; kosong = hadir; kolom berarsir = bukan hari sekolah."
+    if not grid:
+        return f"Keterangan: {codes}."
+    later = any(d not in snap.school_day_set for d in snap.school_days)  # school days after today
+    shaded = "bukan hari sekolah atau belum berlalu (tidak dihitung)" if later else "bukan hari sekolah"
+    return f"Keterangan: {codes}; kosong = hadir; kolom berarsir = {shaded}."
+
+
+def period_name(snap: Snapshot) -> str:
+    """The period without a leading 'Semester ' (the heading already says so): no 'Semester Semester …'."""
+    label = snap.period_label
+    return label[len("Semester ") :] if label.lower().startswith("semester ") else label
 
 
 def signatures(snap: Snapshot, wali: str | None) -> tuple[Signature, ...]:
@@ -37,9 +59,14 @@ def signatures(snap: Snapshot, wali: str | None) -> tuple[Signature, ...]:
 
 
 def make_table(snap: Snapshot, key: str, title: str, subtitle: Sequence[str], **kw: object) -> Table:
+    """A report table; its `extra` carries the rules' reasons (letter → name, and those counted as
+    absent) so that a renderer spells each reason's name beside its letter without knowing the rules."""
+    extra = dict(kw.pop("extra", None) or {})  # type: ignore[call-overload]
+    extra.setdefault("reasons", {s: snap.label(s) for s in snap.statuses})
+    extra.setdefault("absent", tuple(absent_codes(snap)))
     return Table(
         key=key, title=title, school_name=snap.school_name, subtitle=tuple(subtitle),
-        place=snap.place, signed_on=snap.signing_date, **kw,  # type: ignore[arg-type]
+        place=snap.place, signed_on=snap.signing_date, extra=extra, **kw,  # type: ignore[arg-type]
     )  # fmt: skip
 
 
@@ -63,7 +90,7 @@ def rekap_kelas(snap: Snapshot, class_name: str) -> Table:
     columns += [*_status_columns(snap), Column("Hadir", "int", 6), Column("Hari Efektif", "int", 8)]
     columns.append(Column("% Kehadiran", "pct", 10))
     rows: list[Row] = []
-    total = empty_tally(len(snap.sorted_school_days))
+    total = empty_tally(snap)
     per_day: Counter[object] = Counter()
     for i, student in enumerate(students, 1):
         tally = tally_student(snap, student.nis)
@@ -74,13 +101,13 @@ def rekap_kelas(snap: Snapshot, class_name: str) -> Table:
         rows.append(Row((i, student.nis, student.name, *grid, *_tally_cells(snap, tally))))
     day_totals = [per_day[d] if d in school else None for d in days]
     rows.append(Row((None, None, "Jumlah", *day_totals, *_tally_cells(snap, total)), "total"))
-    absence = total.pct_absence_sia
-    footer = (_class_formula(total, absence), legend(snap))
+    footer = (group_formula(snap, total, "kelas"), counting_note(snap), HARI_EFEKTIF_NOTE, ROUNDING_NOTE, legend(snap))
     subtitle = (f"Kelas: {cls.name}", f"Wali Kelas: {cls.wali_kelas or '-'}", f"Bulan: {snap.period_label}")
     return make_table(
         snap, "rekap-kelas", "REKAP BULANAN KEHADIRAN SISWA", subtitle, columns=tuple(columns), rows=tuple(rows),
         footer=footer, signatures=signatures(snap, cls.wali_kelas), sheet_name=cls.name,
-        extra={"class_absence_pct": absence, "students": len(students), "school_days": total.school_days},
+        extra={"class_absence_pct": total.pct_absent, "class_pct": total.pct_hadir, "students": len(students),
+               "school_days": total.school_days},
     )  # fmt: skip
 
 
@@ -89,12 +116,22 @@ def _tally_cells(snap: Snapshot, tally: Tally) -> list[Value]:
     return [*(tally.count(s) for s in snap.statuses), tally.hadir, tally.school_days, tally.pct_hadir]
 
 
-def _class_formula(total: Tally, absence: float | None) -> str:
-    sia = total.count("S") + total.count("I") + total.count("A")
+def group_formula(snap: Snapshot, total: Tally, what: str) -> str:
+    """The group's two percentages of one whole (absent and present), each with its sum, adding to 100 %."""
+    codes = "+".join(absent_codes(snap)) or "0"
+    whole = f"({total.students} × {total.school_days})"
     return (
-        "Persentase ketidakhadiran kelas = Σ(S+I+A) ÷ (Jumlah Siswa × Hari Efektif) × 100 = "
-        f"{sia} ÷ ({total.students} × {total.school_days}) × 100 = {pct(absence, 2)}"
+        f"Persentase ketidakhadiran {what} = Σ({codes}) ÷ (Jumlah Siswa × Hari Efektif) × 100 = "
+        f"{total.absent_days} ÷ {whole} × 100 = {pct(total.pct_absent, 2)}; "
+        f"persentase kehadiran = Σ Hadir ÷ (Jumlah Siswa × Hari Efektif) × 100 = "
+        f"{total.hadir} ÷ {whole} × 100 = {pct(total.pct_hadir, 2)}; jumlah {pct(_sum_pct(total), 2)}."
     )
+
+
+def _sum_pct(tally: Tally) -> float | None:
+    if tally.pct_hadir is None or tally.pct_absent is None:
+        return None
+    return round(tally.pct_hadir + tally.pct_absent, 2)
 
 
 # --- Rekap Bulanan Jurusan / Sekolah -------------------------------------------------------------
@@ -119,15 +156,16 @@ def rekap_sekolah(snap: Snapshot) -> Table:
     school = _sum(snap, tallies, classes)
     rows.append(_group_row(snap, f"Total {snap.scope_label or 'Sekolah'}", None, school, "total"))
     footer = (
-        "% Kehadiran = Σ Hadir ÷ (Jumlah Siswa × Hari Efektif) × 100; "
-        f"ketidakhadiran Σ(S+I+A) = {pct(school.pct_absence_sia, 2)}.",
-        legend(snap).replace("; kolom berarsir = bukan hari sekolah", ""),
+        f"% Kehadiran = Σ Hadir ÷ (Jumlah Siswa × Hari Efektif) × 100, dengan {hadir_formula(snap)} per siswa.",
+        group_formula(snap, school, (snap.scope_label or "sekolah").lower()),
+        counting_note(snap), HARI_EFEKTIF_NOTE, ROUNDING_NOTE, legend(snap, grid=False),
     )
     scope = snap.scope_label or "Seluruh Sekolah"
     return make_table(
         snap, "rekap-sekolah", "REKAP BULANAN KEHADIRAN", (scope, f"Bulan: {snap.period_label}"),
         columns=columns, rows=tuple(rows), footer=footer, signatures=signatures(snap, None),
-        sheet_name="Rekap", extra={"school_pct": school.pct_hadir, "students": school.students},
+        sheet_name="Rekap",
+        extra={"school_pct": school.pct_hadir, "school_absence_pct": school.pct_absent, "students": school.students},
     )  # fmt: skip
 
 
@@ -147,71 +185,101 @@ def _group_row(snap: Snapshot, label: str, wali: str | None, tally: Tally, kind:
 
 # --- Rekap Semester (e-Rapor) --------------------------------------------------------------------
 
-SEMESTER_HEADERS = ("Sakit", "Izin", "Tanpa Keterangan", "Dispensasi", "Dipulangkan")
+def info_reasons(snap: Snapshot) -> list[str]:
+    """Reasons shown in a column of their own beside the three e-Rapor totals (default: D and P).
+
+    The first reason the rules put in a total (S in Sakit, I in Izin, A in Tanpa Keterangan) is that
+    total; every other reason gets an informational column, which says whether its days are already
+    in a total (P: in Tanpa Keterangan) or counted as present (D), so no absence is counted twice.
+    """
+    used = {snap.counting.get(s) for s in snap.statuses}
+    primary = {next(s for s in snap.statuses if snap.counting.get(s) == b) for b in BUCKETS if b in used}
+    return [s for s in snap.statuses if s not in primary]
+
+
+def info_headers(snap: Snapshot) -> dict[str, str]:
+    """reason → its column heading: the reason's first word ('Dispensasi', 'Dipulangkan'); its name and
+    letter ('Sakit (S)') when the word is taken by an e-Rapor total or by another reason."""
+    codes = info_reasons(snap)
+    short = [snap.short_label(s) for s in codes]
+    return {s: (h if short.count(h) == 1 and h not in BUCKET_LABELS.values() else f"{snap.label(s)} ({s})")
+            for s, h in zip(codes, short, strict=True)}  # fmt: skip
+
+
+def _info_note(snap: Snapshot, status: str) -> str:
+    bucket = snap.counting.get(status)
+    return f"info: sudah di {BUCKET_LABELS.get(bucket, bucket)}" if bucket else "info: dihitung hadir"
 
 
 def semester(snap: Snapshot, class_name: str) -> Table:
     """The three e-Rapor totals per student (after the D/P setting), plus D and P shown apart."""
     cls = class_or_error(snap, class_name)
+    headers = info_headers(snap)
     columns = (
         Column("No", "int", 4), Column("NIS", "code", 11), Column("NISN", "code", 12), Column("Nama", "text", 30),
-        *(Column(h, "int", 12.5) for h in SEMESTER_HEADERS), Column("Hari Efektif", "int", 9),
-        Column("% Kehadiran", "pct", 11),
+        *(Column(BUCKET_LABELS[b], "int", 12.5, note="e-Rapor") for b in BUCKETS),
+        *(Column(h, "int", 12.5, note=_info_note(snap, s)) for s, h in headers.items()),
+        Column("Hari Efektif", "int", 9), Column("% Kehadiran", "pct", 11),
     )  # fmt: skip
     rows = [
-        Row(_semester_values(snap, i, s)) for i, s in enumerate(snap.students_by_class.get(class_name, []), 1)
+        Row(_semester_values(snap, i, s, headers))
+        for i, s in enumerate(snap.students_by_class.get(class_name, []), 1)
     ]
-    subtitle = (
-        f"Kelas: {cls.name}",
-        f"Wali Kelas: {cls.wali_kelas or '-'}",
-        f"Semester: {snap.period_label}",
-    )
+    subtitle = (f"Kelas: {cls.name}", f"Wali Kelas: {cls.wali_kelas or '-'}", f"Semester: {period_name(snap)}")
     return make_table(
         snap, "semester", "REKAP KETIDAKHADIRAN SEMESTER (e-Rapor)", subtitle, columns=columns,
-        rows=tuple(rows), footer=(counting_note(snap),), signatures=signatures(snap, cls.wali_kelas),
-        sheet_name=cls.name,
+        rows=tuple(rows), footer=(counting_note(snap), info_note(snap, headers), semester_pct_note(snap)),
+        signatures=signatures(snap, cls.wali_kelas), sheet_name=cls.name,
+        extra={"info": {h: s for s, h in headers.items()}},
     )  # fmt: skip
 
 
-def _semester_values(snap: Snapshot, no: int, student: StudentRow) -> tuple[Value, ...]:
+def _semester_values(snap: Snapshot, no: int, student: StudentRow, headers: dict[str, str]) -> tuple[Value, ...]:
     tally = tally_student(snap, student.nis)
-    buckets = erapor_buckets(snap, tally)
-    erapor = (buckets[SAKIT], buckets[IZIN], buckets[TANPA_KETERANGAN])
-    shown = (tally.count("D"), tally.count("P"), tally.school_days, tally.pct_hadir)
-    return (no, student.nis, student.nisn, student.name, *erapor, *shown)
+    buckets = tally.buckets
+    shown = (*(tally.count(s) for s in headers), tally.school_days, tally.pct_hadir)
+    return (no, student.nis, student.nisn, student.name, *(buckets[b] for b in BUCKETS), *shown)
 
 
-def counting_note(snap: Snapshot) -> str:
-    """Says in words how the rules mapped the statuses onto the three e-Rapor columns."""
-    names = {SAKIT: "Sakit", IZIN: "Izin", TANPA_KETERANGAN: "Tanpa Keterangan"}
+def info_note(snap: Snapshot, headers: dict[str, str]) -> str:
+    """Says that the informational columns repeat a total (or count as present), so nobody adds them up."""
     parts = []
-    for status in snap.statuses:
+    for status, header in headers.items():
         bucket = snap.counting.get(status)
-        target = names.get(bucket, bucket) if bucket else "tidak dihitung sebagai ketidakhadiran"
-        parts.append(f"{status} ({snap.label(status)}) → {target}")
-    return "Penghitungan e-Rapor: " + "; ".join(parts) + "."
+        where = f"sudah termasuk kolom {BUCKET_LABELS.get(bucket, bucket)}" if bucket else "dihitung hadir"
+        parts.append(f"{header} ({status}) hanya keterangan, {where}")
+    listed = "; ".join(parts)
+    lead = "Setiap ketidakhadiran ada di tepat satu kolom e-Rapor (Sakit, Izin, Tanpa Keterangan)"
+    return f"{lead}. Kolom {listed}." if parts else f"{lead}."
+
+
+def semester_pct_note(snap: Snapshot) -> str:
+    return (
+        "% Kehadiran = (Hari Efektif − Sakit − Izin − Tanpa Keterangan) ÷ Hari Efektif × 100. "
+        f"{HARI_EFEKTIF_NOTE} {ROUNDING_NOTE}"
+    )
 
 
 # --- Daily trend (for the charts) ----------------------------------------------------------------
 
 
 def daily_trend(snap: Snapshot) -> Table:
-    """Absences per school day across the whole scope."""
-    counts: dict[object, Counter[str]] = {d: Counter() for d in snap.sorted_school_days}
-    for student in snap.students:  # never an entry of a student outside the scope
-        for day, entry in snap.entries_by_student.get(student.nis, {}).items():
-            counts[day][entry.status] += 1
-    n = len(snap.students)
-    columns = (Column("Tanggal", "date", 12), *_status_columns(snap), Column("Jumlah", "int", 8),
+    """Absences per counted school day across the whole scope ('Tidak Hadir' as the rules count it)."""
+    students = list(snap.students)  # never an entry of a student outside the scope
+    columns = (Column("Tanggal", "date", 12), *_status_columns(snap), Column("Tidak Hadir", "int", 10),
                Column("% Ketidakhadiran", "pct", 16))  # fmt: skip
-    rows = tuple(_trend_row(snap, d, counts[d], n) for d in snap.sorted_school_days)
+    rows = tuple(_trend_row(snap, d, day_tally(snap, students, d)) for d in snap.sorted_school_days)
+    footer = (f"Tidak Hadir = {' + '.join(absent_codes(snap)) or '0'} (aturan reasons.yaml); "
+              "% Ketidakhadiran = Tidak Hadir ÷ Jumlah Siswa × 100.", legend(snap, grid=False))  # fmt: skip
+    unexcused = tuple(s for s in snap.statuses if snap.counting.get(s) == TANPA_KETERANGAN)
     return make_table(snap, "tren", "TREN KETIDAKHADIRAN HARIAN", (f"Bulan: {snap.period_label}",),
-                  columns=columns, rows=rows, sheet_name="Tren Harian")  # fmt: skip
+                      columns=columns, rows=rows, footer=footer, sheet_name="Tren Harian",
+                      extra={"unexcused": unexcused})  # fmt: skip
 
 
-def _trend_row(snap: Snapshot, day: object, counts: Counter[str], students: int) -> Row:
-    total = sum(counts.values())
-    return Row((day, *(counts[s] for s in snap.statuses), total, percentage(total, students)))  # type: ignore[arg-type]
+def _trend_row(snap: Snapshot, day: object, tally: Tally) -> Row:
+    counts = (tally.count(s) for s in snap.statuses)
+    return Row((day, *counts, tally.absent_days, tally.pct_absent))  # type: ignore[arg-type]
 
 
 def per_class(snap: Snapshot, fn: Callable[[Snapshot, str], Table]) -> list[Table]:

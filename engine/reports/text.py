@@ -7,15 +7,15 @@ back to a shorter form (only students with absences, then one line per class) an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from itertools import groupby
 
+from .counting import absence_note
 from .fmt import pct, short_date
 from .table import Table, Value
 
 LIMIT = 4000
 MORE = "… selengkapnya di file .xlsx."
-STATUS_CODES = ("S", "I", "A", "D", "P")
 
 
 def fit(lines: Sequence[str], limit: int = LIMIT) -> str:
@@ -41,16 +41,35 @@ def _first_fitting(builders: Sequence[Callable[[], list[str]]], limit: int = LIM
     return fit(builders[-1](), limit)
 
 
-def _codes(record: dict[str, Value], statuses: Sequence[str]) -> str:
-    return " ".join(f"{s}{record[s]}" for s in statuses)
+def _reasons(table: Table) -> Mapping[str, str]:
+    """The rules' reasons of the report, letter → name (the table carries them; never a fixed list)."""
+    reasons = table.extra.get("reasons", {})
+    return {s: str(n) for s, n in reasons.items()} if isinstance(reasons, Mapping) else {}
 
 
-def _statuses(table: Table) -> list[str]:
-    return [s for s in table.headers if s in STATUS_CODES]
+def _named(table: Table, status: object) -> str:
+    """'S Sakit': the letter with the reason's name beside it (SPEC §4)."""
+    name = _reasons(table).get(str(status))
+    return f"{status} {name}" if name else str(status)
+
+
+def _codes(table: Table, record: dict[str, Value], empty: str = "nihil") -> str:
+    """The non-zero reason counts of a row, named: 'S Sakit 2, A Alfa 3'."""
+    parts = [f"{_named(table, s)} {record[s]}" for s in _reasons(table) if record.get(s)]
+    return ", ".join(parts) or empty
+
+
+def _counting_line(table: Table) -> str:
+    absent = table.extra.get("absent", ())
+    return absence_note(_reasons(table), absent if isinstance(absent, tuple) else ())
 
 
 def _heading(table: Table) -> list[str]:
     return [table.title.capitalize() if table.title.isupper() else table.title, *table.subtitle]
+
+
+def _after_colon(line: str) -> str:
+    return line.split(":", 1)[-1].strip()
 
 
 # --- per report ----------------------------------------------------------------------------------
@@ -67,7 +86,7 @@ def harian_text(table: Table) -> str:
         lines.append(f"{cls} ({len(members)})")
         for r in members:
             note = f", {r['Keterangan']}" if r["Keterangan"] else ""
-            lines.append(f"  {r['No']}. {r['Nama']} — {r['Status']}{note}")
+            lines.append(f"  {r['No']}. {r['Nama']} — {_named(table, r['Status'])}{note}")
     return fit([*lines, "", *table.footer])
 
 
@@ -79,12 +98,13 @@ def status_text(table: Table) -> str:
     lines = []
     for r in rows:
         done = f"✓ {r['Waktu']} {r['Pelapor']}" if r["Sudah Lapor"] == "Ya" else "✗ BELUM LAPOR"
-        lines.append(f"{r['Kelas']}: {done} · {_codes(r, _statuses(table))}")
+        lines.append(f"{r['Kelas']}: {done} · {_codes(table, r)}")
     return fit([*head, *lines])
 
 
 def rekap_text(tables: Table | Sequence[Table]) -> str:
-    """/rekap: per student S, I, A, D, P and % Kehadiran, per class; shortened for big scopes."""
+    """/rekap: per student the reasons (named), Hadir of Hari Efektif and % Kehadiran, per class;
+    shortened for big scopes (only students with an absence, then one line per class)."""
     tables = [tables] if isinstance(tables, Table) else list(tables)
     if not tables:
         return "Tidak ada kelas dalam cakupan Anda."
@@ -92,19 +112,30 @@ def rekap_text(tables: Table | Sequence[Table]) -> str:
                            lambda: _rekap_summary(tables)])  # fmt: skip
 
 
+def _rekap_head(tables: Sequence[Table]) -> list[str]:
+    return [f"Rekap kehadiran {_after_colon(tables[0].subtitle[-1])}", _counting_line(tables[0]), ""]
+
+
+def _class_line(table: Table) -> str:
+    total = next(table.records("total"))
+    present, absent = table.extra.get("class_pct"), table.extra.get("class_absence_pct")
+    return (f"{table.sheet_name} — {total['Hari Efektif']} hari efektif, kehadiran {pct(present)}"  # type: ignore[arg-type]
+            f" + ketidakhadiran {pct(absent)} = 100 %")  # type: ignore[arg-type]
+
+
+def _student_line(table: Table, r: dict[str, Value]) -> str:
+    return (f"{r['No']}. {r['Nama']}: {_codes(table, r, 'hadir penuh')} · Hadir {r['Hadir']}/{r['Hari Efektif']}"
+            f" · {pct(r['% Kehadiran'])}")  # type: ignore[arg-type]
+
+
 def _rekap_lines(tables: Sequence[Table], absent_only: bool) -> list[str]:
-    first = tables[0]
-    lines = [f"Rekap kehadiran {first.subtitle[-1].split(':', 1)[-1].strip()}", ""]
+    lines = _rekap_head(tables)
     for table in tables:
-        statuses = _statuses(table)
-        total = next(table.records("total"))
-        lines.append(
-            f"{table.sheet_name} — {total['Hari Efektif']} hari efektif, kehadiran {pct(total['% Kehadiran'])}"
-        )  # type: ignore[arg-type]
+        lines.append(_class_line(table))
         for r in table.records():
-            if absent_only and r["Hadir"] == r["Hari Efektif"]:
+            if absent_only and not _codes(table, r, ""):
                 continue
-            lines.append(f"{r['No']}. {r['Nama']}: {_codes(r, statuses)} · {pct(r['% Kehadiran'])}")  # type: ignore[arg-type]
+            lines.append(_student_line(table, r))
         if absent_only:
             lines.append("(siswa lain hadir penuh)")
         lines.append("")
@@ -112,19 +143,19 @@ def _rekap_lines(tables: Sequence[Table], absent_only: bool) -> list[str]:
 
 
 def _rekap_summary(tables: Sequence[Table]) -> list[str]:
-    lines = [f"Rekap kehadiran {tables[0].subtitle[-1].split(':', 1)[-1].strip()}", ""]
+    lines = _rekap_head(tables)
     for table in tables:
         total = next(table.records("total"))
-        lines.append(f"{table.sheet_name}: {_codes(total, _statuses(table))} · {pct(total['% Kehadiran'])}")  # type: ignore[arg-type]
+        lines.append(f"{table.sheet_name}: {_codes(table, total)} · Hadir {total['Hadir']} dari "
+                     f"{table.extra.get('students')} × {total['Hari Efektif']} · {pct(total['% Kehadiran'])}")  # type: ignore[arg-type]
     return [*lines, "", MORE]
 
 
 def rekap_sekolah_text(table: Table) -> str:
     """One line per class, then the subtotals and the total."""
-    lines = [*_heading(table), ""]
-    statuses = _statuses(table)
+    lines = [*_heading(table), _counting_line(table), ""]
     for r in table.records(None):
-        lines.append(f"{r['Kelas']}: {pct(r['% Kehadiran'])} ({_codes(r, statuses)})")  # type: ignore[arg-type]
+        lines.append(f"{r['Kelas']}: {pct(r['% Kehadiran'])} ({_codes(table, r)})")  # type: ignore[arg-type]
     return fit(lines)
 
 
@@ -136,25 +167,38 @@ def semester_text(tables: Table | Sequence[Table]) -> str:
     return _first_fitting([lambda: _semester_lines(tables), lambda: _semester_summary(tables)])
 
 
+def _semester_head(tables: Sequence[Table]) -> str:
+    return f"Rekap semester {_after_colon(tables[0].subtitle[-1])} (untuk e-Rapor)"
+
+
+def _info(table: Table, record: dict[str, Value]) -> str:
+    """Non-zero informational columns (D, P by default), named: they are not added to the totals."""
+    info = table.extra.get("info", {})
+    codes = info.items() if isinstance(info, Mapping) else ()
+    parts = [f"{_named(table, code)} {record[header]}" for header, code in codes if record.get(header)]
+    return f" (rincian: {', '.join(parts)})" if parts else ""
+
+
 def _semester_lines(tables: Sequence[Table]) -> list[str]:
-    lines = [f"Rekap semester {tables[0].subtitle[-1].split(':', 1)[-1].strip()} (untuk e-Rapor)", ""]
+    lines = [_semester_head(tables), ""]
     for table in tables:
         lines.append(table.sheet_name)
         for r in table.records():
             lines.append(f"{r['No']}. {r['Nama']}: Sakit {r['Sakit']}, Izin {r['Izin']}, "
-                         f"Tanpa Ket. {r['Tanpa Keterangan']}")  # fmt: skip
+                         f"Tanpa Ket. {r['Tanpa Keterangan']}{_info(table, r)} · kehadiran {pct(r['% Kehadiran'])}"  # type: ignore[arg-type]
+                         f" dari {r['Hari Efektif']} hari efektif")  # fmt: skip
         lines.append("")
-    return [*lines, tables[0].footer[0] if tables[0].footer else ""]
+    return [*lines, *tables[0].footer[:2]]
 
 
 def _semester_summary(tables: Sequence[Table]) -> list[str]:
-    lines = [f"Rekap semester {tables[0].subtitle[-1].split(':', 1)[-1].strip()}", ""]
+    lines = [_semester_head(tables), ""]
     for table in tables:
         rows = list(table.records())
-        sums = {h: sum(int(r[h] or 0) for r in rows) for h in ("Sakit", "Izin", "Tanpa Keterangan")}
+        sums = {h: sum(int(r[h] or 0) for r in rows) for h in ("Sakit", "Izin", "Tanpa Keterangan")}  # type: ignore[call-overload]
         lines.append(f"{table.sheet_name}: Sakit {sums['Sakit']}, Izin {sums['Izin']}, "
                      f"Tanpa Ket. {sums['Tanpa Keterangan']}")  # fmt: skip
-    return [*lines, "", MORE]
+    return [*lines, "", *tables[0].footer[:1], MORE]
 
 
 def perhatian_text(table: Table) -> str:

@@ -39,26 +39,46 @@ def test_rekap_kelas_grid_columns_follow_the_calendar(snap):
     assert table.headers[-8:] == ("S", "I", "A", "D", "P", "Hadir", "Hari Efektif", "% Kehadiran")
 
 
-def test_hadir_excludes_every_status_and_pct_is_days_present_over_school_days(snap):
+def test_hadir_excludes_what_the_rules_count_as_absent_and_pct_is_days_present_over_school_days(snap):
     rows = by_nis(compute.rekap_kelas(snap, "X TKJ 1"))
-    budi = rows["1002"]  # A 4,5,6 and D 9: D is not in class either
-    assert (budi["A"], budi["D"], budi["Hadir"], budi["% Kehadiran"]) == (3, 1, 16, 80.0)
+    budi = rows["1002"]  # A 4,5,6 and D 9: D (dispensasi) is not counted as absent by default, so it is a day present
+    assert (budi["A"], budi["D"], budi["Hadir"], budi["% Kehadiran"]) == (3, 1, 17, 85.0)
+    citra = rows["1003"]  # P 12 and I 13: P counts as absent (Tanpa Keterangan)
+    assert (citra["P"], citra["I"], citra["Hadir"], citra["Hari Efektif"]) == (1, 1, 18, 20)
 
 
-def test_class_absence_pct_uses_the_spec_formula(snap):
+def test_d_lowers_hadir_only_when_the_rules_count_it_as_absent():
+    snap = make_snapshot(counting={"S": "sakit", "I": "izin", "A": "tanpa_keterangan", "D": "izin", "P": None})
+    rows = by_nis(compute.rekap_kelas(snap, "X TKJ 1"))
+    assert (rows["1002"]["Hadir"], rows["1002"]["% Kehadiran"]) == (16, 80.0)  # D counted, now as Izin
+    assert rows["1003"]["Hadir"] == 19  # P not counted: a day present
+    assert "D (Dispensasi) → Izin" in compute.rekap_kelas(snap, "X TKJ 1").footer[1]
+
+
+def test_hari_efektif_never_counts_a_day_after_today():
+    snap = make_snapshot(today=date(2026, 11, 12))  # Citra's P on 12 Nov counts; her I on 13 Nov is not yet
+    rows = by_nis(compute.rekap_kelas(snap, "X TKJ 1"))
+    assert {r["Hari Efektif"] for r in rows.values()} == {8}  # 2–6, 9, 11, 12 Nov (10 Nov is a holiday)
+    assert (rows["1003"]["P"], rows["1003"]["I"], rows["1003"]["Hadir"]) == (1, 0, 7)
+    assert by_nis(compute.semester(snap, "X TKJ 1"))["1003"]["Hari Efektif"] == 8
+    assert "Hadir 7 dari 8 hari efektif" in compute.riwayat(snap, "1003").footer[0]
+
+
+def test_class_absence_and_attendance_pct_describe_one_whole(snap):
     table = compute.rekap_kelas(snap, "X TKJ 1")
-    # Σ(S+I+A) = 2 + 1 + 3 = 6; 3 students × 20 school days = 60 → 10 %
-    assert table.extra["class_absence_pct"] == 10.0
-    assert "6 ÷ (3 × 20) × 100 = 10,00 %" in table.footer[0]
+    # Σ(S+I+A+P) = 2 + 1 + 3 + 1 = 7 (P counts as Tanpa Keterangan, D as present); 3 × 20 = 60 → 11,67 %
+    assert table.extra["class_absence_pct"] == 11.67
+    assert "Σ(S+I+A+P)" in table.footer[0] and "7 ÷ (3 × 20) × 100 = 11,67 %" in table.footer[0]
+    assert "53 ÷ (3 × 20) × 100 = 88,33 %; jumlah 100,00 %" in table.footer[0]
     total = next(table.records("total"))
-    assert (total["S"], total["I"], total["A"], total["D"], total["P"], total["Hadir"]) == (2, 1, 3, 1, 1, 52)
-    assert total["% Kehadiran"] == round(52 * 100 / 60, 2)
+    assert (total["S"], total["I"], total["A"], total["D"], total["P"], total["Hadir"]) == (2, 1, 3, 1, 1, 53)
+    assert total["% Kehadiran"] == 88.33 and total["% Kehadiran"] + table.extra["class_absence_pct"] == 100
     assert total["4"] == 1 and total["7"] is None  # per-day count; nothing on a non-school day
 
 
 def test_semester_maps_d_and_p_onto_the_three_erapor_columns(snap):
     rows = by_nis(compute.semester(snap, "X TKJ 1"))
-    citra = rows["1003"]  # P on 12 Nov counts as Tanpa Keterangan and is also shown under Dipulangkan
+    citra = rows["1003"]  # P on 12 Nov counts as Tanpa Keterangan; the Dipulangkan column only repeats it
     assert (citra["Sakit"], citra["Izin"], citra["Tanpa Keterangan"], citra["Dipulangkan"]) == (0, 1, 1, 1)
     budi = rows["1002"]  # D is not counted by default
     assert (budi["Tanpa Keterangan"], budi["Dispensasi"], budi["Hari Efektif"]) == (3, 1, 20)
@@ -81,12 +101,13 @@ def test_rekap_sekolah_subtotals_per_department_grade_and_school(snap):
     table = compute.rekap_sekolah(snap)
     rows = {r["Kelas"]: r for r in table.records(None)}
     assert rows["X TKJ 1"]["Wali Kelas"] == "Bu Sari"
-    assert rows["XI RPL 1"]["% Kehadiran"] == 82.5  # 33 ÷ 40
+    assert rows["XI RPL 1"]["% Kehadiran"] == 90.0  # 36 ÷ 40: Dewi's three D are days present
     assert rows["Jurusan TKJ"]["Jumlah Siswa"] == 3 and rows["Kelas XI"]["S"] == 3
     total = rows["Total Sekolah"]
     assert (total["Jumlah Siswa"], total["Hari Efektif"], total["S"], total["D"], total["% Kehadiran"]) == (
-        5, 20, 5, 4, 85.0,
+        5, 20, 5, 4, 89.0,
     )  # fmt: skip
+    assert table.extra["school_absence_pct"] == 11.0
     assert [r.kind for r in table.rows][-1] == "total"
 
 
@@ -134,15 +155,16 @@ def test_perhatian_flags_each_threshold_with_its_reason(snap):
     budi = rows["1002"]["Alasan"]
     assert "tanpa keterangan 3 hari pada November 2026" in budi
     assert "tidak hadir 3 hari sekolah berturut-turut (04/11/2026–06/11/2026)" in budi
-    assert "kehadiran 80,00 % (< 85 %)" in budi
+    assert "kehadiran" not in budi  # 17 of 20 = 85 %: his D is a day present
     eko = rows["1005"]["Alasan"]  # 19, 20, 23, 24 Nov: the weekend does not break the run
     assert "tidak hadir 4 hari sekolah berturut-turut (19/11/2026–24/11/2026)" in eko
-    assert "tanpa keterangan" not in eko
+    assert "tanpa keterangan" not in eko and "kehadiran 80,00 % (< 85 %)" in eko
 
 
 def test_perhatian_leaves_dispensasi_and_exact_threshold_alone(snap):
-    # Dewi: D on three consecutive days and exactly 85 % attendance
+    # Dewi: D on three consecutive days (present by default: 100 %); Budi: exactly 85 % attendance
     assert "1004" not in by_nis(compute.perhatian(snap))
+    assert "kehadiran" not in by_nis(compute.perhatian(snap))["1002"]["Alasan"]
 
 
 def test_perhatian_thresholds_come_from_the_rules():

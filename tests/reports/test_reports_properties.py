@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections import Counter
 from datetime import date, timedelta
+from fractions import Fraction
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,6 +20,7 @@ from .conftest import open_sheets, read_table
 START = date(2026, 11, 1)
 WINDOW = [START + timedelta(days=i) for i in range(30)]
 CLASSES = [ClassRow("X TKJ 1", 10, "TKJ", "Bu A"), ClassRow("XI RPL 1", 11, "RPL", "Pak B")]
+ABSENT = "SIAP"  # the shipped rules: D (dispensasi) is a day present
 
 
 @st.composite
@@ -39,6 +43,15 @@ def hand_count(snap: Snapshot, nis_list: list[str] | None = None) -> Counter[str
     )
 
 
+def absent(counts: Counter[str], codes: str = ABSENT) -> int:
+    return sum(counts[s] for s in codes)
+
+
+def half_up(part: int, whole: int) -> float:
+    """part ÷ whole × 100 rounded half up to 2 decimals, exactly (no float ties)."""
+    return math.floor(Fraction(part * 100 * 100, whole) + Fraction(1, 2)) / 100
+
+
 def longest_run(snap: Snapshot, nis: str) -> int:
     absent = {e.day for e in snap.entries if e.nis == nis and e.status != "D"}
     best = run = 0
@@ -56,8 +69,9 @@ def test_student_rows_match_a_hand_count(snap):
         for row in compute.rekap_kelas(snap, cls.name).records():
             counts = hand_count(snap, [row["NIS"]])
             assert all(row[s] == counts[s] for s in "SIADP")
-            assert row["Hadir"] == days - sum(counts.values())
-            assert row["% Kehadiran"] == round(row["Hadir"] * 100 / days, 2)
+            assert row["Hadir"] == days - absent(counts)
+            assert row["Hadir"] + absent(counts) == row["Hari Efektif"] == days
+            assert row["% Kehadiran"] == half_up(row["Hadir"], days)
 
 
 @settings(max_examples=150, deadline=None)
@@ -67,13 +81,19 @@ def test_school_total_and_class_formula_match_a_hand_count(snap):
     counts = hand_count(snap)
     total = next(compute.rekap_sekolah(snap).records("total"))
     assert [total[s] for s in "SIADP"] == [counts[s] for s in "SIADP"]
-    assert total["% Kehadiran"] == round((n * days - sum(counts.values())) * 100 / (n * days), 2)
+    assert total["% Kehadiran"] == half_up(n * days - absent(counts), n * days)
     for cls in CLASSES:
         members = [s.nis for s in snap.students if s.class_name == cls.name]
         table = compute.rekap_kelas(snap, cls.name)
         c = hand_count(snap, members)
-        expected = round((c["S"] + c["I"] + c["A"]) * 100 / (len(members) * days), 2) if members else None
-        assert table.extra["class_absence_pct"] == expected
+        if not members:
+            assert table.extra["class_absence_pct"] is None
+            continue
+        whole = len(members) * days
+        # the two percentages of one whole: half up for Hadir, the rest for the absences, 100 % together
+        assert table.extra["class_pct"] == half_up(whole - absent(c), whole)
+        assert round(table.extra["class_absence_pct"] + table.extra["class_pct"], 2) == 100.0
+        assert abs(table.extra["class_absence_pct"] - absent(c) * 100 / whole) <= 0.005 + 1e-9
 
 
 @settings(max_examples=150, deadline=None)
@@ -86,7 +106,9 @@ def test_semester_buckets_and_daily_reports_match_a_hand_count(snap):
             assert (row["Dispensasi"], row["Dipulangkan"]) == (c["D"], c["P"])
     per_day = sum(len(list(compute.harian(snap, d).records())) for d in set(snap.school_days))
     assert per_day == sum(hand_count(snap).values())
-    assert sum(r["Jumlah"] for r in compute.daily_trend(snap).records()) == per_day
+    trend = list(compute.daily_trend(snap).records())
+    assert sum(sum(r[s] for s in "SIADP") for r in trend) == per_day
+    assert sum(r["Tidak Hadir"] for r in trend) == absent(hand_count(snap))
 
 
 @settings(max_examples=150, deadline=None)
@@ -96,8 +118,8 @@ def test_perhatian_flags_exactly_the_students_over_a_threshold(snap):
     flagged = {r["NIS"] for r in compute.perhatian(snap).records()}
     for student in snap.students:
         c = hand_count(snap, [student.nis])
-        pct = (days - sum(c.values())) * 100 / days
-        over = c["A"] + c["P"] >= 3 or longest_run(snap, student.nis) >= 3 or round(pct, 2) < 85
+        pct = half_up(days - absent(c), days)
+        over = c["A"] + c["P"] >= 3 or longest_run(snap, student.nis) >= 3 or pct < 85
         assert (student.nis in flagged) == over
 
 
@@ -111,3 +133,30 @@ def test_the_spreadsheet_holds_the_same_numbers(snap):
     total = dict(zip(headers, rows[-1], strict=True))
     assert [total[s] for s in "SIADP"] == [counts[s] for s in "SIADP"]
     assert len(rows) == len(members) + 1
+
+
+BUCKET_CHOICES = st.sampled_from(["sakit", "izin", "tanpa_keterangan", None])
+
+
+@settings(max_examples=150, deadline=None)
+@given(histories(), st.fixed_dictionaries({s: BUCKET_CHOICES for s in "SIADP"}), st.sampled_from([*WINDOW, None]))
+def test_any_counting_rule_and_any_today_keep_the_identities(snap, counting, today):
+    """Whatever the rules say of each reason and whatever day it is: Hadir + the counted absences = Hari
+    Efektif, each counted absence in exactly one e-Rapor total, the footnote says what was counted."""
+    snap = dataclasses.replace(snap, counting=counting, today=today)
+    days = [d for d in set(snap.school_days) if today is None or d <= today]
+    counted = "".join(s for s in "SIADP" if counting[s])
+    for cls in CLASSES:
+        kelas = {r["NIS"]: r for r in compute.rekap_kelas(snap, cls.name).records()}
+        semester = {r["NIS"]: r for r in compute.semester(snap, cls.name).records()}
+        for nis, row in kelas.items():
+            c = Counter(e.status for e in snap.entries if e.nis == nis and e.day in days)
+            assert row["Hari Efektif"] == len(days) == semester[nis]["Hari Efektif"]
+            assert row["Hadir"] + sum(row[s] for s in counted) == row["Hari Efektif"]
+            assert [row[s] for s in "SIADP"] == [c[s] for s in "SIADP"]
+            totals = semester[nis]["Sakit"] + semester[nis]["Izin"] + semester[nis]["Tanpa Keterangan"]
+            assert totals == absent(c, counted)
+            assert semester[nis]["% Kehadiran"] == row["% Kehadiran"]
+        note = compute.semester(snap, cls.name).footer[0]
+        for s in "SIADP":
+            assert (f"{s} ({snap.label(s)}) → dihitung hadir" in note) == (s not in counted)

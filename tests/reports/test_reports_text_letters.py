@@ -30,21 +30,23 @@ def test_mask_phone_keeps_prefix_and_last_three_digits():
 def test_indonesian_dates_and_numbers():
     assert long_date(date(2026, 11, 30)) == "30 November 2026"
     assert weekday_date(date(2026, 8, 17)) == "Senin, 17 Agustus 2026"
-    assert pct(92.456) == "92,5 %" and pct(None) == "-"
+    assert pct(92.456) == "92,46 %" and pct(92.456, 1) == "92,5 %" and pct(None) == "-"
     assert display_number("+6281200000000") == "0812-0000-0000"
 
 
 def test_hariini_text_groups_by_class(snap):
     text = reports.export_text("harian", snap, day=date(2026, 11, 13))
     assert text.splitlines()[:2] == ["Ketidakhadiran Jumat, 13 November 2026", "Seluruh Sekolah"]
-    assert "X TKJ 1 (1)\n  3. Citra Lestari — I, acara keluarga" in text
+    assert "X TKJ 1 (1)\n  3. Citra Lestari — I Izin, acara keluarga" in text
     assert PARENT not in text
 
 
 def test_rekap_text_lists_counts_and_percentage_per_student(snap):
     text = reports.export_text("rekap-kelas", snap, class_name="X TKJ 1")
-    assert "2. Budi Santoso: S0 I0 A3 D1 P0 · 80,0 %" in text
-    assert "X TKJ 1 — 20 hari efektif, kehadiran 86,7 %" in text
+    assert "2. Budi Santoso: A Alfa 3, D Dispensasi 1 · Hadir 17/20 · 85,00 %" in text
+    assert "1. Andi Pratama: S Sakit 2 · Hadir 18/20 · 90,00 %" in text
+    assert "X TKJ 1 — 20 hari efektif, kehadiran 88,33 % + ketidakhadiran 11,67 % = 100 %" in text
+    assert "dihitung hadir: D Dispensasi." in text
 
 
 def test_big_scopes_are_shortened_to_fit_one_message():
@@ -72,7 +74,7 @@ def test_other_texts(snap):
     semester = reports.export_text("semester", snap, class_name="X TKJ 1")
     assert "3. Citra Lestari: Sakit 0, Izin 1, Tanpa Ket. 1" in semester
     sekolah = reports.export_text("rekap-sekolah", snap)
-    assert "Total Sekolah: 85,0 %" in sekolah
+    assert "Total Sekolah: 89,00 % (S Sakit 5, I Izin 2, A Alfa 3, D Dispensasi 4, P Dipulangkan 1)" in sekolah
 
 
 LETTER_STUDENTS = [(s.name, s.class_name, s.nis, f"K{i}X{i}Q7") for i, s in enumerate(STUDENTS)]

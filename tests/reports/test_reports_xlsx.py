@@ -6,7 +6,7 @@ from datetime import date
 
 from absensi.engine import reports
 from absensi.engine.reports import compute
-from absensi.engine.reports.xlsx import render_xlsx
+from absensi.engine.reports.xlsx import find_header_row, render_xlsx
 
 from .conftest import PARENT, open_sheets, read_table
 
@@ -23,11 +23,11 @@ def test_rekap_kelas_sheet_values_and_layout(snap):
         "A",
         "D",
         3,
-        16,
+        17,
     )
-    assert cell["% Kehadiran"] == 80.0
+    assert cell["% Kehadiran"] == 85.0  # D is a day present by default
     total = dict(zip(headers, rows[-1], strict=True))
-    assert (total["Nama"], total["Hadir"], total["Hari Efektif"]) == ("Jumlah", 52, 20)
+    assert (total["Nama"], total["Hadir"], total["Hari Efektif"]) == ("Jumlah", 53, 20)
     assert ws.cell(row=top + 1, column=headers.index("% Kehadiran") + 1).number_format == '0.00" %"'
     assert ws.cell(row=top + len(rows), column=3).font.bold  # totals row
 
@@ -48,7 +48,9 @@ def test_title_block_footer_and_signatures(snap):
     texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert texts[:5] == ["SMK PGRI 1 TANGERANG", "REKAP BULANAN KEHADIRAN SISWA", "Kelas: X TKJ 1",
                          "Wali Kelas: Bu Sari", "Bulan: November 2026"]  # fmt: skip
-    assert any("Σ(S+I+A)" in t and "= 10,00 %" in t for t in texts)
+    assert any("Σ(S+I+A+P)" in t and "= 11,67 %" in t and "= 88,33 %; jumlah 100,00 %" in t for t in texts)
+    assert any("D (Dispensasi) → dihitung hadir" in t for t in texts)
+    assert any("metode sisa terbesar" in t for t in texts)
     assert "Tangerang, 30 November 2026" in texts
     assert {"Mengetahui,", "Kepala Sekolah,", "Wali Kelas,", "Drs. Suharto", "Bu Sari"} <= set(texts)
 
@@ -94,11 +96,12 @@ def test_rekap_sekolah_sheet_with_subtotals_and_charts(snap):
         "Kelas XI",
         "Total Sekolah",
     ]
-    assert rows[-1][2:] == [5, 20, 5, 2, 3, 4, 1, 85.0]
+    assert rows[-1][2:] == [5, 20, 5, 2, 3, 4, 1, 89.0]
     assert len(sheets["Grafik"]._images) == 2
     trend_headers, trend_rows, _ = read_table(sheets["Tren Harian"], "Tanggal")
-    assert len(trend_rows) == 20 and trend_headers[-2:] == ["Jumlah", "% Ketidakhadiran"]
-    assert sum(r[trend_headers.index("Jumlah")] for r in trend_rows) == 15  # 17 entries − Saturday − holiday
+    assert len(trend_rows) == 20 and trend_headers[-2:] == ["Tidak Hadir", "% Ketidakhadiran"]
+    # 17 entries − Saturday − holiday − four D (present by default)
+    assert sum(r[trend_headers.index("Tidak Hadir")] for r in trend_rows) == 11
 
 
 def test_semester_sheet_is_ready_for_erapor(snap):
@@ -106,6 +109,9 @@ def test_semester_sheet_is_ready_for_erapor(snap):
     headers, rows, _ = read_table(ws, "No")
     assert headers[4:7] == ["Sakit", "Izin", "Tanpa Keterangan"]
     assert rows[2] == [3, "1003", "0012345603", "Citra Lestari", 0, 1, 1, 0, 1, 20, 90.0]
+    notes = [c.value for c in ws[find_header_row(ws, "No") - 1]]
+    assert notes[7:9] == ["info: dihitung hadir", "info: sudah di Tanpa Keterangan"]  # D, P: not added again
+    assert "Semester: 2026/2027 Ganjil" not in [c.value for c in ws["A"]]  # the snapshot's label is a month
 
 
 def test_harian_status_riwayat_perhatian_sheets(snap):
