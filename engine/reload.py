@@ -24,6 +24,7 @@ from .rules.compiler import CompiledRules
 from .school import School
 from .schoolfiles import read_school
 from .store import Store
+from .store.claims import process_tag
 from .store.models import Tally
 
 REQUEST_KEY = "reload:request"  # a counter `absensi reload` bumps; the engine reloads when it moves
@@ -103,7 +104,7 @@ def request(store: Store, now: datetime) -> str:
     if holder is None:
         return "no engine has run on this database yet; the next `absensi run` loads the files as they are"
     host, _, pid = holder.holder.rpartition(":")
-    if host == os.uname().nodename and pid.isdigit():
+    if host == process_tag().rpartition(":")[0] and pid.isdigit() and int(pid) != os.getpid():
         try:
             os.kill(int(pid), signal.SIGHUP)
             return f"asked the engine (process {pid}) to reload"
