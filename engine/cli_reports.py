@@ -6,7 +6,7 @@ import re
 from datetime import date
 from pathlib import Path
 
-from . import reports
+from . import enrolment, reports
 from .calendar import month_bounds, tanggal
 from .private import write_private
 from .reports.fmt import month_label
@@ -42,6 +42,7 @@ def write_report(rules: CompiledRules, school: School, store: Store, name: str, 
     if name in ("rekap-kelas", "semester") and class_name:
         kwargs["class_name"] = class_name
     with store.unit() as session:
+        enrolment.apply_numbers(session, school, min(end, today))  # the absen numbers officers used then
         snap = make_snapshot(session, school, rules, scope, start, end, label, today, with_changes=name == "riwayat")
     write_private(output, reports.export_xlsx(name, snap, **kwargs))  # owner only (SPEC §8)
     return reports.export_text(name, snap, **kwargs)
