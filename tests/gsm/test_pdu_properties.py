@@ -63,8 +63,9 @@ def test_every_part_fits_one_sms(text) -> None:
 @given(st.one_of(numbers, st.from_regex(r"[A-Z][A-Za-z0-9]{1,10}", fullmatch=True)), any_text, stamps)
 def test_deliver_round_trip(sender, text, stamp) -> None:
     coding = pdu.choose_coding(text)
-    for seq, chunk in enumerate(pdu.split_text(text, coding), start=1):
-        concat = pdu.Concat(9, 3, seq) if seq > 1 or len(text) > 60 else None
+    chunks = pdu.split_text(text, coding)
+    for seq, chunk in enumerate(chunks, start=1):
+        concat = pdu.Concat(9, max(len(chunks), 2), seq) if seq > 1 or len(text) > 60 else None
         sms = pdu.decode(pdu.encode_deliver(sender, chunk, stamp, coding=coding, concat=concat))
         assert (sms.sender, sms.text, sms.timestamp, sms.concat) == (sender, chunk, stamp, concat)
 
