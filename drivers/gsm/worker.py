@@ -21,6 +21,7 @@ from absensi.drivers.base import Inbox, Outbox
 from absensi.engine.messages import Channel, InboundMessage
 from absensi.engine.phones import mask
 
+from .at import ESC
 from .errors import AtTimeout, CommandError, ModemError, SimLocked
 from .inbound import Ready, Reassembler
 from .link import Unsolicited
@@ -112,7 +113,27 @@ class ModemWorker:
     def _connect(self) -> None:
         self.modem.open()
         self.stats["opens"] += 1
-        self._initialise()
+        try:
+            self._initialise()
+        except AtTimeout:
+            if not self._leave_pdu_entry():
+                raise
+            self._initialise()
+
+    def _leave_pdu_entry(self) -> bool:
+        """A modem silent from the start may be waiting for a PDU: a process killed between `AT+CMGS` and its
+        PDU leaves it so, and every command after becomes part of that PDU. ESC ends PDU entry without
+        sending (27.005 §3.5.1). True when the modem answers `AT` afterwards."""
+        if self.modem.link is None:
+            return False
+        self.modem.link.write(ESC)
+        self._sleep(0.2)  # its answer to the ESC passes before the next command waits for one
+        try:
+            self.modem.cmd("AT", timeout=min(2.0, self.settings.command_timeout))
+        except (AtTimeout, CommandError):
+            return False
+        logger.warning("{}: the modem was still waiting for an SMS of a stopped run: cancelled it", self.url)
+        return True
 
     def _initialise(self) -> None:
         info = self.modem.initialise()
