@@ -17,6 +17,7 @@ from .logs import setup as setup_logs
 from .private import PRIVATE_UMASK, make_private, write_private
 from .rules import compile_rules, load_rules
 from .rules.compiler import CompiledRules
+from .rules.schema import Role
 from .scenario import PROJECT_RULES, ScenarioError, StepResult, resolve_rules_dir, run_scenario
 from .school import School
 from .schoolfiles import load_school, read_school
@@ -66,16 +67,30 @@ def check(school: SchoolOpt = DEFAULT_SCHOOL, rules: RulesOpt = None) -> None:
     problems = Problems()
     rules_dir = resolve_rules_dir(school, rules)
     compiled = compile_rules(rules_dir, problems)
-    if compiled is not None:
-        loaded = read_school(school, compiled.rules, problems)
-        if loaded is not None:
-            _check_groups(compiled, loaded, problems)
+    # the school files are checked even when the rules fail (staff roles then against the rules' roles alone)
+    loaded = read_school(school, compiled.rules if compiled else None, problems,
+                         roles=None if compiled else _roles_only(rules_dir))
+    if compiled is not None and loaded is not None:
+        _check_groups(compiled, loaded, problems)
     if problems.items:
         typer.echo(problems.render())  # plain: no wrapping, so file:line:column stays greppable
     errors, warnings = len(problems.errors), len(problems.warnings)
     summary = f"{errors} error(s), {warnings} warning(s) in {rules_dir} and {school}"
     console.print(f"[{'red' if errors else 'green'}]{summary}[/]", soft_wrap=True)
     raise typer.Exit(1 if errors else 0)
+
+
+def _roles_only(rules_dir: Path) -> dict[str, Role] | None:
+    """The roles of a rule set that does not compile, if they alone are valid (its problems are known)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from .rules.loader import load_rules_dir, plain
+
+    data, _ = load_rules_dir(rules_dir, Problems())
+    try:
+        return TypeAdapter(dict[str, Role]).validate_python(plain(data.get("roles")))
+    except ValidationError:
+        return None
 
 
 def _check_groups(compiled: CompiledRules, school: School, problems: Problems) -> None:
@@ -234,16 +249,47 @@ def codes(
     school: SchoolOpt = DEFAULT_SCHOOL,
     replace_weak: Annotated[bool, typer.Option("--replace-weak", help="Also replace codes shorter than 6.")] = False,
 ) -> None:
-    """Fill in missing parent codes in students.csv with unguessable ones (then print the letters)."""
+    """Fill in missing parent codes in students.csv with unguessable ones (then print the letters).
+
+    The file keeps its delimiter, encoding and line endings; a file with nothing to fill is not written."""
     from .codes import fill_codes
 
     path = school / "students.csv"
     if not path.exists():
-        err.print(f"[red]{path} not found (codes are written into the CSV roster)[/red]")
+        err.print(f"[red]{path} not found (codes are written into the CSV roster)[/red]", soft_wrap=True)
         raise typer.Exit(2)
     make_private(path)  # parent codes let anyone register as a parent: the roster is private from now on
-    filled, kept = fill_codes(path, replace_weak=replace_weak)
-    console.print(f"{path}: {filled} new code(s), {kept} kept. Next: absensi letters -o surat.pdf")
+    try:
+        filled, kept = fill_codes(path, replace_weak=replace_weak)
+    except ValueError as exc:
+        err.print(f"{path}: cannot read: {exc}", markup=False, soft_wrap=True, style="red")
+        raise typer.Exit(2) from None
+    unchanged = "" if filled else " (file unchanged)"
+    console.print(f"{path}: {filled} new code(s), {kept} kept{unchanged}. Next: absensi letters -o surat.pdf",
+                  markup=False, soft_wrap=True)
+
+
+@app.command()
+def template(
+    output: Annotated[Path, typer.Option("-o", "--output", help="The .xlsx workbook to write.")],
+    school: SchoolOpt = DEFAULT_SCHOOL,
+    rules: RulesOpt = None,
+) -> None:
+    """An import workbook: a sheet per table with its columns, an example row and a class list to pick from."""
+    from .template import write_template
+
+    if output.suffix.lower() != ".xlsx":
+        err.print(f"{output}: the template is an Excel workbook: give a file name ending in .xlsx",
+                  markup=False, soft_wrap=True)
+        raise typer.Exit(2)
+    compiled = compile_rules(resolve_rules_dir(school, rules), Problems())
+    try:
+        write_template(output, sorted(compiled.rules.roles) if compiled else [])
+    except OSError as exc:
+        err.print(f"{output}: cannot write: {exc.strerror or exc}", markup=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    console.print(f"wrote {output}: fill in its sheets, put it in the school directory in place of the CSV "
+                  "files, then run absensi check", markup=False, soft_wrap=True)
 
 
 @app.command()

@@ -21,6 +21,7 @@ class Problem:
     severity: str = "error"  # or "warning"
     hint: str = ""
     source: str = field(default="", compare=False)
+    caret: int = field(default=0, compare=False)  # 1-based character under the ^ (0: the column)
 
     def render(self, with_source: bool = True) -> str:
         where = self.file
@@ -30,27 +31,39 @@ class Problem:
         text = f"{where}: {label}{self.message}"
         if with_source and self.source:
             text += f"\n    {self.source.rstrip()}"
-            if self.column:
-                text += f"\n    {' ' * (self.column - 1)}^"
+            if self.caret or self.column:
+                text += f"\n    {' ' * ((self.caret or self.column) - 1)}^"
         if self.hint:
             text += f"\n    hint: {self.hint}"
         return text
 
 
 class Problems:
-    """A collector: add problems, then ask whether any is an error."""
+    """A collector: add problems, then ask whether any is an error.
+
+    Files are listed in the order their first problem was found (rules, school.yaml, classes, students,
+    staff, parents: a cause before its consequences), each file's problems by line and column.
+    """
 
     def __init__(self) -> None:
         self.items: list[Problem] = []
         self._lines: dict[str, list[str]] = {}
 
     def add(
-        self, file: str | Path, line: int, column: int, message: str, *, hint: str = "", warning: bool = False
+        self, file: str | Path, line: int, column: int, message: str, *, hint: str = "", warning: bool = False,
+        caret: int = 0, quote: bool = True,
     ) -> None:
+        """`caret`: where the ^ goes under the quoted line when that is not `column` (a CSV field's start);
+        `quote=False`: no quoted line (a summary of other rows)."""
         name = str(file)
+        source = self._line(name, line) if quote else ""
         self.items.append(
-            Problem(name, line, column, message, "warning" if warning else "error", hint, self._line(name, line))
+            Problem(name, line, column, message, "warning" if warning else "error", hint, source, caret)
         )
+
+    def set_lines(self, file: str | Path, lines: list[str]) -> None:
+        """The text of `file` as it was decoded (a Windows-1252 CSV), or [] for a file not to quote (xlsx)."""
+        self._lines[str(file)] = lines
 
     def extend(self, other: Problems) -> None:
         self.items.extend(other.items)
@@ -75,7 +88,10 @@ class Problems:
         return [p for p in self.items if p.severity == "warning"]
 
     def sorted(self) -> list[Problem]:
-        return sorted(set(self.items))
+        order: dict[str, int] = {}
+        for problem in self.items:
+            order.setdefault(problem.file, len(order))
+        return sorted(set(self.items), key=lambda p: (order[p.file], p))
 
     def render(self, with_source: bool = True) -> str:
         return "\n".join(p.render(with_source) for p in self.sorted())

@@ -1,12 +1,14 @@
 """Load the school directory (SPEC §2): school.yaml and the roster files, all-or-nothing.
 
-Every bad row is reported as `file:line: message` and nothing of a failed load is used. The roster is
+Every bad row is reported as `file:line:column: message` and nothing of a failed load is used. Every file is
+read even when an earlier one failed, so that `absensi check` shows every problem at once. The roster is
 read at every start; what the service learned since (registrations, linked accounts, history) lives
 in the store, keyed by NIS and phone number, so roster changes never lose it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,8 +21,9 @@ from .diagnostics import DataError, Problems, did_you_mean
 from .phones import normalize
 from .roster import read_classes, read_parents, read_staff, read_students
 from .rules.loader import read_yaml
-from .rules.schema import RuleSet
+from .rules.schema import Role, RuleSet
 from .school import School
+from .tables import Table, class_key
 
 
 def load_school(directory: Path, rules: RuleSet) -> School:
@@ -32,16 +35,51 @@ def load_school(directory: Path, rules: RuleSet) -> School:
     return school
 
 
-def read_school(directory: Path, rules: RuleSet, problems: Problems) -> School | None:
-    school = _read_school_yaml(directory, problems)
-    if school is None:
+def read_school(directory: Path, rules: RuleSet | None, problems: Problems, *,
+                roles: Mapping[str, Role] | None = None) -> School | None:
+    """The school, or None with every problem in `problems`.
+
+    `rules=None` (they did not load) checks the files all the same, staff roles against `roles` if given.
+    """
+    if not directory.is_dir():
+        problems.add(directory, 0, 0, "missing: there is no school directory here")
         return None
-    read_classes(school, problems)
-    read_students(school, problems)
-    read_staff(school, rules, problems)
-    read_parents(school, problems)
+    roles = rules.roles if rules is not None else roles
+    school = _read_school_yaml(directory, problems)
+    usable = school is not None
+    if school is None:  # the tables are still checked, with the defaults
+        school = School(directory, "", "ID", SchoolCalendar(ZoneInfo("Asia/Jakarta"), frozenset(range(5)),
+                                                            frozenset(), ()), {}, "")
+    classes = read_classes(school, problems)
+    students = read_students(school, problems, classes)
+    staff = read_staff(school, roles, problems, classes)
+    read_parents(school, problems, students)
+    if roles is not None and classes.ok and staff.ok:
+        _class_staff_warnings(school, roles, classes, staff.name, problems)
     school.index()
-    return None if problems.errors else school
+    return None if problems.errors or not usable else school
+
+
+def _class_staff_warnings(school: School, roles: Mapping[str, Role], classes: Table, staff_name: str,
+                          problems: Problems) -> None:
+    """A class without a wali kelas, or without officers (nobody reports its absences), is a warning."""
+    teachers = sorted(name for name, role in roles.items() if role.scope == "class" and not role.student)
+    officers = sorted(name for name, role in roles.items() if role.scope == "class" and role.student)
+    held: dict[str, set[str]] = {}
+    for staff in school.staff:
+        held.setdefault(staff.scope, set()).add(staff.role)
+    lines = {class_key(row["class"]): line for line, row in classes.rows}
+    for name in school.classes:
+        roles_here = held.get(name, set())
+        lacks, why = [], ""
+        if teachers and not roles_here & set(teachers):
+            lacks.append(" or ".join(teachers))
+        if officers and not roles_here & set(officers):
+            lacks.append(f"officers ({', '.join(officers)})")
+            why = ": nobody reports its absences by Telegram"
+        if lacks:
+            classes.report(problems, lines.get(class_key(name), 0), "class",
+                           f"class '{name}' has no {' and no '.join(lacks)} in {staff_name}{why}", warning=True)
 
 
 def _read_school_yaml(directory: Path, problems: Problems) -> School | None:

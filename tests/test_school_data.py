@@ -52,15 +52,15 @@ def test_unknown_class_and_duplicate_code_reported_with_line(school_dir: Path, r
     append(school_dir / "students.csv", "9001,0102000001,Andi Baru,L,X TKJ 9,ZZ99ZZ")
     append(school_dir / "students.csv", "9002,0102000002,Citra Baru,P,X TKJ 1,ab12cd")
     text = problems_for(school_dir, rules)
-    assert "students.csv:20: unknown class 'X TKJ 9' for student 9001" in text
-    assert "students.csv:21: parent_code 'ab12cd' is already used on line 2" in text
+    assert "students.csv:20:5: unknown class 'X TKJ 9' for student 9001 (column 'class')" in text
+    assert "students.csv:21:6: parent_code 'ab12cd' is already used on line 2 (column 'parent_code')" in text
 
 
 def test_bad_rows_mean_nothing_is_loaded(school_dir: Path, rules: CompiledRules) -> None:
     append(school_dir / "staff.csv", "Pak Tanpa Peran,satpam,,081299998888,")
     with pytest.raises(DataError) as caught:
         load_school(school_dir, rules.rules)
-    assert "staff.csv:14: unknown role 'satpam'" in str(caught.value)
+    assert "staff.csv:14:2: unknown role 'satpam' (column 'role')" in str(caught.value)
 
 
 def test_missing_column_and_unknown_column(school_dir: Path, rules: CompiledRules) -> None:
@@ -75,8 +75,8 @@ def test_staff_scope_checked_against_classes_and_weekdays(school_dir: Path, rule
     append(school_dir / "staff.csv", "Bu Wali Salah,wali_kelas,X TKJ 7,081299997777,")
     append(school_dir / "staff.csv", 'Pak Piket,guru_piket,"mon,funday",081299996666,')
     text = problems_for(school_dir, rules)
-    assert "staff.csv:14: wali_kelas needs a class as scope, not 'X TKJ 7'" in text
-    assert "staff.csv:15: 'funday' is not a weekday" in text
+    assert "staff.csv:14:3: wali_kelas needs a class as scope, not 'X TKJ 7' (column 'scope')" in text
+    assert "staff.csv:15:3: 'funday' is not a weekday (column 'scope')" in text
 
 
 def test_students_accepted_from_xlsx(school_dir: Path, rules: CompiledRules) -> None:
