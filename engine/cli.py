@@ -345,6 +345,48 @@ def _retry_inbox(compiled: CompiledRules, loaded: School, store: Store, count: i
     console.print(f"retried: {count - len(left)} handled, {len(left)} still failing")
 
 
+@app.command("naik-kelas")
+def naik_kelas(
+    to: Annotated[str, typer.Option("--to", help="The new school year, e.g. 2027/2028.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Next year's school directory (must not exist).")],
+    school: SchoolOpt = DEFAULT_SCHOOL,
+    rules: RulesOpt = None,
+    top_grade: Annotated[int, typer.Option("--top-grade", help="The grade that graduates (13 in 4-year SMK).")] = 12,
+) -> None:
+    """Write next school year's directory: classes move up a grade, the top grade graduates (SPEC §2)."""
+    from .naikkelas import YearError, plan_year, write_year
+
+    quiet_logs()
+    _, loaded = load_all(school, rules)
+    try:
+        plan = plan_year(loaded, to, top_grade)
+        write_year(loaded, plan, out)
+    except YearError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    for line in plan.lines:
+        console.print(f"  {line}", markup=False)
+    console.print(f"{out}: {len(plan.classes)} classes, {len(plan.students)} students, {len(plan.staff)} staff rows. "
+                  f"Add the new students to {out / 'students.csv'}, check the semesters in school.yaml, then "
+                  f"`absensi check --school {out}`.", markup=False)
+
+
+@app.command()
+def reload(
+    school: SchoolOpt = DEFAULT_SCHOOL,
+    db: DbOpt = None,
+) -> None:
+    """Ask the running service to reload the school directory and rules (it validates them first)."""
+    from datetime import UTC
+
+    from .reload import request
+
+    quiet_logs()
+    store = Store(database_url(db, school))
+    console.print(request(store, datetime.now(UTC)))
+    store.close()
+
+
 @app.command()
 def status(
     school: SchoolOpt = DEFAULT_SCHOOL,
