@@ -98,9 +98,10 @@ def postgres_url() -> Iterator[str]:
     bindir = _pg_bin()
     if bindir is None:
         _no_server("no PostgreSQL here (no initdb): install postgresql or set ABSENSI_TEST_POSTGRES")
-    data = Path(tempfile.mkdtemp(prefix="absensi-pg-"))
+    root = os.geteuid() == 0
+    data = Path(tempfile.mkdtemp(prefix="absensi-pg-", dir="/tmp" if root else None))  # /tmp: postgres reaches it
     prefix: list[str] = []
-    if os.geteuid() == 0:  # postgres refuses to run as root
+    if root:  # postgres refuses to run as root
         runuser = shutil.which("runuser", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
         if runuser is None:
             _no_server("running as root and no runuser to start PostgreSQL as the postgres user")
