@@ -30,7 +30,7 @@ from pathlib import Path
 from gsm.procs import FakeTelegram, Service, TimedModem, Traffic, describe, judge, wait_for
 from sqlalchemy import func, select
 
-from absensi.engine.store import Store, sqlite_url
+from absensi.engine.store import Store
 from absensi.engine.store.models import InboxRow, OutboxRow
 from absensi.engine.store.store import MAX_INTERRUPTIONS
 
@@ -162,7 +162,7 @@ def _report(backend: str, figures: dict) -> None:
     report.write_text(json.dumps(data, indent=2) + "\n")
 
 
-def test_a_run_killed_between_cmgs_and_its_pdu_does_not_stall_the_next(tmp_path: Path) -> None:
+def test_a_run_killed_between_cmgs_and_its_pdu_does_not_stall_the_next(tmp_path: Path, db_url: str) -> None:
     """A kill can fall between `AT+CMGS=<n>` and the PDU (found by the test above on a loaded machine):
     the modem then waits for the PDU and takes every later command as part of it, so the next run's
     `AT` went unanswered forever. The next run cancels the entry (ESC), sends nothing, and serves."""
@@ -172,7 +172,7 @@ def test_a_run_killed_between_cmgs_and_its_pdu_does_not_stall_the_next(tmp_path:
     os.write(port, b"AT+CMGS=23\r")  # the killed run's last bytes
     wait_for(lambda: modem.in_pdu is not None, 10, "the modem to wait for a PDU")
     os.close(port)
-    service = Service([modem.port], sqlite_url(tmp_path / "absensi.db"), tmp_path).start()
+    service = Service([modem.port], db_url, tmp_path).start()
     try:
         service.wait_until(lambda: modem.inits() > 0, 90, "the modem to be initialised")
         modem.deliver_text("+6281234500001", "REG AB12CD", datetime.now(UTC))
