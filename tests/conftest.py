@@ -16,6 +16,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -117,9 +118,12 @@ def postgres_url() -> Iterator[str]:
     if failure:
         shutil.rmtree(data, ignore_errors=True)
         _no_server(f"{bindir}/initdb failed: {failure}")
+    # If this process is killed before the finalizer runs, the server is told to stop too (no orphan).
+    setpriv = shutil.which("setpriv")
+    orphan_guard = [setpriv, "--pdeathsig", "TERM"] if setpriv and sys.platform == "linux" else []
     # A throwaway server: durability is not tested here, so nothing waits for the disk.
     log = open(data / "server.log", "w")  # noqa: SIM115 - open while the server runs
-    server = subprocess.Popen([*prefix, f"{bindir}/postgres", "-D", str(data / "db"), "-p", str(port),
+    server = subprocess.Popen([*orphan_guard, *prefix, f"{bindir}/postgres", "-D", str(data / "db"), "-p", str(port),
                                "-k", str(data), "-h", "127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
                                "-c", "full_page_writes=off"],
                               stdout=log, stderr=subprocess.STDOUT)
