@@ -86,13 +86,6 @@ def leaks(log: str, numbers: set[str], texts: set[str]) -> list[str]:
 # ------------------------------------------------------------------------------- realistic flows
 
 
-CLAIM_BUG = pytest.mark.xfail(strict=False, reason=(
-    "flaky on PostgreSQL while claim(limit=1) can take every due SMS (engine/store/claims.py; see "
-    "tests/test_store.py::test_a_claim_takes_at_most_its_limit_and_leaves_the_rest_pending): the INFO reply "
-    "is left `sending` and never goes out"))
-
-
-@pytest.mark.parametrize("db_url", ["sqlite", pytest.param("postgresql", marks=CLAIM_BUG)], indirect=True)
 def test_a_school_day_through_the_modem_logs_no_number_and_no_text(captured: Captured, tmp_path: Path, db_url: str,
                                                                   request: pytest.FixtureRequest) -> None:
     """REG, an alfa, SAKIT with a note, INFO from a stranger, an operator promotion and a broken PDU,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from absensi.engine.core import Engine
@@ -119,17 +118,8 @@ def test_claims_take_the_lowest_priority_number_first_then_the_oldest(store: Sto
     assert [i.text for i in store.claim(Channel.SMS, T0, limit=4)] == ["m1", "m3", "m2", "m0"]
 
 
-OVERCLAIM = ("bug in engine/store/claims.py on PostgreSQL: UPDATE … WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP "
-             "LOCKED) is planned as a nested-loop semi join that runs the subquery again for every row, so "
-             "claim(limit=1) marks every due row `sending`; the GSM worker sends the first and the rest wait for "
-             "a restart's recovery")
-
-
-POSTGRESQL_OVERCLAIMS = pytest.param("postgresql", marks=pytest.mark.xfail(reason=OVERCLAIM, strict=True))
-
-
-@pytest.mark.parametrize("db_url", ["sqlite", POSTGRESQL_OVERCLAIMS], indirect=True)
 def test_a_claim_takes_at_most_its_limit_and_leaves_the_rest_pending(store: Store) -> None:
+    """On PostgreSQL an UPDATE … IN (SELECT … LIMIT n) may run its subquery per row and take them all."""
     from absensi.engine.core import outbox_row
 
     with store.unit() as session:
@@ -240,7 +230,7 @@ def test_backup_copies_a_live_sqlite_database(tmp_path, rules, mini) -> None:  #
     store = Store(url)  # stays open, like the running service
     Engine(rules, mini, store, T0).receive(sms("REG AB12CD"), T0)
     copy = tmp_path / "copy.db"
-    result = CliRunner().invoke(app, ["backup", "--db", url, "-o", str(copy)])
+    result = CliRunner().invoke(app, ["backup", "--school", str(tmp_path), "--db", url, "-o", str(copy)])
     assert result.exit_code == 0, result.output
     assert copy.stat().st_mode & 0o777 == 0o600
     restored = Store(sqlite_url(copy))

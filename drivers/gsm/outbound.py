@@ -45,10 +45,10 @@ class SendContext:
     clock: Callable[[], datetime]
     settings: ModemSettings
     modem_id: str  # see modem_key
-    # item id -> (modem id, references of the parts that modem already accepted). Shared by the pool: parts
-    # sent from one SIM cannot be completed from another (the phone joins parts per sender), so another
-    # modem starts the item over.
-    progress: dict[int, tuple[str, list[int]]]
+    # item id -> native refs (`<modem id>/<mr>`) of the parts already accepted, by any modem of the pool.
+    # Shared: another modem taking the item over sends only the remaining parts. The phone cannot join
+    # parts from two SIMs, so the reader then sees two pieces — never a part twice (SPEC §8).
+    progress: dict[int, list[str]]
     name: str = ""  # the port, for log lines
 
 
@@ -95,10 +95,11 @@ def send_item(modem, item: OutboxItem, ctx: SendContext, pace: Callable[[], None
         reason = f"too long: {len(parts)} SMS parts, the limit is {ctx.settings.max_parts}"
         ctx.outbox.failed(item.id, ctx.clock(), reason)
         return 0
-    owner, done = ctx.progress.get(item.id) or _resumed(item, ctx.modem_id)
-    if owner != ctx.modem_id:
-        done = []
-    ctx.progress[item.id] = (ctx.modem_id, done)
+    done = ctx.progress.get(item.id) or list(item.parts_sent)
+    ctx.progress[item.id] = done
+    if done and any(not ref.startswith(f"{ctx.modem_id}/") for ref in done):
+        logger.warning("{}: outbox #{}: {} part(s) went out from another SIM; sending the rest from this one",
+                       ctx.name, item.id, len(done))
     sent_now = 0
     try:
         if len(parts) - len(done) > 1:
@@ -106,10 +107,10 @@ def send_item(modem, item: OutboxItem, ctx: SendContext, pace: Callable[[], None
         for number in range(len(done), len(parts)):
             pace()
             ctx.outbox.handing(item.id, number, ctx.clock())
-            done.append(modem.send(parts[number]))
+            done.append(native_ref(ctx.modem_id, modem.send(parts[number])))
             sent_now += 1
             if number < len(parts) - 1:
-                ctx.outbox.part_sent(item.id, native_ref(ctx.modem_id, done[-1]))
+                ctx.outbox.part_sent(item.id, done[-1])
     except CmsError as exc:
         if exc.code in MODEM_LEVEL_CMS:
             _retry(item, ctx, exc.line, ctx.settings.pause_after_loss)
@@ -122,20 +123,11 @@ def send_item(modem, item: OutboxItem, ctx: SendContext, pace: Callable[[], None
     except CommandError as exc:
         _retry(item, ctx, f"modem refused: {exc}", backoff(item.attempts, ctx.settings))
         return sent_now
-    refs = ",".join(native_ref(ctx.modem_id, r) for r in done)
+    refs = ",".join(done)
     ctx.outbox.sent(item.id, ctx.clock(), native_id=refs)
     ctx.progress.pop(item.id, None)
     logger.info("{}: sent outbox #{} in {} part(s), refs {}", ctx.name, item.id, len(parts), refs)
     return sent_now
-
-
-def _resumed(item: OutboxItem, modem_id: str) -> tuple[str, list[int]]:
-    """Parts a crashed run had sent from this modem's SIM (another SIM's parts cannot be completed here:
-    the phone joins parts per sender, so the item starts over)."""
-    refs = [ref.rpartition("/") for ref in item.parts_sent]
-    if refs and all(owner == modem_id and number.isdigit() for owner, _, number in refs):
-        return modem_id, [int(number) for _, _, number in refs]
-    return modem_id, []
 
 
 def _on_cms_error(item: OutboxItem, exc: CmsError, ctx: SendContext) -> None:

@@ -40,9 +40,20 @@ def claim_rows(session: Session, channel: str, now: datetime, limit: int, claima
            .order_by(OutboxRow.priority, OutboxRow.next_try_at, OutboxRow.id)
            .limit(limit)
            .with_for_update(skip_locked=True))
-    taken = session.connection().execute(
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        # One statement: SQLite computes the subquery once and takes its write lock with the UPDATE (a
+        # SELECT first would start a read that cannot become a write when another process commits between).
+        wanted: Any = due.scalar_subquery()
+    else:
+        # PostgreSQL may run a LIMIT subquery inside UPDATE … IN (…) again per row (then one claim took
+        # every due row): lock the rows first, then mark exactly those.
+        wanted = list(connection.execute(due).scalars())
+        if not wanted:
+            return []
+    taken = connection.execute(
         update(OutboxRow.__table__)  # type: ignore[attr-defined]
-        .where(OutboxRow.id.in_(due.scalar_subquery()), OutboxRow.status == "pending")
+        .where(OutboxRow.id.in_(wanted), OutboxRow.status == "pending")
         .values(status="sending")
         .returning(OutboxRow.id)
     ).scalars().all()

@@ -123,13 +123,16 @@ class RecordingOutbox:
             return False
 
     def recover(self, channel: Channel, now: datetime, worker: str = "") -> int:
+        """Like the store: only rows this `worker` (restarting) left sending; "" means every worker."""
         with self._lock:
-            stuck = [r for r in self.rows.values() if r.state == "sending" and r.recovered == 0]
+            stuck = [r for r in self.rows.values() if r.state == "sending" and r.recovered == 0
+                     and (not worker or (r.claims and r.claims[-1] == worker))]
             for row in stuck:
                 row.state, row.recovered = "pending", 1
                 row.item = replace(row.item, attempts=row.item.attempts + 1)
             for row in self.rows.values():
-                if row.state == "sending":  # left sending twice: never again
+                mine = not worker or (row.claims and row.claims[-1] == worker)
+                if row.state == "sending" and mine and row not in stuck:  # left sending twice: never again
                     row.state = "failed"
                     row.reasons.append("left sending by two crashes")
             return len(stuck)

@@ -161,6 +161,20 @@ def test_crash_between_cmgs_and_the_outbox_means_at_most_one_resend(emulator, po
     assert outbox.states()[item] == "failed", "...never a third send"
 
 
+def test_a_long_sms_resumed_after_a_crash_sends_only_the_parts_no_modem_accepted(emulator, pool_for) -> None:
+    from dataclasses import replace
+
+    outbox = RecordingOutbox()
+    text = "x" * 153 + "y" * 153 + "z" * 20
+    item = outbox.add("+6281", text)
+    # a run that died after another SIM had accepted part 1 (its ref is in the row; the part on the air)
+    outbox.rows[item].item = replace(outbox.rows[item].item, parts_sent=("9999999999/017",))
+    pool_for([emulator], outbox)
+    wait_for(lambda: outbox.states()[item] in ("sent", "delivered"))
+    assert [s.submit.concat.seq for s in emulator.sent] == [2, 3], "part 1 is never sent twice"
+    assert outbox.rows[item].native_id.startswith("9999999999/017,")
+
+
 class WorkerTime:
     """The worker module's `time`, for pacing: a monotonic clock that moves only when told or slept on."""
 
