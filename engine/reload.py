@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
-
 from .diagnostics import Problems
 from .rules import compile_rules
 from .rules.compiler import CompiledRules
@@ -88,7 +86,7 @@ class Watch:
 
 def requested_count(store: Store) -> int:
     with store.unit() as session:
-        row = session.scalar(select(Tally).where(Tally.key == REQUEST_KEY))
+        row = session.get(Tally, REQUEST_KEY)
         return row.count if row is not None else 0
 
 
