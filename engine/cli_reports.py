@@ -6,7 +6,7 @@ import re
 from datetime import date
 from pathlib import Path
 
-from . import enrolment, reports
+from . import enrolment, history, reports
 from .calendar import month_bounds, tanggal
 from .private import write_private
 from .reports.fmt import month_label
@@ -24,14 +24,20 @@ def write_report(rules: CompiledRules, school: School, store: Store, name: str, 
     """Write the report to `output`; returns its text version. ValueError (a message for the operator) on bad input."""
     if name not in reports.REPORTS:
         raise ValueError(f"unknown report '{name}': choose one of {', '.join(reports.REPORTS)}")
-    if class_name and class_name not in school.classes:
-        raise ValueError(f"unknown class '{class_name}'")
     if department and not school.classes_of_department(department):
         raise ValueError(f"unknown department '{department}'")
     if nis and nis not in school.students:
         raise ValueError(f"unknown student NIS '{nis}'")
     start, end, label = _period(school, name, month, semester, day, today)
-    scope = school_scope(school, school.students[nis].class_name if nis else class_name, department)
+    if class_name and class_name not in school.classes:
+        with store.unit() as session:  # a class removed from classes.csv: its periods stay reportable (SPEC §2)
+            existed = history.class_existed(session, class_name, start, end)
+        if not existed:
+            raise ValueError(f"unknown class '{class_name}' (not in classes.csv, and no records in {label})")
+    if name == "riwayat":  # the student in every class of the period (a moved student's days in each)
+        scope = school_scope(school)
+    else:
+        scope = school_scope(school, school.students[nis].class_name if nis else class_name, department)
     kwargs: dict[str, object] = {}
     if name in PER_DAY:
         kwargs["day"] = start
@@ -43,7 +49,8 @@ def write_report(rules: CompiledRules, school: School, store: Store, name: str, 
         kwargs["class_name"] = class_name
     with store.unit() as session:
         enrolment.apply_numbers(session, school, min(end, today))  # the absen numbers officers used then
-        snap = make_snapshot(session, school, rules, scope, start, end, label, today, with_changes=name == "riwayat")
+        snap = make_snapshot(session, school, rules, scope, start, end, label, today, with_changes=name == "riwayat",
+                             nis=nis if name == "riwayat" else None)
     write_private(output, reports.export_xlsx(name, snap, **kwargs))  # owner only (SPEC §8)
     return reports.export_text(name, snap, **kwargs)
 

@@ -41,7 +41,7 @@ def class_list(turn: Turn, user: int, class_name: str, day: date) -> None:
 
 def command(turn: Turn, user: int, roles: list[StaffRole], action: str, argument: str) -> None:
     scope = scope_of(turn.school, turn.rules, roles)
-    if not scope.classes:
+    if scope.empty:
         turn.tg(user, "tg_no_data", what="cakupan Anda")
         return
     handler = {
@@ -115,15 +115,15 @@ def _semester(turn: Turn, user: int, scope: Scope, argument: str) -> None:
 
 def _history(turn: Turn, user: int, scope: Scope, argument: str) -> None:
     nis = argument.split()[0] if argument.split() else ""
-    student = turn.school.students.get(nis)
-    # A student outside the scope is answered exactly like one that does not exist.
-    if student is None or student.class_name not in scope.classes:
-        turn.tg(user, "tg_no_data", what=f"NIS {nis[:20]}" if nis else "NIS (contoh: /riwayat 1001)")
-        return
     # Outside any semester: this calendar year so far (never an empty period label).
     bounds = _semester_bounds(turn, "") or (turn.today.replace(month=1, day=1), turn.today, f"Tahun {turn.today.year}")
-    only = Scope(frozenset({student.class_name}), student.class_name)
-    snap = make_snapshot(turn.session, turn.school, turn.rules, only, *bounds, turn.today, with_changes=True)
+    # The student's days in the viewer's classes (a wali kelas sees a moved student's days in her class only);
+    # a student outside the scope is answered exactly like one that does not exist.
+    snap = make_snapshot(turn.session, turn.school, turn.rules, scope, *bounds, turn.today, with_changes=True,
+                         nis=nis) if nis in turn.school.students else None
+    if snap is None or nis not in snap.rows_by_student:
+        turn.tg(user, "tg_no_data", what=f"NIS {nis[:20]}" if nis else "NIS (contoh: /riwayat 1001)")
+        return
     text = reports.export_text("riwayat", snap, nis=nis)
     _send(turn, user, text, (f"riwayat-{nis}.xlsx", reports.export_xlsx("riwayat", snap, nis=nis)))
 

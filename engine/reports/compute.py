@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 
-from .counting import Tally, counting_note, day_tally, named, tally_student
+from .counting import Tally, counting_note, day_tally, named, row_days, rows_on, tally_student
 from .fmt import (
     clock,
     mask_phone,
@@ -63,12 +63,12 @@ HARIAN_COLUMNS = (
 
 
 def harian(snap: Snapshot, day: date) -> Table:
-    """Everyone absent on one day, by class and absen number."""
-    students = list(_in_school_order(snap))
+    """Everyone absent on one day, by the class they were in that day and their absen number there."""
+    students = rows_on(_in_school_order(snap), day)
     rows = [
         Row(_harian_values(day, student, entry))
         for student in students
-        if (entry := snap.entries_by_student.get(student.nis, {}).get(day)) is not None
+        if (entry := snap.entries_of(student).get(day)) is not None
     ]
     tally = day_tally(snap, students, day)
     summary = ", ".join(f"{named(snap, s)} {tally.count(s)}" for s in snap.statuses)
@@ -114,7 +114,7 @@ def status(snap: Snapshot, day: date) -> Table:
 
 
 def _status_row(snap: Snapshot, cls: ClassRow, day: date, first: ClassReport | None) -> Row:
-    students = snap.students_by_class.get(cls.name, [])
+    students = rows_on(snap.students_by_class.get(cls.name, []), day)
     counts = day_tally(snap, students, day).counts
     who = reporter_label(first.source, first.reporter) if first else ""
     return Row((cls.name, cls.wali_kelas, len(students), "Ya" if first else "Belum", who,
@@ -124,9 +124,9 @@ def _status_row(snap: Snapshot, cls: ClassRow, day: date, first: ClassReport | N
 def _first_reports(snap: Snapshot, day: date) -> dict[str, ClassReport]:
     """The earliest report per class; an officer's entry counts as a report even without a ClassReport."""
     found = [r for r in snap.class_reports if r.day == day]
-    for entry in snap.entries:
-        student = snap.student_by_nis.get(entry.nis)
-        if entry.day == day and entry.source in OFFICER_SOURCES and student and entry.reported_at:
+    for student in snap.students:
+        entry = snap.entries_of(student).get(day)
+        if entry is not None and entry.source in OFFICER_SOURCES and entry.reported_at:
             found.append(
                 ClassReport(student.class_name, day, entry.reporter, entry.reported_at, entry.source)
             )
@@ -146,10 +146,15 @@ RIWAYAT_COLUMNS = (
 
 
 def riwayat(snap: Snapshot, nis: str) -> Table:
-    """One student's absences over the period with every correction (old → new, by whom, when)."""
-    student = snap.student_by_nis.get(nis)
-    if student is None:
+    """One student's absences over the period with every correction (old → new, by whom, when).
+
+    Over the student's classes in the snapshot: a student who moved is shown in each class for the days
+    spent there (the subtitle names them), and a viewer of one class sees only the days in that class.
+    """
+    seats = snap.rows_by_student.get(nis, ())
+    if not seats:
         raise ValueError(f"siswa dengan NIS {nis!r} tidak ada dalam cakupan laporan")
+    student = seats[-1]
     entries = snap.entries_by_student.get(nis, {})
     changes = [c for c in snap.changes_by_student.get(nis, []) if c.day in snap.school_day_set]
     days = sorted(set(entries) | {c.day for c in changes})
@@ -159,12 +164,22 @@ def riwayat(snap: Snapshot, nis: str) -> Table:
     tally = tally_student(snap, nis)
     cls = snap.class_by_name.get(student.class_name)
     subtitle = (f"Nama: {student.name}", f"NIS/NISN: {student.nis} / {student.nisn or '-'}",
-                f"Kelas: {student.class_name}", f"Periode: {snap.period_label}")  # fmt: skip
+                f"Kelas: {', '.join(_class_span(snap, s) for s in seats)}", f"Periode: {snap.period_label}")  # fmt: skip
     return make_table(
         snap, "riwayat", "RIWAYAT KETIDAKHADIRAN SISWA", subtitle, columns=RIWAYAT_COLUMNS, rows=rows,
         footer=(tally_sentence(snap, tally), counting_note(snap)), signatures=signatures(snap, cls.wali_kelas if cls else ""),
-        sheet_name=student.nis, extra={"tally": tally},
+        sheet_name=student.nis, extra={"tally": tally, "classes": [s.class_name for s in seats]},
     )  # fmt: skip
+
+
+def _class_span(snap: Snapshot, row: StudentRow) -> str:
+    """'X TKJ 1' for the whole period; 'X TKJ 1 s.d. 01/12/2026', 'X TKJ 2 sejak 02/12/2026' for part of it."""
+    if row.days is None or not snap.all_days:
+        return row.class_name
+    first, last = min(row.days), max(row.days)
+    since = f" sejak {short_date(first)}" if first > min(snap.all_days) else ""
+    until = f" s.d. {short_date(last)}" if last < max(snap.all_days) else ""
+    return f"{row.class_name}{since}{until}"
 
 
 def _riwayat_values(
@@ -203,12 +218,14 @@ def perhatian(snap: Snapshot) -> Table:
         Column("% Kehadiran", "pct", 10), Column("Alasan", "text", 50),
     )  # fmt: skip
     rows = []
-    for student in _in_school_order(snap):
-        tally = tally_student(snap, student.nis)
-        reasons = attention_reasons(snap, student.nis, tally)
+    for nis in dict.fromkeys(s.nis for s in _in_school_order(snap)):  # a moved student once, over all classes
+        tally = tally_student(snap, nis)
+        reasons = attention_reasons(snap, nis, tally)
         if reasons:
+            seats = snap.rows_by_student[nis]
+            classes = " → ".join(s.class_name for s in seats)
             counts = (tally.count(s) for s in snap.statuses)
-            rows.append(Row((len(rows) + 1, student.class_name, student.nis, student.name, *counts, tally.hadir,
+            rows.append(Row((len(rows) + 1, classes, nis, seats[-1].name, *counts, tally.hadir,
                              tally.school_days, tally.pct_hadir, "; ".join(reasons))))  # fmt: skip
     t = snap.thresholds
     footer = (
@@ -231,7 +248,9 @@ def attention_reasons(snap: Snapshot, nis: str, tally: Tally) -> list[str]:
         for ym, n in sorted(_unexcused_per_month(snap, marks.values()).items())
         if n >= t.alfa_per_month
     ]
-    for start, end, length in absence_streaks(snap, marks):
+    seats = snap.rows_by_student.get(nis, ())
+    days = sorted({d for seat in seats for d in row_days(snap, seat)}) if seats else None
+    for start, end, length in absence_streaks(snap, marks, days):
         if length >= t.consecutive_days:
             reasons.append(
                 f"tidak hadir {length} hari sekolah berturut-turut ({short_date(start)}–{short_date(end)})"
@@ -248,10 +267,12 @@ def _unexcused_per_month(snap: Snapshot, entries: Iterable[Entry]) -> Counter[tu
     )
 
 
-def absence_streaks(snap: Snapshot, marks: Mapping[date, Entry]) -> list[tuple[date, date, int]]:
-    """Runs of consecutive school days (weekends and holidays do not break a run) counted as absence."""
+def absence_streaks(snap: Snapshot, marks: Mapping[date, Entry],
+                    days: Sequence[date] | None = None) -> list[tuple[date, date, int]]:
+    """Runs of consecutive school days (weekends and holidays do not break a run) counted as absence, over
+    `days` (default: the period's counted school days)."""
     runs: list[list[date]] = [[]]
-    for day in snap.sorted_school_days:
+    for day in snap.sorted_school_days if days is None else days:
         entry = marks.get(day)
         if entry is not None and snap.is_absence(entry.status):
             runs[-1].append(day)

@@ -1,21 +1,25 @@
 """The single place where absences are counted: every report, view and text reads its figures here.
 
-Decisions (SPEC §1, §7), written once so that every report agrees:
+Decisions (SPEC §1, §2, §7), written once so that every report agrees:
 
 * **Hari Efektif** = the school days of the period (weekdays of `school_days`, minus holidays) up to
   the period's last day and never after the snapshot's `today` (a day that has not happened is not
   counted, and neither is a record already made for it, e.g. a parent's SAKIT for tomorrow). The
   snapshot's `school_day_set` applies this once; nothing else may be counted.
-* A student with no record on a school day was present.
+* History keeps its classes: a row of a report is a student's seat in one class. A student who moved
+  mid-period has a row in each class, and each row's Hari Efektif is the counted school days spent in
+  that class (`Snapshot.days_by_row`); a record counts in the row of the class it was made in.
+* A student with no record on a school day of their row was present.
 * **How a reason counts** follows the rules (`reasons.yaml`, `erapor`): a reason with an e-Rapor total
   (`sakit`, `izin`, `tanpa_keterangan`) counts as absent, in exactly that total; a reason without one
   (default: D dispensasi) is a day present, so it is in **Hadir**, not in any absence total.
-* Hence, for every student, **Hadir + the absence columns that count as absent = Hari Efektif**, and
-  for a group the same with Jumlah Siswa × Hari Efektif. The e-Rapor totals Sakit + Izin + Tanpa
-  Keterangan are exactly the days counted as absent, each in one total.
+* Hence, for every row, **Hadir + the absence columns that count as absent = Hari Efektif**, and for
+  a group the same with its **student-days** (hari-siswa: the sum of its rows' Hari Efektif, which is
+  Jumlah Siswa × Hari Efektif when nobody moved). The e-Rapor totals Sakit + Izin + Tanpa Keterangan
+  are exactly the days counted as absent, each in one total.
 * **% Kehadiran** = Hadir ÷ Hari Efektif × 100 and **% Ketidakhadiran** = counted absences ÷ Hari
-  Efektif × 100 (for a group: ÷ Jumlah Siswa × Hari Efektif). Both describe one whole, so they are
-  rounded together to 2 decimals by the largest-remainder method and always add up to 100,00 %.
+  Efektif × 100 (for a group: ÷ its student-days). Both describe one whole, so they are rounded
+  together to 2 decimals by the largest-remainder method and always add up to 100,00 %.
   For two parts this is ordinary rounding half up (a tie goes to Hadir).
 * The counsellor's consecutive-days rule uses the same "counts as absent".
 """
@@ -61,20 +65,28 @@ def shares(parts: Sequence[int], digits: int = PCT_DIGITS) -> list[float] | None
 
 @dataclass(frozen=True, slots=True)
 class Tally:
-    """One student's (or one group's) counts over the snapshot's counted school days.
+    """One row's (or one group's) counts over the counted school days it covers.
 
     `counting` is the rules' map reason → e-Rapor total (None = not absent); it travels with the counts
-    so that every figure below is derived from one definition.
+    so that every figure below is derived from one definition. `school_days` is the Hari Efektif shown
+    (a row's own; a group's is the period's), `person_days` the whole the percentages divide (a row: its
+    Hari Efektif; a group: the sum of its rows'), `members` the students counted (a moved student once).
     """
 
     counts: Counter[str]
     school_days: int  # Hari Efektif
     counting: Mapping[str, str | None]
-    students: int = 1
+    person_days: int
+    members: frozenset[str] = frozenset()
 
     @property
-    def person_days(self) -> int:
-        return self.students * self.school_days
+    def students(self) -> int:
+        return len(self.members)
+
+    @property
+    def everyone_all_days(self) -> bool:
+        """Every student counted over all the Hari Efektif: the group's whole is Jumlah Siswa × Hari Efektif."""
+        return self.person_days == self.students * self.school_days
 
     def count(self, status: str) -> int:
         return self.counts[status]
@@ -116,17 +128,24 @@ class Tally:
         return split[1] if split else None
 
     def __add__(self, other: Tally) -> Tally:
-        if self.school_days != other.school_days:
-            raise ValueError("cannot add tallies over different periods")
-        return Tally(self.counts + other.counts, self.school_days, self.counting, self.students + other.students)
+        """The group of both: counts and student-days add up; a student in both is one member."""
+        return Tally(self.counts + other.counts, max(self.school_days, other.school_days), self.counting,
+                     self.person_days + other.person_days, self.members | other.members)
 
 
-def empty_tally(snap: Snapshot, students: int = 0) -> Tally:
-    return Tally(Counter(), hari_efektif(snap), snap.counting, students)
+def empty_tally(snap: Snapshot) -> Tally:
+    """A group of nobody over the period's Hari Efektif."""
+    return Tally(Counter(), hari_efektif(snap), snap.counting, 0)
 
 
 def hari_efektif(snap: Snapshot) -> int:
+    """The period's Hari Efektif (a row's own may be fewer: see `row_days`)."""
     return len(snap.sorted_school_days)
+
+
+def row_days(snap: Snapshot, row: StudentRow) -> tuple[date, ...]:
+    """The counted school days the student spent in the row's class: the row's Hari Efektif."""
+    return snap.days_by_row.get(row.key, snap.sorted_school_days)
 
 
 def student_days(snap: Snapshot, nis: str, days: Iterable[date] | None = None) -> dict[date, Entry]:
@@ -137,36 +156,54 @@ def student_days(snap: Snapshot, nis: str, days: Iterable[date] | None = None) -
     return {d: entries[d] for d in days if d in entries}
 
 
-def tally_student(snap: Snapshot, nis: str) -> Tally:
-    """Counts for one student over the snapshot's counted school days."""
-    entries = snap.entries_by_student.get(nis, {})
-    return Tally(Counter(e.status for e in entries.values()), hari_efektif(snap), snap.counting)
+def tally_row(snap: Snapshot, row: StudentRow) -> Tally:
+    """Counts for one row (a student in one class) over the counted school days spent in that class."""
+    entries = snap.entries_of(row)
+    days = len(row_days(snap, row))
+    return Tally(Counter(e.status for e in entries.values()), days, snap.counting, days, frozenset({row.nis}))
+
+
+def tally_student(snap: Snapshot, student: StudentRow | str) -> Tally:
+    """Counts for a row, or for a student (by NIS) over all their rows in the snapshot (their classes in scope)."""
+    if isinstance(student, StudentRow):
+        return tally_row(snap, student)
+    rows = snap.rows_by_student.get(student, ())
+    days = len({d for row in rows for d in row_days(snap, row)})
+    entries = snap.entries_by_student.get(student, {})
+    return Tally(Counter(e.status for e in entries.values()), days, snap.counting, days, frozenset({student}))
 
 
 def sum_tallies(snap: Snapshot, tallies: Iterable[Tally]) -> Tally:
-    """A group's tally (class, department, grade, school) is the sum of its members' tallies."""
+    """A group's tally (class, department, grade, school) is the sum of its rows' tallies."""
     total = empty_tally(snap)
     for tally in tallies:
         total = total + tally
     return total
 
 
-def tally_students(snap: Snapshot, nis_list: Iterable[str]) -> Tally:
-    return sum_tallies(snap, (tally_student(snap, nis) for nis in nis_list))
+def tally_rows(snap: Snapshot, rows: Iterable[StudentRow]) -> Tally:
+    return sum_tallies(snap, (tally_row(snap, row) for row in rows))
+
+
+def rows_on(rows: Iterable[StudentRow], day: date) -> list[StudentRow]:
+    """The rows whose student was in that class on `day`."""
+    return [row for row in rows if row.holds(day)]
 
 
 def day_counts(snap: Snapshot, students: Iterable[StudentRow], day: date) -> Counter[str]:
-    """Statuses of some students on one day (empty on a day that is not counted)."""
+    """Statuses of some rows on one day (empty on a day that is not counted)."""
     return Counter(
         entry.status
         for student in students
-        if (entry := snap.entries_by_student.get(student.nis, {}).get(day)) is not None
+        if (entry := snap.entries_of(student).get(day)) is not None
     )
 
 
 def day_tally(snap: Snapshot, students: Sequence[StudentRow], day: date) -> Tally:
-    """Some students on one counted day: a group of one day, so Hadir + absences = Jumlah Siswa."""
-    return Tally(day_counts(snap, students, day), 1, snap.counting, len(students))
+    """Some rows on one counted day: a group of one day, so Hadir + absences = the students in class that day."""
+    present = rows_on(students, day)
+    members = frozenset(row.nis for row in present)
+    return Tally(day_counts(snap, present, day), 1, snap.counting, len(members), members)
 
 
 # --- the words that state these rules (footnotes and texts use them, so they match the numbers) ----------

@@ -42,12 +42,34 @@ DEFAULT_COUNTING: Mapping[str, str | None] = {
 
 @dataclass(frozen=True, slots=True)
 class StudentRow:
+    """A student's seat in one class for the period (SPEC §2 "history keeps its classes").
+
+    `days` are the calendar days of the period the student spent in this class (None: the whole period);
+    a student who moved mid-period has one row in each class, each counting only its own days, and `moved`
+    says so ('pindah ke X TKJ 2 (2 Des)'). A snapshot holds at most one row per student and class.
+    """
+
     nis: str
     nisn: str
     name: str
     class_name: str
     absen_no: int
     gender: str = ""
+    days: frozenset[date] | None = None
+    moved: str = ""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.nis, self.class_name
+
+    def holds(self, day: date) -> bool:
+        """The student was in this class on `day`."""
+        return self.days is None or day in self.days
+
+    @property
+    def label(self) -> str:
+        """The name as a class book prints it: with the move beside it ('Siti Rahma, pindah ke X TKJ 2 (2 Des)')."""
+        return f"{self.name}, {self.moved}" if self.moved else self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +92,7 @@ class Entry:
     reporter: str = ""  # a person's name, or a parent's phone number (masked when printed)
     reported_at: datetime | None = None
     parent_contacted: bool = False
+    class_name: str = ""  # the class the record was made in ('' = the student's row that holds the day)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +137,10 @@ class Snapshot:
     school days up to `today` are counted (`school_day_set`): a day that has not happened yet is no
     Hari Efektif, whoever builds the snapshot. `counting` maps a status to its e-Rapor bucket
     (None = not counted as absence: the day counts as present).
+
+    `students` are rows, one per student and class (see `StudentRow`): most hold the whole period and
+    are found by NIS; a student who moved within it has a row per class (within the scope), and the
+    indexes that count go by row (`entries_by_row`, `days_by_row`, keyed by `StudentRow.key`).
     """
 
     school_name: str
@@ -146,20 +173,60 @@ class Snapshot:
         return tuple(sorted(self.school_day_set))
 
     @cached_property
-    def entries_by_student(self) -> Mapping[str, Mapping[date, Entry]]:
-        """nis → day → entry, school days only: nothing else may ever be counted."""
-        index: dict[str, dict[date, Entry]] = defaultdict(dict)
-        days = self.school_day_set
-        for entry in self.entries:
-            if entry.day in days:
-                index[entry.nis][entry.day] = entry
+    def rows_by_student(self) -> Mapping[str, Sequence[StudentRow]]:
+        """nis → the student's rows (one per class of the period), earliest first."""
+        index: dict[str, list[StudentRow]] = defaultdict(list)
+        for student in self.students:
+            index[student.nis].append(student)
+        for rows in index.values():
+            rows.sort(key=lambda s: min(s.days) if s.days else date.min)
         return index
 
     @cached_property
+    def entries_by_row(self) -> Mapping[tuple[str, str], Mapping[date, Entry]]:
+        """row key (nis, class) → day → entry, counted school days only: nothing else may ever be counted.
+
+        A record belongs to the row of the class it was made in when that row holds the day, else to the
+        student's row that holds the day; a record on a day no row of the snapshot holds (the student was
+        in a class outside the scope) is not there at all.
+        """
+        index: dict[tuple[str, str], dict[date, Entry]] = defaultdict(dict)
+        days = self.school_day_set
+        rows_of = self.rows_by_student
+        for entry in self.entries:
+            if entry.day not in days:
+                continue
+            rows = [r for r in rows_of.get(entry.nis, ()) if r.holds(entry.day)]
+            if rows:
+                row = next((r for r in rows if r.class_name == entry.class_name), rows[0])
+                index[row.key][entry.day] = entry
+        return index
+
+    @cached_property
+    def entries_by_student(self) -> Mapping[str, Mapping[date, Entry]]:
+        """nis → day → entry over all the student's rows in the snapshot (counted school days only)."""
+        index: dict[str, dict[date, Entry]] = defaultdict(dict)
+        for (nis, _), entries in self.entries_by_row.items():
+            index[nis].update(entries)
+        return index
+
+    def entries_of(self, row: StudentRow) -> Mapping[date, Entry]:
+        return self.entries_by_row.get(row.key, {})
+
+    @cached_property
+    def days_by_row(self) -> Mapping[tuple[str, str], tuple[date, ...]]:
+        """row key → the counted school days the student spent in that class (the row's Hari Efektif)."""
+        every = self.sorted_school_days
+        return {s.key: every if s.days is None else tuple(d for d in every if d in s.days) for s in self.students}
+
+    @cached_property
     def changes_by_student(self) -> Mapping[str, Sequence[Change]]:
+        """nis → the changes of the days one of the student's rows holds (a class outside the scope: none)."""
         index: dict[str, list[Change]] = defaultdict(list)
+        rows_of = self.rows_by_student
         for change in sorted(self.changes, key=lambda c: (c.day, c.at)):
-            index[change.nis].append(change)
+            if any(r.holds(change.day) for r in rows_of.get(change.nis, ())):
+                index[change.nis].append(change)
         return index
 
     @cached_property
@@ -168,7 +235,8 @@ class Snapshot:
 
     @cached_property
     def student_by_nis(self) -> Mapping[str, StudentRow]:
-        return {s.nis: s for s in self.students}
+        """nis → the student's latest row in the snapshot."""
+        return {nis: rows[-1] for nis, rows in self.rows_by_student.items()}
 
     @cached_property
     def students_by_class(self) -> Mapping[str, Sequence[StudentRow]]:

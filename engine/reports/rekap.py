@@ -17,8 +17,8 @@ from .counting import (
     empty_tally,
     hadir_formula,
     sum_tallies,
-    tally_student,
-    tally_students,
+    tally_row,
+    tally_rows,
 )
 from .fmt import WEEKDAY_LETTERS, pct
 from .model import BUCKET_LABELS, BUCKETS, TANPA_KETERANGAN, ClassRow, Snapshot, StudentRow
@@ -38,13 +38,19 @@ def class_or_error(snap: Snapshot, class_name: str) -> ClassRow:
         raise ValueError(f"kelas {class_name!r} tidak ada dalam cakupan laporan") from None
 
 
-def legend(snap: Snapshot, grid: bool = True) -> str:
+ELSEWHERE = "-"  # a day of the monthly grid the student spent in another class (or not at the school)
+MOVED_NOTE = ("Siswa pindah kelas tercatat di kedua kelas, masing-masing hanya untuk hari sekolah di kelas itu "
+              "(Hari Efektif per siswa).")
+
+
+def legend(snap: Snapshot, grid: bool = True, moved: bool = False) -> str:
     codes = ", ".join(f"{s} = {snap.label(s)}" for s in snap.statuses)
     if not grid:
         return f"Keterangan: {codes}."
     later = any(d not in snap.school_day_set for d in snap.school_days)  # school days after today
     shaded = "bukan hari sekolah atau belum berlalu (tidak dihitung)" if later else "bukan hari sekolah"
-    return f"Keterangan: {codes}; kosong = hadir; kolom berarsir = {shaded}."
+    elsewhere = f"; {ELSEWHERE} = tidak di kelas ini pada hari itu (tidak dihitung). {MOVED_NOTE}" if moved else "."
+    return f"Keterangan: {codes}; kosong = hadir; kolom berarsir = {shaded}{elsewhere}"
 
 
 def period_name(snap: Snapshot) -> str:
@@ -78,7 +84,11 @@ def _status_columns(snap: Snapshot) -> list[Column]:
 
 
 def rekap_kelas(snap: Snapshot, class_name: str) -> Table:
-    """The monthly class book: students × days with S/I/A/D/P marks and the per-student totals."""
+    """The monthly class book: students × days with S/I/A/D/P marks and the per-student totals.
+
+    A student who moved in or out during the month has '-' (shaded) on the days spent elsewhere, the move
+    beside the name, and counts only the days in this class.
+    """
     cls = class_or_error(snap, class_name)
     students = snap.students_by_class.get(class_name, [])
     days = sorted(snap.all_days)
@@ -93,21 +103,23 @@ def rekap_kelas(snap: Snapshot, class_name: str) -> Table:
     total = empty_tally(snap)
     per_day: Counter[object] = Counter()
     for i, student in enumerate(students, 1):
-        tally = tally_student(snap, student.nis)
+        tally = tally_row(snap, student)
         total = total + tally
-        marks = snap.entries_by_student.get(student.nis, {})
-        grid = [marks[d].status if d in marks else None for d in days]
+        marks = snap.entries_of(student)
+        grid = [marks[d].status if d in marks else None if student.holds(d) else ELSEWHERE for d in days]
+        elsewhere = tuple(3 + j for j, d in enumerate(days) if not student.holds(d))
         per_day.update(d for d in days if d in marks)
-        rows.append(Row((i, student.nis, student.name, *grid, *_tally_cells(snap, tally))))
+        rows.append(Row((i, student.nis, student.label, *grid, *_tally_cells(snap, tally)), shade=elsewhere))
     day_totals = [per_day[d] if d in school else None for d in days]
     rows.append(Row((None, None, "Jumlah", *day_totals, *_tally_cells(snap, total)), "total"))
-    footer = (group_formula(snap, total, "kelas"), counting_note(snap), HARI_EFEKTIF_NOTE, ROUNDING_NOTE, legend(snap))
+    footer = (group_formula(snap, total, "kelas"), counting_note(snap), HARI_EFEKTIF_NOTE, ROUNDING_NOTE,
+              legend(snap, moved=any(s.days is not None for s in students)))
     subtitle = (f"Kelas: {cls.name}", f"Wali Kelas: {cls.wali_kelas or '-'}", f"Bulan: {snap.period_label}")
     return make_table(
         snap, "rekap-kelas", "REKAP BULANAN KEHADIRAN SISWA", subtitle, columns=tuple(columns), rows=tuple(rows),
         footer=footer, signatures=signatures(snap, cls.wali_kelas), sheet_name=cls.name,
         extra={"class_absence_pct": total.pct_absent, "class_pct": total.pct_hadir, "students": len(students),
-               "school_days": total.school_days},
+               "school_days": total.school_days, "person_days": total.person_days},
     )  # fmt: skip
 
 
@@ -116,14 +128,26 @@ def _tally_cells(snap: Snapshot, tally: Tally) -> list[Value]:
     return [*(tally.count(s) for s in snap.statuses), tally.hadir, tally.school_days, tally.pct_hadir]
 
 
+def group_whole(total: Tally) -> str:
+    """The whole a group's percentages divide, as the footnote writes it: '(6 × 20)', or the student-days
+    '(Σ Hari Efektif per siswa = 108)' when a student was in the group for part of the period."""
+    if total.everyone_all_days:
+        return f"({total.students} × {total.school_days})"
+    return f"(Σ Hari Efektif per siswa = {total.person_days})"
+
+
 def group_formula(snap: Snapshot, total: Tally, what: str) -> str:
-    """The group's two percentages of one whole (absent and present), each with its sum, adding to 100 %."""
+    """The group's two percentages of one whole (absent and present), each with its sum, adding to 100 %.
+
+    The whole is the group's student-days: Jumlah Siswa × Hari Efektif, or — when a student moved in or out
+    during the period — the sum of each student's Hari Efektif in the group."""
     codes = "+".join(absent_codes(snap)) or "0"
-    whole = f"({total.students} × {total.school_days})"
+    whole = group_whole(total)
+    days = "(Jumlah Siswa × Hari Efektif)" if total.everyone_all_days else "Σ Hari Efektif per siswa"
     return (
-        f"Persentase ketidakhadiran {what} = Σ({codes}) ÷ (Jumlah Siswa × Hari Efektif) × 100 = "
+        f"Persentase ketidakhadiran {what} = Σ({codes}) ÷ {days} × 100 = "
         f"{total.absent_days} ÷ {whole} × 100 = {pct(total.pct_absent, 2)}; "
-        f"persentase kehadiran = Σ Hadir ÷ (Jumlah Siswa × Hari Efektif) × 100 = "
+        f"persentase kehadiran = Σ Hadir ÷ {days} × 100 = "
         f"{total.hadir} ÷ {whole} × 100 = {pct(total.pct_hadir, 2)}; jumlah {pct(_sum_pct(total), 2)}."
     )
 
@@ -155,10 +179,13 @@ def rekap_sekolah(snap: Snapshot) -> Table:
         rows.append(_group_row(snap, grade_label(grade), None, _sum(snap, tallies, members), "subtotal"))
     school = _sum(snap, tallies, classes)
     rows.append(_group_row(snap, f"Total {snap.scope_label or 'Sekolah'}", None, school, "total"))
+    moved = not all(t.everyone_all_days for t in tallies.values())
+    days = "Σ Hari Efektif per siswa" if moved else "(Jumlah Siswa × Hari Efektif)"
     footer = (
-        f"% Kehadiran = Σ Hadir ÷ (Jumlah Siswa × Hari Efektif) × 100, dengan {hadir_formula(snap)} per siswa.",
+        f"% Kehadiran = Σ Hadir ÷ {days} × 100, dengan {hadir_formula(snap)} per siswa.",
         group_formula(snap, school, (snap.scope_label or "sekolah").lower()),
         counting_note(snap), HARI_EFEKTIF_NOTE, ROUNDING_NOTE, legend(snap, grid=False),
+        *([f"{MOVED_NOTE} Jumlah Siswa sebuah kelompok menghitung siswa pindah sekali."] if moved else []),
     )
     scope = snap.scope_label or "Seluruh Sekolah"
     return make_table(
@@ -170,7 +197,7 @@ def rekap_sekolah(snap: Snapshot) -> Table:
 
 
 def _class_tally(snap: Snapshot, class_name: str) -> Tally:
-    return tally_students(snap, (s.nis for s in snap.students_by_class.get(class_name, [])))
+    return tally_rows(snap, snap.students_by_class.get(class_name, []))
 
 
 def _sum(snap: Snapshot, tallies: dict[str, Tally], members: Sequence[ClassRow]) -> Tally:
@@ -221,24 +248,23 @@ def semester(snap: Snapshot, class_name: str) -> Table:
         *(Column(h, "int", 12.5, note=_info_note(snap, s)) for s, h in headers.items()),
         Column("Hari Efektif", "int", 9), Column("% Kehadiran", "pct", 11),
     )  # fmt: skip
-    rows = [
-        Row(_semester_values(snap, i, s, headers))
-        for i, s in enumerate(snap.students_by_class.get(class_name, []), 1)
-    ]
+    members = snap.students_by_class.get(class_name, [])
+    rows = [Row(_semester_values(snap, i, s, headers)) for i, s in enumerate(members, 1)]
     subtitle = (f"Kelas: {cls.name}", f"Wali Kelas: {cls.wali_kelas or '-'}", f"Semester: {period_name(snap)}")
     return make_table(
         snap, "semester", "REKAP KETIDAKHADIRAN SEMESTER (e-Rapor)", subtitle, columns=columns,
-        rows=tuple(rows), footer=(counting_note(snap), info_note(snap, headers), semester_pct_note(snap)),
+        rows=tuple(rows), footer=(counting_note(snap), info_note(snap, headers), semester_pct_note(snap),
+                                  *([MOVED_NOTE] if any(s.days is not None for s in members) else [])),
         signatures=signatures(snap, cls.wali_kelas), sheet_name=cls.name,
         extra={"info": {h: s for s, h in headers.items()}},
     )  # fmt: skip
 
 
 def _semester_values(snap: Snapshot, no: int, student: StudentRow, headers: dict[str, str]) -> tuple[Value, ...]:
-    tally = tally_student(snap, student.nis)
+    tally = tally_row(snap, student)
     buckets = tally.buckets
     shown = (*(tally.count(s) for s in headers), tally.school_days, tally.pct_hadir)
-    return (no, student.nis, student.nisn, student.name, *(buckets[b] for b in BUCKETS), *shown)
+    return (no, student.nis, student.nisn, student.label, *(buckets[b] for b in BUCKETS), *shown)
 
 
 def info_note(snap: Snapshot, headers: dict[str, str]) -> str:

@@ -30,6 +30,7 @@ class Column:
 class Row:
     values: tuple[Value, ...]
     kind: RowKind = "data"
+    shade: tuple[int, ...] = ()  # cells (column indexes) shaded in this row: days a moved student was elsewhere
 
 
 @dataclass(frozen=True, slots=True)

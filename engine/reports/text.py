@@ -146,8 +146,10 @@ def _rekap_summary(tables: Sequence[Table]) -> list[str]:
     lines = _rekap_head(tables)
     for table in tables:
         total = next(table.records("total"))
-        lines.append(f"{table.sheet_name}: {_codes(table, total)} · Hadir {total['Hadir']} dari "
-                     f"{table.extra.get('students')} × {total['Hari Efektif']} · {pct(total['% Kehadiran'])}")  # type: ignore[arg-type]
+        students, days, whole = table.extra.get("students"), total["Hari Efektif"], table.extra.get("person_days")
+        of = f"{students} × {days}" if whole in (None, students * days) else f"{whole} hari-siswa"  # type: ignore[operator]
+        lines.append(f"{table.sheet_name}: {_codes(table, total)} · Hadir {total['Hadir']} dari {of}"
+                     f" · {pct(total['% Kehadiran'])}")  # type: ignore[arg-type]
     return [*lines, "", MORE]
 
 

@@ -150,6 +150,10 @@ def _body(ws: Worksheet, table: Table, first: int, styler: Styler) -> int:
     for r, row in enumerate(table.rows, first):
         for j, value in enumerate(row.values, 1):
             cell = ws.cell(row=r, column=j, value=_cell_value(value))
+            if j - 1 in row.shade:  # a day the student spent in another class
+                fmt, align, _ = styles[j - 1]
+                styler.apply(cell, (fmt, id(align), id(SHADE), row.kind), _style_cell, (fmt, align, SHADE), row)
+                continue
             styler.apply(cell, (*keys[j - 1], row.kind), _style_cell, styles[j - 1], row)
         _fit_height(ws, r, table.columns, row)
     return r
