@@ -68,6 +68,11 @@ class AbsenceContext:
         """A teacher's correction to "present" (no reason)."""
         return self.reason is None
 
+    def school_decision_recorded(self) -> bool:
+        """Staff recorded a reason the school decides (D, P: `school_decision` in the rules)."""
+        spec = self.turn.rules.rules.reasons.get(self.row.status or "")
+        return bool(spec and spec.school_decision) and self.row.source != "ortu"
+
     # ------------------------------------------------------------------------------------- actions
 
     def record(self) -> None:
@@ -83,8 +88,11 @@ class AbsenceContext:
         return self._parents
 
     def notify_parents(self) -> None:
+        """The reason's notice (`parent_sms`: the alfa SMS for A; one naming the reason otherwise)."""
+        spec = self.turn.rules.rules.reasons.get(self.reason or "")
+        template = spec.parent_sms if spec else "reason_parent"
         for phone in self.parents():
-            self.turn.sms(phone, "alfa_parent", key=f"alfa:{self.student.nis}:{self.row.day}:{phone}", kind="alfa",
+            self.turn.sms(phone, template, key=f"alfa:{self.student.nis}:{self.row.day}:{phone}", kind="alfa",
                           **self._values())
             self.row.parent_notified = True
 
@@ -108,6 +116,12 @@ class AbsenceContext:
     def confirm_parent(self) -> None:
         if self.reply_to:
             self.turn.sms(self.reply_to, "parent_report_ok", **self._values())
+
+    def tell_parent_decision_stands(self) -> None:
+        """A parent's SAKIT/IZIN against the school's D/P: the record stays, and the parent is told so."""
+        if self.reply_to:
+            values = {**self._values(), "reason": self.turn.rules.reason_name(self.row.status or "")}
+            self.turn.sms(self.reply_to, "parent_report_stands", **values)
 
     def tell_parent_reason_stands(self) -> None:
         values = {**self._values(), "reason": self.turn.rules.reason_name(self.row.status or "")}

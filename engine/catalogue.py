@@ -21,7 +21,8 @@ class FlowVocabulary:
 FLOWS: dict[str, FlowVocabulary] = {
     "absence": FlowVocabulary(
         triggers=frozenset({"officer_report", "withdraw", "parent_report", "correct"}),
-        conditions=frozenset({"reason_notifies_parents", "reported_by_parent", "same_reason", "correction_clears"}),
+        conditions=frozenset({"reason_notifies_parents", "reported_by_parent", "same_reason", "correction_clears",
+                              "school_decision_recorded"}),
         actions=frozenset(
             {
                 "record",
@@ -31,6 +32,7 @@ FLOWS: dict[str, FlowVocabulary] = {
                 "forward_parent_message",
                 "confirm_parent",
                 "tell_parent_reason_stands",
+                "tell_parent_decision_stands",
             }
         ),
     ),
@@ -69,6 +71,8 @@ SMS_TEMPLATES: dict[str, frozenset[str]] = {
     "info_ok": frozenset({"school"}),
     "help": frozenset({"school"}),
     "alfa_parent": _STUDENT | {"reason"},
+    "reason_parent": _STUDENT | {"reason"},
+    "parent_report_stands": _STUDENT | {"reason"},
     "bridge_sms": frozenset({"role", "text", "name", "school"}),
 }
 TELEGRAM_TEMPLATES: dict[str, frozenset[str]] = {
@@ -91,7 +95,7 @@ TELEGRAM_TEMPLATES: dict[str, frozenset[str]] = {
     "tg_parent_forward": _STUDENT | {"reason", "note", "phone"},
     "tg_parent_forward_officer": _STUDENT | {"reason", "note", "phone"},
     "tg_info_forward": frozenset({"phone", "sender", "text", "date"}),
-    "tg_alfa_push": _STUDENT | {"reporter", "parents"},
+    "tg_alfa_push": _STUDENT | {"reason", "reporter", "parents"},
     "tg_bridge_sent": frozenset({"to"}),
     "tg_bridge_unknown": frozenset(),
     "tg_bridge_too_long": frozenset({"parts", "max", "cost", "over", "hint"}),
@@ -111,6 +115,8 @@ TELEGRAM_TEMPLATES: dict[str, frozenset[str]] = {
 }
 # Reminder templates are named by settings.reminders; they may use these fields.
 REMINDER_FIELDS = frozenset({"class", "date", "school"})
+# A reason's parent notice (reasons.*.parent_sms) may use these fields.
+PARENT_NOTICE_FIELDS = _STUDENT | {"reason"}
 
 # Typical longest values, to judge whether an SMS template can outgrow one segment.
 FIELD_SIZES: dict[str, int] = {

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -21,17 +22,18 @@ from .rules.schema import Role
 from .scenario import PROJECT_RULES, ScenarioError, StepResult, resolve_rules_dir, run_scenario
 from .school import School
 from .schoolfiles import load_school, read_school
-from .store import Store, sqlite_url
+from .store import MissingDatabase, Store, sqlite_url
 
 PROJECT_ROOT = PROJECT_RULES.parent
-DEFAULT_SCHOOL = PROJECT_ROOT / "sample_school"
+SAMPLE_SCHOOL = PROJECT_ROOT / "sample_school"  # only `absensi demo` uses it unasked (SPEC §5)
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False,
                   help="absensi: student absences by Telegram and SMS.")
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
-SchoolOpt = Annotated[Path, typer.Option("--school", help="The school data directory.")]
+SchoolOpt = Annotated[Path | None, typer.Option("--school", envvar="ABSENSI_SCHOOL", show_envvar=True,
+                                                help="The school data directory (required).")]
 RulesOpt = Annotated[Path | None, typer.Option("--rules", help="The rules directory (default: SCHOOL/rules or rules/).")]
 DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: $DATABASE_URL or SCHOOL/absensi.db).")]
 
@@ -41,8 +43,77 @@ def quiet_logs(level: str = "WARNING") -> None:
     setup_logs(level)
 
 
+def fail(message: str, code: int = 2) -> NoReturn:
+    """A user's mistake: one line saying what is wrong and what to do, never a traceback (SPEC §5)."""
+    err.print(message, markup=False, soft_wrap=True, style="red")
+    raise typer.Exit(code)
+
+
+def need_school(school: Path | None) -> Path:
+    """--school, else $ABSENSI_SCHOOL; without either no command but `demo` runs (SPEC §5)."""
+    if school is None:
+        fail("no school directory given: pass --school DIR or set ABSENSI_SCHOOL "
+             f"(to try the bundled sample school: --school {SAMPLE_SCHOOL})")
+    if not school.is_dir():
+        what = "is not a folder" if school.exists() else "does not exist"
+        fail(f"school directory {school} {what}: pass --school DIR (the folder with school.yaml) or set ABSENSI_SCHOOL")
+    return school
+
+
 def database_url(db: str | None, school: Path) -> str:
     return db or os.environ.get("DATABASE_URL") or sqlite_url(school.resolve() / "absensi.db")
+
+
+def open_store(url: str, *, create: bool = False) -> Store:
+    """The store at `url`. Commands that only read pass create=False: a missing database is an error, never
+    created; a URL that is wrong or a server that does not answer is one line, not a traceback."""
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+    shown = shown_url(url)
+    if create and url.startswith("sqlite:///"):
+        folder = Path(url.removeprefix("sqlite:///")).parent
+        if not folder.is_dir():
+            fail(f"no folder {folder} for the database {shown}: create it, or pass another --db")
+    try:
+        return Store(url, create=create)
+    except MissingDatabase as exc:
+        fail(f"{exc} (run `absensi run` first, or pass --db)")
+    except (ArgumentError, NoSuchModuleError, ImportError):
+        fail(f"database URL {shown!r} is not one absensi can use: pass --db (or DATABASE_URL) as "
+             "sqlite:////path/to/absensi.db or postgresql+psycopg://user@host/dbname")
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        fail(f"cannot open the database {shown}: {reason} (check --db or DATABASE_URL, and that the server runs)")
+
+
+def shown_url(url: str) -> str:
+    """A database URL as the operator may see it: never its password."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def output_file(path: Path, what: str, suffix: str | None = None) -> Path:
+    """`-o`: the name decides the format or is refused; its folder must exist."""
+    if path.is_dir():
+        fail(f"{path} is a folder: give a file name for -o")
+    if suffix is not None and path.suffix.lower() != suffix:
+        fail(f"{path}: {what}: give a file name ending in {suffix}")
+    if not path.parent.is_dir():
+        fail(f"{path}: there is no folder {path.parent}: create it first, or give another path to -o")
+    return path
+
+
+def write_or_fail(path: Path, write: Callable[[], object]) -> None:
+    """Run `write()`; a file the system refuses is one line, not a traceback."""
+    try:
+        write()
+    except OSError as exc:
+        fail(f"{path}: cannot write: {exc.strerror or exc}")
 
 
 def load_all(school: Path, rules: Path | None) -> tuple[CompiledRules, School]:
@@ -56,14 +127,15 @@ def load_all(school: Path, rules: Path | None) -> tuple[CompiledRules, School]:
             raise DataError(problems)
         return compiled, loaded
     except DataError as exc:
-        err.print(exc.problems.render(), markup=False)
-        err.print("[red]Fix the problems above, or run `absensi check` for details.[/red]")
+        err.print(exc.problems.render(), markup=False, soft_wrap=True)
+        err.print("[red]Fix the problems above, or run `absensi check` for details.[/red]", soft_wrap=True)
         raise typer.Exit(1) from None
 
 
 @app.command()
-def check(school: SchoolOpt = DEFAULT_SCHOOL, rules: RulesOpt = None) -> None:
+def check(school: SchoolOpt = None, rules: RulesOpt = None) -> None:
     """Validate the rules and the school data; every problem as file:line:column: message."""
+    school = need_school(school)
     problems = Problems()
     rules_dir = resolve_rules_dir(school, rules)
     compiled = compile_rules(rules_dir, problems)
@@ -109,6 +181,11 @@ def simulate(
 ) -> None:
     """Run scenario files against the real engine; exit 1 on a failed expectation."""
     quiet_logs("ERROR")
+    for path in scenarios:
+        if not path.is_file():
+            fail(f"scenario file {path} does not exist: give the path of a scenario .yaml file")
+    if db:
+        open_store(db, create=True).close()  # a wrong URL or an unreachable server: one line, before any scenario runs
     failed = 0
     with tempfile.TemporaryDirectory(prefix="absensi-sim-") as tmp:
         for index, path in enumerate(scenarios):
@@ -160,20 +237,23 @@ def reset_database(url: str) -> None:
 
 @app.command()
 def demo(
-    school: SchoolOpt = DEFAULT_SCHOOL,
+    school: Annotated[Path, typer.Option("--school", help="The school data directory.")] = SAMPLE_SCHOOL,
     out: Annotated[Path, typer.Option("--out", help="Where the demo database and reports go.")] = Path("demo-output"),
 ) -> None:
     """The main job with no hardware and no accounts: the sample school's morning, played through the engine."""
     from .demo import run_demo
 
     quiet_logs("ERROR")
+    school = need_school(school)
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out} is a file: give a folder for the demo's database and reports")
     compiled, loaded = load_all(school, None)
     run_demo(compiled, loaded, out, console)
 
 
 @app.command()
 def run(
-    school: SchoolOpt = DEFAULT_SCHOOL,
+    school: SchoolOpt = None,
     rules: RulesOpt = None,
     modem: Annotated[list[str] | None, typer.Option("--modem", help="A pyserial port or URL; repeatable.")] = None,
     db: DbOpt = None,
@@ -185,15 +265,18 @@ def run(
     from .service import serve
 
     quiet_logs("INFO")
+    school = need_school(school)
     compiled, loaded = load_all(school, rules)
-    raise typer.Exit(serve(compiled, loaded, database_url(db, school), modem or [], pin, console, modem_rate))
+    url = database_url(db, school)
+    open_store(url, create=True).close()  # the service may create its database; a wrong URL is one line
+    raise typer.Exit(serve(compiled, loaded, url, modem or [], pin, console, modem_rate))
 
 
 @app.command()
 def report(
     name: Annotated[str, typer.Argument(help="harian, status, rekap-kelas, rekap-sekolah, semester, riwayat, perhatian")],
     output: Annotated[Path, typer.Option("-o", "--output", help="The .xlsx file to write.")],
-    school: SchoolOpt = DEFAULT_SCHOOL,
+    school: SchoolOpt = None,
     rules: RulesOpt = None,
     db: DbOpt = None,
     class_name: Annotated[str | None, typer.Option("--class")] = None,
@@ -205,17 +288,23 @@ def report(
 ) -> None:
     """Write one report as .xlsx (harian, status, rekap-kelas, rekap-sekolah, semester, riwayat, perhatian)."""
     from .cli_reports import write_report
+    from .reports import REPORTS
 
     quiet_logs()
+    school = need_school(school)
+    if name not in REPORTS:
+        fail(f"unknown report '{name}': choose one of {', '.join(REPORTS)}")
+    output_file(output, "a report is an Excel workbook", ".xlsx")
     compiled, loaded = load_all(school, rules)
-    store = Store(database_url(db, school))
+    store = open_store(database_url(db, school))
     try:
         text = write_report(compiled, loaded, store, name, output, class_name=class_name, department=department,
                             month=month, semester=semester, day=day, nis=student,
                             today=datetime.now(loaded.calendar.tz).date())
     except ValueError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{output}: cannot write: {exc.strerror or exc}")
     finally:
         store.close()
     console.print(text, markup=False)
@@ -225,28 +314,30 @@ def report(
 @app.command()
 def letters(
     output: Annotated[Path, typer.Option("-o", "--output", help="The PDF file to write.")],
-    school: SchoolOpt = DEFAULT_SCHOOL,
+    school: SchoolOpt = None,
     class_name: Annotated[str | None, typer.Option("--class")] = None,
     two_per_page: Annotated[bool, typer.Option("--two-per-page", help="Two letters per A4 page.")] = False,
 ) -> None:
     """Printable parent letters: one per student, with the parent code and how to use the SMS keycodes."""
     from .reports.letters import render_letters
 
+    school = need_school(school)
+    output_file(output, "the letters are a PDF", ".pdf")
     _, loaded = load_all(school, None)
     if class_name and class_name not in loaded.classes:
-        err.print(f"[red]unknown class '{class_name}'[/red]")
-        raise typer.Exit(2)
+        names = sorted(loaded.classes)
+        fail(f"unknown class '{class_name}': give a class as classes.csv names it (e.g. {', '.join(names[:3])})")
     students = sorted((s for s in loaded.students.values() if not class_name or s.class_name == class_name),
                       key=lambda s: (s.class_name, s.absen_no))
     pdf = render_letters(loaded.name, loaded.sms_number, [(s.name, s.class_name, s.nis, s.parent_code) for s in students],
                          place=loaded.place, on=date.today(), per_page=2 if two_per_page else 1)
-    write_private(output, pdf)
+    write_or_fail(output, lambda: write_private(output, pdf))
     console.print(f"[green]wrote {output}: {len(students)} letters[/green]")
 
 
 @app.command()
 def codes(
-    school: SchoolOpt = DEFAULT_SCHOOL,
+    school: SchoolOpt = None,
     replace_weak: Annotated[bool, typer.Option("--replace-weak", help="Also replace codes shorter than 6.")] = False,
 ) -> None:
     """Fill in missing parent codes in students.csv with unguessable ones (then print the letters).
@@ -254,16 +345,17 @@ def codes(
     The file keeps its delimiter, encoding and line endings; a file with nothing to fill is not written."""
     from .codes import fill_codes
 
+    school = need_school(school)
     path = school / "students.csv"
-    if not path.exists():
-        err.print(f"[red]{path} not found (codes are written into the CSV roster)[/red]", soft_wrap=True)
-        raise typer.Exit(2)
-    make_private(path)  # parent codes let anyone register as a parent: the roster is private from now on
+    if not path.is_file():
+        fail(f"{path} not found (codes are written into the CSV roster): put the students table there as CSV")
     try:
+        make_private(path)  # parent codes let anyone register as a parent: the roster is private from now on
         filled, kept = fill_codes(path, replace_weak=replace_weak)
     except ValueError as exc:
-        err.print(f"{path}: cannot read: {exc}", markup=False, soft_wrap=True, style="red")
-        raise typer.Exit(2) from None
+        fail(f"{path}: cannot read: {exc}")
+    except OSError as exc:
+        fail(f"{path}: cannot read or write: {exc.strerror or exc}")
     unchanged = "" if filled else " (file unchanged)"
     console.print(f"{path}: {filled} new code(s), {kept} kept{unchanged}. Next: absensi letters -o surat.pdf",
                   markup=False, soft_wrap=True)
@@ -272,29 +364,23 @@ def codes(
 @app.command()
 def template(
     output: Annotated[Path, typer.Option("-o", "--output", help="The .xlsx workbook to write.")],
-    school: SchoolOpt = DEFAULT_SCHOOL,
+    school: SchoolOpt = None,
     rules: RulesOpt = None,
 ) -> None:
     """An import workbook: a sheet per table with its columns, an example row and a class list to pick from."""
     from .template import write_template
 
-    if output.suffix.lower() != ".xlsx":
-        err.print(f"{output}: the template is an Excel workbook: give a file name ending in .xlsx",
-                  markup=False, soft_wrap=True)
-        raise typer.Exit(2)
+    school = need_school(school)
+    output_file(output, "the template is an Excel workbook", ".xlsx")
     compiled = compile_rules(resolve_rules_dir(school, rules), Problems())
-    try:
-        write_template(output, sorted(compiled.rules.roles) if compiled else [])
-    except OSError as exc:
-        err.print(f"{output}: cannot write: {exc.strerror or exc}", markup=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+    write_or_fail(output, lambda: write_template(output, sorted(compiled.rules.roles) if compiled else []))
     console.print(f"wrote {output}: fill in its sheets, put it in the school directory in place of the CSV "
                   "files, then run absensi check", markup=False, soft_wrap=True)
 
 
 @app.command()
 def inbox(
-    school: SchoolOpt = DEFAULT_SCHOOL,
+    school: SchoolOpt = None,
     rules: RulesOpt = None,
     db: DbOpt = None,
     retry: Annotated[bool, typer.Option("--retry", help="Handle the failed messages again, now.")] = False,
@@ -306,8 +392,9 @@ def inbox(
     from .store.models import InboxRow
 
     quiet_logs()
+    school = need_school(school)
     compiled, loaded = load_all(school, rules)
-    store = Store(database_url(db, school))
+    store = open_store(database_url(db, school))
     with store.unit() as session:
         failed = session.scalars(select(InboxRow).where(InboxRow.status == "error").order_by(InboxRow.id)).all()
         for row in failed:
@@ -349,7 +436,7 @@ def _retry_inbox(compiled: CompiledRules, loaded: School, store: Store, count: i
 def naik_kelas(
     to: Annotated[str, typer.Option("--to", help="The new school year, e.g. 2027/2028.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Next year's school directory (must not exist).")],
-    school: SchoolOpt = DEFAULT_SCHOOL,
+    school: SchoolOpt = None,
     rules: RulesOpt = None,
     top_grade: Annotated[int, typer.Option("--top-grade", help="The grade that graduates (13 in 4-year SMK).")] = 12,
 ) -> None:
@@ -357,13 +444,15 @@ def naik_kelas(
     from .naikkelas import YearError, plan_year, write_year
 
     quiet_logs()
+    school = need_school(school)
     _, loaded = load_all(school, rules)
     try:
         plan = plan_year(loaded, to, top_grade)
         write_year(loaded, plan, out)
     except YearError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
+        fail(str(exc), 1)
+    except OSError as exc:
+        fail(f"{out}: cannot write: {exc.strerror or exc}")
     for line in plan.lines:
         console.print(f"  {line}", markup=False)
     console.print(f"{out}: {len(plan.classes)} classes, {len(plan.students)} students, {len(plan.staff)} staff rows. "
@@ -373,7 +462,7 @@ def naik_kelas(
 
 @app.command()
 def reload(
-    school: SchoolOpt = DEFAULT_SCHOOL,
+    school: SchoolOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Ask the running service to reload the school directory and rules (it validates them first)."""
@@ -382,14 +471,15 @@ def reload(
     from .reload import request
 
     quiet_logs()
-    store = Store(database_url(db, school))
+    school = need_school(school)
+    store = open_store(database_url(db, school))
     console.print(request(store, datetime.now(UTC)))
     store.close()
 
 
 @app.command()
 def status(
-    school: SchoolOpt = DEFAULT_SCHOOL,
+    school: SchoolOpt = None,
     db: DbOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
@@ -400,7 +490,8 @@ def status(
     from .status import health
 
     quiet_logs()
-    store = Store(database_url(db, school))
+    school = need_school(school)
+    store = open_store(database_url(db, school))
     state = health(store, datetime.now(UTC))
     store.close()
     if as_json:
@@ -427,7 +518,7 @@ def _print_health(state) -> None:  # type: ignore[no-untyped-def]
 
 @app.command()
 def purge(
-    school: SchoolOpt = DEFAULT_SCHOOL,
+    school: SchoolOpt = None,
     rules: RulesOpt = None,
     db: DbOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what would be deleted.")] = False,
@@ -437,12 +528,9 @@ def purge(
     from .purge import purge as purge_due
 
     quiet_logs()
+    school = need_school(school)
     compiled, loaded = load_all(school, rules)
-    url = database_url(db, school)
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        err.print(f"[red]no database at {url.removeprefix('sqlite:///')}: nothing to purge[/red]")
-        raise typer.Exit(2)
-    store = Store(url)
+    store = open_store(database_url(db, school))
     try:
         with store.unit() as session:
             gone = purge_due(session, compiled, loaded, datetime.now(loaded.calendar.tz), dry_run=dry_run)
@@ -457,27 +545,33 @@ def purge(
 @app.command()
 def backup(
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the copy (a SQLite file).")],
-    school: SchoolOpt = DEFAULT_SCHOOL,
+    school: SchoolOpt = None,
     db: DbOpt = None,
 ) -> None:
     """A consistent copy of the SQLite database, safe while the service runs (use pg_dump for PostgreSQL)."""
     import sqlite3
 
+    school = need_school(school)
     url = database_url(db, school)
     if not url.startswith("sqlite:///"):
-        err.print("[red]backup copies SQLite databases; for PostgreSQL use pg_dump[/red]")
-        raise typer.Exit(2)
+        if not url.startswith("postgresql"):
+            open_store(url).close()  # a URL that is wrong, or a database that is not there, says so first
+        fail(f"backup copies SQLite databases; {shown_url(url)} is not one: for PostgreSQL use pg_dump")
     source_path = Path(url.removeprefix("sqlite:///"))
-    if not source_path.exists():
-        err.print(f"[red]no database at {source_path}[/red]")
-        raise typer.Exit(2)
-    make_private(output)  # children's personal data: owner only before the first page is copied
-    source, target = sqlite3.connect(source_path), sqlite3.connect(output)
+    output_file(output, "the backup")
+    if output.resolve() == source_path.resolve():
+        fail(f"{output} is the database itself: give another file name for the copy")
+    open_store(url).close()  # an absensi database, or one line saying there is none (nothing created)
     try:
-        source.backup(target)
-    finally:
-        target.close()
-        source.close()
+        make_private(output)  # children's personal data: owner only before the first page is copied
+        source, target = sqlite3.connect(source_path), sqlite3.connect(output)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+            source.close()
+    except (OSError, sqlite3.Error) as exc:
+        fail(f"{output}: cannot write the copy: {getattr(exc, 'strerror', None) or exc}")
     console.print(f"[green]backed up {source_path} to {output}[/green]")
 
 

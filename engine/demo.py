@@ -8,6 +8,7 @@ parents answer) so the recaps at the end have a month of data behind them.
 from __future__ import annotations
 
 import random
+import shlex
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -70,10 +71,22 @@ def run_demo(rules: CompiledRules, school: School, out: Path, console: Console) 
     for name in files:
         console.print(f"laporan: {name}")
     console.print(f"database: [bold]{db.resolve()}[/bold]")
-    console.print("Coba: absensi report rekap-sekolah --month 2026-11 "
-                  f"--db {sqlite_url(db.resolve())} -o rekap.xlsx")
     store.close()
+    for command in try_commands(school, db, out):
+        console.print(f"Coba: {command}", markup=False, highlight=False, soft_wrap=True)  # one line, to copy
     return db
+
+
+def try_commands(school: School, db: Path, out: Path) -> list[str]:
+    """Commands to try next on the demo's database, exactly as they run (a test runs each one)."""
+    where = f"--school {shlex.quote(str(school.directory.resolve()))} --db {shlex.quote(sqlite_url(db.resolve()))}"
+    folder = out.resolve()
+    return [
+        f"absensi check --school {shlex.quote(str(school.directory.resolve()))}",
+        f"absensi report rekap-sekolah {where} --month {DEMO_DAY:%Y-%m} "
+        f"-o {shlex.quote(str(folder / 'rekap-sekolah.xlsx'))}",
+        f"absensi report harian {where} --date {DEMO_DAY.isoformat()} -o {shlex.quote(str(folder / 'harian.xlsx'))}",
+    ]
 
 
 def _officers(school: School, class_name: str) -> list[StaffRole]:
@@ -102,11 +115,12 @@ def _play_month(demo: Demo, rng: random.Random) -> int:
 
 def _morning(demo: Demo, console: Console) -> None:
     school = demo.school
-    class_name = next(c for c in sorted(school.by_class) if _has_cast(school, c))
+    class_name = next((c for c in sorted(school.by_class) if _has_cast(school, c)), None) or next(
+        c for c in sorted(school.by_class) if {"ketua_kelas", "wali_kelas"} <= _telegram_roles(school, c))
     members = school.by_class[class_name]
     officers = _officers(school, class_name)
     ketua = next(s for s in officers if s.role == "ketua_kelas")
-    sekretaris = next((s for s in officers if s.role == "sekretaris"), ketua)
+    sekretaris = next((s for s in officers if s.role == "sekretaris"), ketua)  # each under their own name and role
     wali = next(s for s in school.staff if s.role == "wali_kelas" and s.scope == class_name)
     head = next(s for s in school.staff if s.role == "kepala_sekolah")
     child, other, sick = members[4], members[9], members[12]
@@ -127,7 +141,7 @@ def _morning(demo: Demo, console: Console) -> None:
     line = f"A {child.absen_no} {other.absen_no}"
     show(f"Telegram: {ketua.name} (ketua kelas)", line, demo.send(Channel.TELEGRAM, str(ketua.telegram_id), line))
     line = f"S {sick.absen_no} demam"
-    show(f"Telegram: {sekretaris.name} (sekretaris)", line,
+    show(f"Telegram: {sekretaris.name} ({sekretaris.role.replace('_', ' ')})", line,
          demo.send(Channel.TELEGRAM, str(sekretaris.telegram_id), line))
     demo.at(7, 20)
     line = "SAKIT demam sejak semalam, maaf baru mengabari"
@@ -167,9 +181,12 @@ def _other_classes_report(demo: Demo, skip: str, rng: random.Random) -> None:
 
 
 def _has_cast(school: School, class_name: str) -> bool:
-    """A class whose ketua kelas and wali kelas both use Telegram (the demo needs them)."""
-    roles = {s.role for s in school.staff if s.scope == class_name and s.telegram_id}
-    return {"ketua_kelas", "wali_kelas"} <= roles
+    """A class whose ketua kelas, sekretaris and wali kelas all use Telegram (the demo shows each of them)."""
+    return {"ketua_kelas", "sekretaris", "wali_kelas"} <= _telegram_roles(school, class_name)
+
+
+def _telegram_roles(school: School, class_name: str) -> set[str]:
+    return {s.role for s in school.staff if s.scope == class_name and s.telegram_id}
 
 
 def _fmt(school: School, msg: Delivered) -> str:

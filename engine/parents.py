@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 
 from loguru import logger
 
@@ -42,7 +43,10 @@ def handle_sms(turn: Turn, msg: InboundMessage) -> None:
 
 def _register(turn: Turn, phone: str, rest: str) -> None:
     code = re.sub(r"[^A-Za-z0-9]", "", rest.split()[0] if rest.split() else "")
-    student = turn.school.by_code.get(code.upper()) if code else None
+    if not code:  # SPEC §3: `REG` without a code gets the format reply (not a wrong-code count)
+        _help(turn, phone)
+        return
+    student = turn.school.by_code.get(code.upper())
     sender = load_sender(turn, phone)
     run_registration(turn, sender, "reg_valid" if student else "reg_invalid", student, code)
 
@@ -93,6 +97,9 @@ def _count_today(turn: Turn, sender: SmsSender, day_attr: str, count_attr: str) 
 
 
 def _info(turn: Turn, phone: str, text: str) -> None:
+    if not text.strip(string.punctuation + string.whitespace):  # SPEC §3: an empty INFO gets the help reply, nothing forwarded
+        _help(turn, phone)
+        return
     sender = load_sender(turn, phone)
     if _count_today(turn, sender, "info_day", "info_count") > turn.rules.rules.settings.guards.info_per_day:
         logger.info("INFO from {} over today's limit: not forwarded", mask(phone))

@@ -196,7 +196,7 @@ def test_template_round_trip(tmp_path: Path, rules: CompiledRules) -> None:
     school_dir.mkdir()
     shutil.copy(MINI / "school.yaml", school_dir)
     book_path = school_dir / "sekolah.xlsx"
-    result = CliRunner().invoke(app, ["template", "-o", str(book_path)])
+    result = CliRunner().invoke(app, ["template", "--school", str(school_dir), "-o", str(book_path)])
     assert result.exit_code == 0, result.output
 
     book = load_workbook(book_path)
@@ -249,7 +249,7 @@ def test_template_problems_name_the_sheet(tmp_path: Path, rules: CompiledRules) 
 
 @pytest.mark.parametrize("name", ["sekolah.csv", "sekolah", "sekolah.xls"])
 def test_template_needs_an_xlsx_name(tmp_path: Path, name: str) -> None:
-    result = CliRunner().invoke(app, ["template", "-o", str(tmp_path / name)])
+    result = CliRunner().invoke(app, ["template", "--school", str(MINI), "-o", str(tmp_path / name)])
     assert result.exit_code != 0
     assert result.output.strip().count("\n") == 0
     assert result.output.strip().endswith("give a file name ending in .xlsx")

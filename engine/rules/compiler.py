@@ -173,6 +173,11 @@ def _check_roles_and_routes(rules: RuleSet, source: Source, problems: Problems) 
         if reminder.template not in rules.templates:
             problems.add(*source.locate(("settings", "reminders", i, "template")),
                          f"unknown template '{reminder.template}'", hint=did_you_mean(reminder.template, rules.templates))
+    for code, reason in rules.reasons.items():
+        if reason.notify_parents and reason.parent_sms not in rules.templates:
+            where = ("reasons", code, "parent_sms") if "parent_sms" in reason.model_fields_set else ("reasons", code)
+            problems.add(*source.locate(where), f"reason {code} notifies parents with template '{reason.parent_sms}', "
+                         "which templates.yaml does not have", hint=did_you_mean(reason.parent_sms, rules.templates))
     for name in rules.telegram.commands:
         if not (1 <= len(name) <= 32 and name.replace("_", "").isalnum() and name.islower()):
             problems.add(*source.locate(("telegram", "commands", name), key=True),
@@ -231,6 +236,9 @@ def _templates(rules: RuleSet, source: Source, problems: Problems) -> dict[str, 
     allowed = {**catalogue.SMS_TEMPLATES, **catalogue.TELEGRAM_TEMPLATES}
     for reminder in rules.settings.reminders:
         allowed.setdefault(reminder.template, catalogue.REMINDER_FIELDS)
+    for reason in rules.reasons.values():
+        if reason.notify_parents and reason.parent_sms in rules.templates:  # a missing one is reported at the reason
+            allowed.setdefault(reason.parent_sms, catalogue.PARENT_NOTICE_FIELDS)
     compiled: dict[str, Template] = {}
     for name, text in rules.templates.items():
         template = _one_template(name, text, allowed, source, problems)

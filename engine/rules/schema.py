@@ -70,6 +70,10 @@ class Reason(Strict):
     words: list[str] = Field(min_length=1)
     erapor: _ERAPOR | None = None
     notify_parents: bool = False
+    # the SMS `notify_parents` sends (a template that may use the student fields and `reason`)
+    parent_sms: str = Field("reason_parent", min_length=1)
+    # the school's own decision (dispensation, sent home): a parent's SAKIT/IZIN the same day does not replace it
+    school_decision: bool = False
 
 
 class Role(Strict):

@@ -1,5 +1,5 @@
 """The durable store (SQLModel): inbox, outbox, absences with history, registrations, links."""
 
-from .store import Store, sqlite_url
+from .store import MissingDatabase, Store, sqlite_url
 
-__all__ = ["Store", "sqlite_url"]
+__all__ = ["MissingDatabase", "Store", "sqlite_url"]

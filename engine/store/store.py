@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from loguru import logger
-from sqlalchemy import event, select, update
+from sqlalchemy import event, inspect, select, update
 from sqlalchemy.engine import Engine as SAEngine
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlmodel import Session, create_engine
 
@@ -35,18 +36,37 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+class MissingDatabase(Exception):
+    """`Store.open_existing`: no absensi database at the URL (and none was created)."""
+
+
 class Store:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        """The store at `url`, migrated to the current schema; a new database is created unless `create`
+        is False (then a missing SQLite file, or a database without absensi's tables, is MissingDatabase)."""
         self.url = url
         # Called inside the transaction that marks an item failed for good (the engine tells the admin).
         self.on_failure: Callable[[Session, OutboxRow, datetime], None] | None = None
-        if url.startswith("sqlite:///"):
+        if url.startswith("sqlite:///") and create:
             _create_private(Path(url.removeprefix("sqlite:///")))
+        if not create:
+            _must_exist(url)
         # hide_parameters: SQL errors and logs never carry a number or a message text (SPEC §8).
         self.db: SAEngine = create_engine(url, connect_args=_connect_args(url), hide_parameters=True)
         if self.db.dialect.name == "sqlite":
             event.listen(self.db, "connect", _sqlite_pragmas)
-        upgrade(self.db)
+        try:
+            if not create and not inspect(self.db).has_table("alembic_version"):
+                raise MissingDatabase(f"no absensi tables in the database {self.db.url!r}")
+            upgrade(self.db)
+        except BaseException:
+            self.db.dispose()
+            raise
+
+    @classmethod
+    def open_existing(cls, url: str) -> Store:
+        """For commands that only read: never creates a database (MissingDatabase instead)."""
+        return cls(url, create=False)
 
     def close(self) -> None:
         self.db.dispose()
@@ -214,6 +234,15 @@ class Store:
     def last_outbox_id(self) -> int:
         with self.unit() as session:
             return session.scalar(select(OutboxRow.id).order_by(OutboxRow.id.desc()).limit(1)) or 0
+
+
+def _must_exist(url: str) -> None:
+    """A SQLite file that is not there is MissingDatabase before SQLite would create it."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database or "")
+        if not path.is_file():
+            raise MissingDatabase(f"no database at {path}")
 
 
 def _create_private(path: Path) -> None:
