@@ -7,6 +7,7 @@ message processed twice never sends a parent two SMS.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +31,7 @@ from .turn import Turn
 class Engine:
     def __init__(self, rules: CompiledRules, school: School, store: Store, now: datetime) -> None:
         self.rules = rules
-        self.school = school
+        self.school = own_copy(school)
         self.store = store
         self.links: dict[str, int] | None = None  # phone → Telegram id of linked accounts (see Turn)
         self.links_read = now
@@ -80,7 +81,7 @@ class Engine:
 
     def switch(self, rules: CompiledRules, school: School, now: datetime) -> list[OutboundMessage]:
         """Use a new, validated rule set and roster from the next message on (SPEC §2); tell the admin."""
-        self.rules, self.school, self.links = rules, school, None
+        self.rules, self.school, self.links = rules, own_copy(school), None
         seed(self, now)
         changes = self.sync_roster(now)
         return self.tell_admin("tg_reload_done", now, changes="\n".join(changes[:40]) or "-")
@@ -141,6 +142,13 @@ class Engine:
             turn.tg(target, "tg_delivery_failed", key=f"failed:{row.id}:{target}", kind="delivery_failed",
                     to=row.recipient, reason=row.error or "", text=row.text[:200])
         self._commit_outbound(turn)
+
+
+def own_copy(school: School) -> School:
+    """The engine's own roster: seating it (absen numbers from the store) never changes the caller's."""
+    copy = replace(school, students=dict(school.students))
+    copy.index()
+    return copy
 
 
 def outbox_row(message: OutboundMessage, now: datetime, inbox_id: int | None) -> OutboxRow:
