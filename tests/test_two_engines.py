@@ -101,13 +101,13 @@ def test_two_engines_one_leads_standby_takes_over_nothing_lost_or_doubled(db_url
         # The survivor alone: the rest of the traffic, and the SMS the dead engine was sending.
         traffic.burst(modems[survivor], len(traffic.queue))
         wait_alive([services[survivor]], lambda: modems[survivor].idle() and _outbox_done(store) and telegram.idle(),
-                   120, "the surviving process to finish every SMS, the dead engine's interrupted one included", 0.5)
+                   300, "the surviving process to finish every SMS, the dead engine's interrupted one included", 0.5)
         # The dead one's SIM still holds what arrived after the kill: it comes back to read it.
         inits = modems[dead].inits()
         services[dead].start()
         services[dead].wait_until(lambda: modems[dead].inits() > inits, 60, "the killed one's modem to be read again")
         wait_alive(services, lambda: all(m.idle() for m in modems) and telegram.idle() and _outbox_done(store)
-                   and _handled(store, traffic, telegram.replies), 120, "everything to be handled and sent", 0.5)
+                   and _handled(store, traffic, telegram.replies), 300, "everything to be handled and sent", 0.5)
         time.sleep(1.0)
         assert _outbox_done(store) and _handled(store, traffic, telegram.replies)
         for service in services:
