@@ -133,7 +133,7 @@ def load_all(school: Path, rules: Path | None) -> tuple[CompiledRules, School]:
 
 
 @app.command()
-def check(school: SchoolOpt = None, rules: RulesOpt = None) -> None:
+def check(school: SchoolOpt = None, rules: RulesOpt = None, db: DbOpt = None) -> None:
     """Validate the rules and the school data; every problem as file:line:column: message."""
     school = need_school(school)
     problems = Problems()
@@ -146,10 +146,35 @@ def check(school: SchoolOpt = None, rules: RulesOpt = None) -> None:
         _check_groups(compiled, loaded, problems)
     if problems.items:
         typer.echo(problems.render())  # plain: no wrapping, so file:line:column stays greppable
+    if loaded is not None and not problems.errors:
+        _print_numbering(loaded, database_url(db, school))
     errors, warnings = len(problems.errors), len(problems.warnings)
     summary = f"{errors} error(s), {warnings} warning(s) in {rules_dir} and {school}"
     console.print(f"[{'red' if errors else 'green'}]{summary}[/]", soft_wrap=True)
     raise typer.Exit(1 if errors else 0)
+
+
+def _print_numbering(loaded: School, url: str) -> None:
+    """What this roster would change in the absen numbers the database holds (nothing changes here)."""
+    from datetime import UTC
+
+    from . import enrolment
+    from .store.store import MissingDatabase
+
+    try:
+        store = Store.open_existing(url)
+    except MissingDatabase:
+        return  # no database yet: the first use numbers every class by name (or absen_no)
+    except Exception as exc:  # an unreachable server must not hide the file check's verdict
+        console.print(f"(absen numbers not compared: {type(exc).__name__})", markup=False)
+        return
+    try:
+        with store.unit() as session:
+            lines = enrolment.preview(session, loaded, loaded.calendar.today(datetime.now(UTC))).lines
+    finally:
+        store.close()
+    for line in lines:
+        console.print(f"numbering: {line}", markup=False)
 
 
 def _roles_only(rules_dir: Path) -> dict[str, Role] | None:

@@ -73,3 +73,15 @@ def test_absensi_reload_leaves_a_request_the_engine_sees(school_dir, db_url, rul
     assert leader.watch.due() and not leader.watch.due()  # once per request
     leader.lease.release()
     leader.store.close()
+
+
+def test_check_prints_the_numbering_a_new_roster_would_cause_and_changes_nothing(school_dir, db_url, rules) -> None:  # type: ignore[no-untyped-def]
+    leader = _leader(school_dir, db_url, rules)  # the running service seated the roster
+    students = school_dir / "students.csv"
+    _touch(students, students.read_text() + "1013,0101000013,Abdul Aziz,L,X TKJ 1,AZ23QR\n")
+    for _ in range(2):  # twice: check writes nothing, so it says the same again
+        result = CliRunner().invoke(app, ["check", "--school", str(school_dir), "--db", db_url])
+        assert result.exit_code == 0, result.output
+        assert "numbering: X TKJ 1: + Abdul Aziz → 7" in result.output
+    leader.lease.release()
+    leader.store.close()
