@@ -16,6 +16,7 @@ from .diagnostics import DataError, Problems
 from .logs import log_uncaught, redact
 from .logs import setup as setup_logs
 from .private import PRIVATE_UMASK, make_private, write_private
+from .reload import check_groups
 from .rules import compile_rules, load_rules
 from .rules.compiler import CompiledRules
 from .rules.schema import Role
@@ -122,7 +123,7 @@ def load_all(school: Path, rules: Path | None) -> tuple[CompiledRules, School]:
         compiled = load_rules(resolve_rules_dir(school, rules))
         loaded = load_school(school, compiled.rules)
         problems = Problems()
-        _check_groups(compiled, loaded, problems)
+        check_groups(compiled, loaded, problems)
         if problems.errors:
             raise DataError(problems)
         return compiled, loaded
@@ -143,7 +144,7 @@ def check(school: SchoolOpt = None, rules: RulesOpt = None, db: DbOpt = None) ->
     loaded = read_school(school, compiled.rules if compiled else None, problems,
                          roles=None if compiled else _roles_only(rules_dir))
     if compiled is not None and loaded is not None:
-        _check_groups(compiled, loaded, problems)
+        check_groups(compiled, loaded, problems)
     if problems.items:
         typer.echo(problems.render())  # plain: no wrapping, so file:line:column stays greppable
     if loaded is not None and not problems.errors:
@@ -188,15 +189,6 @@ def _roles_only(rules_dir: Path) -> dict[str, Role] | None:
         return TypeAdapter(dict[str, Role]).validate_python(plain(data.get("roles")))
     except ValidationError:
         return None
-
-
-def _check_groups(compiled: CompiledRules, school: School, problems: Problems) -> None:
-    for event, targets in compiled.rules.routes.items():
-        for target in targets:
-            group = target.split(":", 1)[1] if target.startswith("group:") else None
-            if group is not None and group not in school.groups:
-                problems.add(school.directory / "school.yaml", 0, 0,
-                             f"routes.{event} sends to group:{group}, but telegram_groups has no '{group}'")
 
 
 @app.command()
