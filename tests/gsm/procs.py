@@ -189,10 +189,9 @@ BRIDGE_REPLIES = (
     "Rapor dibagikan hari Sabtu pukul 08.00 di kelas masing-masing. Boleh diwakilkan oleh saudara yang sudah "
     "dewasa dengan membawa surat kuasa bermeterai dan fotokopi KTP orang tua. Bila berhalangan, hubungi wali "
     "kelas untuk jadwal lain.",
-    # UCS-2 (the typographic apostrophe), 3 parts
-    "Rapor dibagikan Sabtu pukul 08.00. Boleh diwakilkan saudara dewasa dengan surat kuasa dan fotokopi KTP "
-    "orang tua. Bila berhalangan, hubungi wali kelas – jadwal lain bisa diatur. Terima kasih atas perhatian "
-    "Bapak/Ibu.",
+    # UCS-2 (the en dash), 3 parts with the role prefix: within the rules' limit for a bridged reply
+    "Rapor dibagikan Sabtu pukul 08.00. Boleh diwakilkan saudara dewasa dengan surat kuasa. Bila berhalangan, "
+    "hubungi wali kelas – jadwal lain bisa diatur.",
 )
 
 
