@@ -96,6 +96,11 @@ class ModemWorker:
                 self._down("down", f"{type(exc).__name__}: {exc}; reopening in {delay:.0f} s")
                 self._sleep(delay)
                 delay = min(delay * 2, self.settings.reopen_max)
+            except Exception as exc:  # e.g. the database refused a claim: the modem thread must not die
+                logger.exception("{}: unexpected {}; reopening in {:.0f} s", self.url, type(exc).__name__, delay)
+                self._down("down", f"{type(exc).__name__}; reopening in {delay:.0f} s")
+                self._sleep(delay)
+                delay = min(delay * 2, self.settings.reopen_max)
         self.modem.close()
         self.state = "stopped"
 

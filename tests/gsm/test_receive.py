@@ -178,3 +178,23 @@ def test_message_routed_directly_with_cmt_is_committed(emulator, run_pool) -> No
     body = pdu.encode_deliver("+6281", "langsung", STAMP)
     emulator._unsolicited(f"+CMT: ,{len(body) // 2 - 1}", body)
     wait_for(lambda: inbox.texts() == ["langsung"])
+
+
+def test_a_database_error_in_a_claim_does_not_kill_the_modem_thread(emulator, pool_for) -> None:
+    """The modem's thread reopens and goes on: SMS keep being read and sent (a dead thread left them on the SIM)."""
+
+    class FlakyOutbox(RecordingOutbox):
+        failures = 2
+
+        def claim(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if self.failures:
+                self.failures -= 1
+                raise RuntimeError("database is locked")
+            return super().claim(*args, **kwargs)
+
+    outbox, inbox = FlakyOutbox(), RecordingInbox()
+    item = outbox.add("+6281", "tetap terkirim")
+    pool_for([emulator], outbox, inbox)
+    wait_for(lambda: outbox.states()[item] in ("sent", "delivered"), timeout=10)
+    emulator.deliver(pdu.encode_deliver("+6282", "masih dibaca", STAMP))
+    wait_for(lambda: "masih dibaca" in inbox.texts(), timeout=10)
