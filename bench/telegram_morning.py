@@ -29,10 +29,10 @@ from typing import Any
 
 from pyrogram import types
 
-from absensi.drivers.base import OutboxItem
 from absensi.drivers.telegram.deliver import Deliverer
 from absensi.drivers.telegram.pacing import Limits, is_group
 from absensi.engine.messages import Button, Channel
+from absensi.engine.ports import OutboxItem
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from telegram.fakes import VirtualTimeLoop

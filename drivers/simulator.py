@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from absensi.engine.messages import Button, Channel
-
-from .base import Outbox, OutboxItem
+from absensi.engine.ports import Outbox, OutboxItem
 
 
 @dataclass

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 
 from loguru import logger
 
-from absensi.drivers.base import Inbox, Outbox
 from absensi.engine.messages import Channel
+from absensi.engine.ports import Inbox, Outbox
 
 from .settings import ModemSettings
 from .worker import ModemWorker

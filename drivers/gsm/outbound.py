@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from loguru import logger
 
-from absensi.drivers.base import Outbox, OutboxItem
+from absensi.engine.ports import Outbox, OutboxItem
 
 from .errors import AtTimeout, CmsError, CommandError, LinkClosed, ModemError
 from .pdu import SubmitPdu, encode_submit

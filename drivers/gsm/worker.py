@@ -17,9 +17,9 @@ from datetime import datetime
 import serial
 from loguru import logger
 
-from absensi.drivers.base import Inbox, Outbox
 from absensi.engine.messages import Channel, InboundMessage
 from absensi.engine.phones import mask
+from absensi.engine.ports import Inbox, Outbox
 
 from .at import ESC
 from .errors import AtTimeout, CommandError, ModemError, SimLocked

@@ -21,8 +21,8 @@ from typing import Any, Protocol
 from loguru import logger
 from pyrogram import enums, errors, types
 
-from absensi.drivers.base import Outbox, OutboxItem
 from absensi.engine.messages import Channel
+from absensi.engine.ports import Outbox, OutboxItem
 
 from .credentials import TelegramCredentialsError
 from .failures import Failure, Kind, classify

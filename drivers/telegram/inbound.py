@@ -14,8 +14,8 @@ from loguru import logger
 from pyrogram import Client, filters, types
 from pyrogram.handlers import CallbackQueryHandler, MessageHandler
 
-from absensi.drivers.base import Inbox
 from absensi.engine.messages import InboundMessage
+from absensi.engine.ports import Inbox
 
 from .convert import callback_to_inbound, message_to_inbound
 

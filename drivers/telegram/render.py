@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pyrogram import types
 
-from absensi.drivers.base import OutboxItem
 from absensi.engine.messages import Button
+from absensi.engine.ports import OutboxItem
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024

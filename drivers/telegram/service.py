@@ -18,7 +18,7 @@ from typing import Any
 from loguru import logger
 from pyrogram import Client, errors
 
-from absensi.drivers.base import Inbox, Outbox
+from absensi.engine.ports import Inbox, Outbox
 
 from .credentials import (
     API_HASH_VAR,

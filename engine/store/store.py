@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlmodel import Session, create_engine
 
-from absensi.drivers.base import OutboxItem
+from absensi.engine.ports import OutboxItem
 
 from ..messages import Button, Channel, Contact, Document, InboundMessage
 from . import cleaning

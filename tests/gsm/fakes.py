@@ -11,8 +11,8 @@ import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from absensi.drivers.base import OutboxItem
 from absensi.engine.messages import Channel, InboundMessage
+from absensi.engine.ports import OutboxItem
 
 
 class RecordingInbox:

@@ -15,8 +15,8 @@ from typing import Any
 
 from pyrogram import Client, types
 
-from absensi.drivers.base import OutboxItem
 from absensi.engine.messages import Channel, InboundMessage
+from absensi.engine.ports import OutboxItem
 
 T0 = datetime(2026, 11, 30, 0, 30, tzinfo=UTC)  # 07:30 in Jakarta, a Monday
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from pyrogram import types
 
-from absensi.drivers.base import OutboxItem
 from absensi.drivers.telegram.render import (
     CONTACT_BUTTON_LABEL,
     RenderError,
@@ -14,6 +13,7 @@ from absensi.drivers.telegram.render import (
     split_text,
 )
 from absensi.engine.messages import Button, Channel
+from absensi.engine.ports import OutboxItem
 
 
 def item(**extra: object) -> OutboxItem:

@@ -1,4 +1,4 @@
-"""The two ports a driver talks to. Drivers deliver; they never decide.
+"""The ports: what the engine needs from the outside world. Drivers implement them and never decide.
 
 A driver hands every inbound message to an `Inbox` (which commits it durably before returning, so a
 modem may delete the SMS from the SIM afterwards) and takes outbound work from an `Outbox`. The store
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from absensi.engine.messages import Button, Channel, Document, InboundMessage
+from .messages import Button, Channel, Document, InboundMessage
 
 
 class Inbox(Protocol):
