@@ -1,0 +1,173 @@
+"""The whole service at rest: `absensi run --school sample_school --modem <pty>`, no Telegram credentials.
+
+    .venv/bin/python bench/service_idle.py [--backend sqlite|postgres] [--runs 3] [--seconds 60]
+
+Each run starts the service as a user does, on a fresh database, with one emulated modem (tests/gsm) on a
+real pty, and measures:
+- start to modem ready: from launch to the driver's log line that reports the modem (port, model, IMEI …);
+  also to the modem's last initialisation command (`AT+CNMI`) as the emulator saw it;
+- idle CPU: utime+stime of the service process and its children (/proc/<pid>/stat, ended children's
+  cutime/cstime included) over `--seconds`, after a few seconds of settling, as % of one core;
+- RSS: VmRSS at the end of the idle period and VmHWM (the peak) of the service process.
+The modem chats like a real one (an unsolicited line every 5 s, `--chatter`). Stopped with SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchlib import (
+    SAMPLE,
+    Figure,
+    Postgres,
+    absensi_command,
+    clean_env,
+    emulator,
+    header,
+    postgres,
+    print_table,
+    rss_mib,
+    tree,
+    tree_cpu,
+)
+
+from absensi.engine.store import sqlite_url
+
+
+class Output:
+    """The service's output lines, each with the moment it was read (monotonic)."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.lines: list[tuple[float, str]] = []
+        self._thread = threading.Thread(target=self._read, args=(proc,), daemon=True)
+        self._thread.start()
+
+    def _read(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            self.lines.append((time.monotonic(), raw.decode(errors="replace").rstrip()))
+
+    def first(self, pattern: re.Pattern[str]) -> float | None:
+        return next((t for t, line in list(self.lines) if pattern.search(line)), None)
+
+    def text(self) -> str:
+        return "\n".join(line for _, line in self.lines)
+
+
+@contextlib.contextmanager
+def database(backend: str, tmp: Path, server: Postgres | None) -> Iterator[str]:
+    if backend == "sqlite":
+        yield sqlite_url(tmp / "absensi.db")
+    else:
+        assert server is not None
+        with server.database() as url:
+            yield url
+
+
+def one_run(backend: str, server: Postgres | None, seconds: float, settle: float, profile: str,
+            chatter: float) -> dict[str, float]:
+    emu_module = emulator()
+    with tempfile.TemporaryDirectory(prefix="absensi-bench-") as name:
+        tmp = Path(name)
+        modem = emu_module.ModemEmulator(tmp, profile, name="idle")
+        modem.noise_every = chatter
+        modem.start()
+        try:
+            with database(backend, tmp, server) as url:
+                command = [*absensi_command(), "run", "--school", str(SAMPLE), "--modem", modem.port, "--db", url]
+                launched = time.monotonic()
+                proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=clean_env(),
+                                        cwd=tmp)
+                out = Output(proc)
+                ready_line = re.compile(re.escape(modem.port) + r".*IMEI")
+                cnmi_at = None
+                deadline = launched + 120
+                while out.first(ready_line) is None:
+                    if cnmi_at is None and any(c.startswith("AT+CNMI") for c in list(modem.commands)):
+                        cnmi_at = time.monotonic()
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        proc.kill()
+                        raise SystemExit(f"the service did not report the modem ready:\n{out.text()[-3000:]}")
+                    time.sleep(0.01)
+                ready_at = out.first(ready_line)
+                assert ready_at is not None
+                time.sleep(settle)
+                cpu0, t0 = tree_cpu(proc.pid), time.monotonic()
+                server0 = server.cpu() if server else None
+                time.sleep(seconds)
+                cpu1, t1 = tree_cpu(proc.pid), time.monotonic()
+                server1 = server.cpu() if server else None
+                rss = sum(rss_mib(p)[0] for p in tree(proc.pid))
+                hwm = rss_mib(proc.pid)[1]
+                proc.send_signal(signal.SIGTERM)
+                code = proc.wait(timeout=60)
+                if code != 0:
+                    raise SystemExit(f"the service exited {code} on SIGTERM:\n{out.text()[-3000:]}")
+        finally:
+            modem.close()
+    figures = {
+        "ready": ready_at - launched,
+        "cnmi": (cnmi_at or ready_at) - launched,
+        "cpu_pct": 100 * (cpu1 - cpu0) / (t1 - t0),
+        "rss": rss,
+        "hwm": hwm,
+        "commands": float(len(modem.commands)),
+    }
+    if server0 is not None and server1 is not None:
+        figures["server_pct"] = 100 * (server1 - server0) / (t1 - t0)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=60.0, help="length of the idle measurement")
+    parser.add_argument("--settle", type=float, default=5.0, help="seconds after ready before measuring")
+    parser.add_argument("--profile", default="huawei-e173", help="emulated modem (tests/gsm/profiles.py)")
+    parser.add_argument("--chatter", type=float, default=5.0, help="seconds between the modem's unsolicited lines")
+    args = parser.parse_args()
+    load = header(f"absensi run at rest, {args.backend}, one {args.profile} modem, {args.seconds:.0f} s per run")
+    ready = Figure("`absensi run` start to modem ready (log line)", "< 1.5", "s")
+    cnmi = Figure("start to the modem's last init command (AT+CNMI)", "", "s")
+    cpu = Figure("idle CPU of the whole `absensi run`, one modem", "< 0.3", "% of a core", fmt="{:.2f}")
+    server_cpu = Figure("idle CPU of the PostgreSQL server meanwhile", "", "% of a core", fmt="{:.2f}")
+    rss = Figure("RSS of `absensi run` (VmRSS, after the idle period)", "< 100", "MiB", fmt="{:.0f}")
+    hwm = Figure("peak RSS of `absensi run` (VmHWM)", "", "MiB", fmt="{:.0f}")
+    notes = []
+    server_cpu_total = 0.0
+    with contextlib.ExitStack() as stack:
+        server = stack.enter_context(postgres()) if args.backend == "postgres" else None
+        if server:
+            notes.append(f"PostgreSQL: {server.settings}")
+        for n in range(args.runs):
+            got = one_run(args.backend, server, args.seconds, args.settle, args.profile, args.chatter)
+            ready.add(got["ready"])
+            cnmi.add(got["cnmi"])
+            cpu.add(got["cpu_pct"])
+            rss.add(got["rss"])
+            hwm.add(got["hwm"])
+            if "server_pct" in got:
+                server_cpu.add(got["server_pct"])
+                server_cpu_total += got["server_pct"] * args.seconds / 100
+            notes.append(f"run {n + 1}: ready {got['ready']:.2f} s, idle CPU {got['cpu_pct']:.2f} %, RSS "
+                         f"{got['rss']:.0f} MiB (peak {got['hwm']:.0f}), {got['commands']:.0f} AT commands in all")
+    figures = [ready, cnmi, cpu, *([server_cpu] if server_cpu.values else []), rss, hwm]
+    print_table(f"absensi run at rest ({args.backend})", figures,
+                [*notes, load.report(server_cpu_total)])
+
+
+if __name__ == "__main__":
+    main()
