@@ -15,7 +15,7 @@ import time
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         begin = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "absensi.engine.cli", "demo", "--out", tmp], check=True,
+        subprocess.run([sys.executable, "-m", "absensi.engine.app.cli", "demo", "--out", tmp], check=True,
                        stdout=subprocess.DEVNULL)
         elapsed = time.perf_counter() - begin
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

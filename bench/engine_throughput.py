@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from absensi.engine.core import Engine
 from absensi.engine.messages import Channel, InboundMessage
 from absensi.engine.rules import load_rules
-from absensi.engine.schoolfiles import load_school
+from absensi.engine.school.files import load_school
 from absensi.engine.store import Store, sqlite_url
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,7 +15,7 @@ import time
 t0 = time.perf_counter()
 from pathlib import Path
 from absensi.engine.rules import load_rules
-from absensi.engine.schoolfiles import load_school
+from absensi.engine.school.files import load_school
 rules = load_rules(Path('rules'))
 t1 = time.perf_counter()
 school = load_school(Path('sample_school'), rules.rules)

@@ -14,31 +14,35 @@ from typing import Any
 from loguru import logger
 from sqlmodel import Session
 
-from . import enrolment
+from .chat.parents import handle_sms
+from .chat.staff import handle_telegram
+from .flows.routing import route_targets
+from .flows.schedule import run_due_jobs
+from .flows.startup import seed
 from .messages import Channel, InboundMessage, OutboundMessage
-from .parents import handle_sms
-from .routing import route_targets
 from .rules import CompiledRules
-from .schedule import run_due_jobs
-from .school import School
-from .staffchat import handle_telegram
-from .startup import seed
-from .store import Store, queries
+from .school.model import School
+from .store import Store, enrolment, queries
 from .store.models import OutboxRow
-from .turn import Turn
+from .turn import Live, Turn
 
 
 class Engine:
     def __init__(self, rules: CompiledRules, school: School, store: Store, now: datetime) -> None:
-        self.rules = rules
-        self.school = own_copy(school)
+        self.live = Live(rules, own_copy(school))
         self.store = store
-        self.links: dict[str, int] | None = None  # phone → Telegram id of linked accounts (see Turn)
-        self.links_read = now
         store.on_failure = self._delivery_failed
-        seed(self, now)
+        seed(self.school, store, now)
         self.roster_day = self.school.calendar.today(now)
         self.sync_roster(now)
+
+    @property
+    def rules(self) -> CompiledRules:
+        return self.live.rules
+
+    @property
+    def school(self) -> School:
+        return self.live.school
 
     # ---------------------------------------------------------------------------------- entry points
 
@@ -58,13 +62,13 @@ class Engine:
         """Process one message in one transaction; on a bug, the inbox row records it and nothing else changes."""
         try:
             with self.store.unit() as session:
-                turn = Turn(self, session, now, inbox_id, msg.source_id)
+                turn = Turn(self.live, session, now, inbox_id, msg.source_id)
                 self._dispatch(turn, msg)
                 produced = self._commit_outbound(turn)
                 self._mark(session, inbox_id, "done", None, now)
             return produced
         except Exception as exc:  # one bad message must not stop the service
-            self.links = None  # the cache may hold what the rollback undid
+            self.live.forget()  # the cache may hold what the rollback undid
             logger.exception("failed to handle inbox #{} ({}); kept for `absensi inbox`", inbox_id, msg.channel)
             with self.store.unit() as session:
                 self._mark(session, inbox_id, "error", f"{type(exc).__name__}: {exc}", now)
@@ -81,8 +85,8 @@ class Engine:
 
     def switch(self, rules: CompiledRules, school: School, now: datetime) -> list[OutboundMessage]:
         """Use a new, validated rule set and roster from the next message on (SPEC §2); tell the admin."""
-        self.rules, self.school, self.links = rules, own_copy(school), None
-        seed(self, now)
+        self.live = Live(rules, own_copy(school))
+        seed(self.school, self.store, now)
         changes = self.sync_roster(now)
         return self.tell_admin("tg_reload_done", now, changes="\n".join(changes[:40]) or "-")
 
@@ -92,7 +96,7 @@ class Engine:
 
     def tell_admin(self, template: str, now: datetime, **values: object) -> list[OutboundMessage]:
         with self.store.unit() as session:
-            turn = Turn(self, session, now)
+            turn = Turn(self.live, session, now)
             for target in route_targets(turn, "school_reload", None, turn.today):
                 turn.tg(target, template, kind="admin", **values)
             return self._commit_outbound(turn)
@@ -102,7 +106,7 @@ class Engine:
         if self.school.calendar.today(now) != self.roster_day:
             self.sync_roster(now)
         with self.store.unit() as session:
-            turn = Turn(self, session, now)
+            turn = Turn(self.live, session, now)
             run_due_jobs(turn)
             return self._commit_outbound(turn)
 
@@ -137,7 +141,7 @@ class Engine:
                                                               "new_error": error, "done_at": now})
 
     def _delivery_failed(self, session: Session, row: OutboxRow, now: datetime) -> None:
-        turn = Turn(self, session, now)
+        turn = Turn(self.live, session, now)
         for target in route_targets(turn, "delivery_failed", None, turn.today):
             turn.tg(target, "tg_delivery_failed", key=f"failed:{row.id}:{target}", kind="delivery_failed",
                     to=row.recipient, reason=row.error or "", text=row.text[:200])

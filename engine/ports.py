@@ -2,11 +2,14 @@
 
 A driver hands every inbound message to an `Inbox` (which commits it durably before returning, so a
 modem may delete the SMS from the SIM afterwards) and takes outbound work from an `Outbox`. The store
-implements both; tests pass recording fakes with the same methods.
+implements both; tests pass recording fakes with the same methods. A driver package exposes one
+`StartDriver` callable; the application layer finds it by the address's scheme (`engine/app/drivers.py`)
+and starts it with `DriverOptions`, the `DeliveryPolicy` among them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -73,3 +76,60 @@ class Outbox(Protocol):
     def recover(self, channel: Channel, now: datetime, worker: str = "") -> int:
         """At start-up: items a crashed `worker` (or a process that is gone) left `sending` become pending
         again, resuming after the parts already sent. Returns how many."""
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Exponential waits: `first` after the first failure, doubling, never more than `cap` (seconds)."""
+
+    first: float
+    cap: float
+
+    def delay(self, failures: int) -> float:
+        """The wait after `failures` failures before this one (0: the first failure)."""
+        return min(self.cap, self.first * 2.0 ** max(0, failures))
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPolicy:
+    """The one retry and reconnect policy every driver follows (`settings.yaml` → `delivery`).
+
+    A message that failed for a transient reason waits `retry.delay(attempts)` and is tried at most
+    `max_attempts` times in all; a driver that lost its device or its network reconnects after
+    `reconnect.delay(failures)`.
+    """
+
+    max_attempts: int = 8
+    retry: Backoff = Backoff(30.0, 1800.0)
+    reconnect: Backoff = Backoff(1.0, 60.0)
+
+    def exhausted(self, attempts_before: int) -> bool:
+        """True when the attempt after `attempts_before` failed ones is the last one allowed."""
+        return attempts_before + 1 >= self.max_attempts
+
+
+@dataclass(frozen=True, slots=True)
+class DriverOptions:
+    """What the application gives every driver it starts, besides the inbox and the outbox."""
+
+    clock: Callable[[], datetime]
+    policy: DeliveryPolicy = DeliveryPolicy()
+    pin: str | None = None  # a GSM SIM's PIN
+    rate_per_min: float | None = None  # at most this many SMS per minute per device
+    listen: str | None = None  # HOST:PORT for drivers that receive webhooks (default: loopback)
+
+
+class Running(Protocol):
+    """A started driver: one or more devices serving the inbox and the outbox in threads of their own."""
+
+    def stop(self, timeout: float = 10.0) -> None: ...
+
+    def states(self) -> dict[str, str]:
+        """Address → state of each device (`ready`, `reopening`, …), for `absensi status`."""
+        ...
+
+
+class StartDriver(Protocol):
+    """A driver's entry point: start serving `addresses` (all of one driver); recover crashed sends first."""
+
+    def __call__(self, addresses: list[str], inbox: Inbox, outbox: Outbox, options: DriverOptions) -> Running: ...

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from loguru import logger
 from sqlalchemy import select
 from sqlmodel import Session
 from transitions import Machine
 
-from .calendar import tanggal
 from .messages import Button, Channel, Document, OutboundMessage
-from .phones import is_phone, mask
 from .rules import CompiledRules
-from .school import School, StaffRole
-from .smslen import fit_one
+from .rules.smslen import fit_one
+from .school.calendar import tanggal
+from .school.model import School, StaffRole
+from .school.phones import is_phone, mask
 from .store.models import TelegramLink
 
 LINKS_TTL = timedelta(minutes=1)
@@ -44,8 +44,21 @@ DEFAULT_PRIORITY = 50
 # SMS kinds sent whole; every other SMS is a reply and is trimmed to one segment (SPEC §3).
 UNTRIMMED = frozenset({"alfa", "bridge"})
 
-if TYPE_CHECKING:
-    from .core import Engine
+
+
+@dataclass
+class Live:
+    """What every turn reads besides the store: the rules and roster in force, and the caches kept in step
+    with the store. The engine owns one; a reload replaces its rules and school and drops the caches."""
+
+    rules: CompiledRules
+    school: School
+    links: dict[str, int] | None = None  # phone → Telegram id of linked accounts (see Turn.linked_phones)
+    links_read: datetime | None = None
+
+    def forget(self) -> None:
+        """Drop the caches (a rollback or another process may have changed what they hold)."""
+        self.links = None
 
 
 class _Token:
@@ -70,7 +83,7 @@ def fire(machine: Machine, state: str, trigger: str, ctx: Any) -> str:
 class Turn:
     """Everything one message (or one clock tick) may touch, and what it produces."""
 
-    engine: Engine
+    live: Live
     session: Session
     now: datetime
     inbox_id: int | None = None
@@ -79,11 +92,11 @@ class Turn:
 
     @property
     def rules(self) -> CompiledRules:
-        return self.engine.rules
+        return self.live.rules
 
     @property
     def school(self) -> School:
-        return self.engine.school
+        return self.live.school
 
     @property
     def today(self) -> date:
@@ -123,17 +136,19 @@ class Turn:
     def linked_phones(self) -> dict[str, int]:
         """E.164 phone → Telegram id for accounts linked by contact.
 
-        Cached on the engine, which drops it when it changes a link (`forget_links`) and re-reads it after
-        LINKS_TTL of message time, so a link made by another process (`absensi inbox --retry`) is seen too.
+        Cached in `Live`, dropped when a turn changes a link (`forget_links`) and re-read after LINKS_TTL of
+        message time, so a link made by another process (`absensi inbox --retry`) is seen too.
         """
-        if self.engine.links is None or self.now - self.engine.links_read > LINKS_TTL or self.now < self.engine.links_read:
+        live = self.live
+        read = live.links_read
+        if live.links is None or read is None or self.now - read > LINKS_TTL or self.now < read:
             rows = self.session.scalars(select(TelegramLink)).all()
-            self.engine.links = {row.phone: row.telegram_id for row in rows}
-            self.engine.links_read = self.now
-        return self.engine.links
+            live.links = {row.phone: row.telegram_id for row in rows}
+            live.links_read = self.now
+        return live.links
 
     def forget_links(self) -> None:
-        self.engine.links = None
+        self.live.forget()
 
     def telegram_id_of(self, staff: StaffRole) -> int | None:
         if staff.telegram_id is not None:

@@ -29,8 +29,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from absensi.engine.rules import CompiledRules, load_rules
-from absensi.engine.school import School
-from absensi.engine.schoolfiles import load_school
+from absensi.engine.school.files import load_school
+from absensi.engine.school.model import School
 from absensi.engine.store import Store, sqlite_url
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,9 +6,9 @@ import inspect
 
 import pytest
 
-from absensi.engine import catalogue
-from absensi.engine.absences import AbsenceContext
-from absensi.engine.registration import RegistrationContext
+from absensi.engine.flows.absences import AbsenceContext
+from absensi.engine.flows.registration import RegistrationContext
+from absensi.engine.rules import catalogue
 
 CONTEXTS = {"absence": AbsenceContext, "registration": RegistrationContext}
 

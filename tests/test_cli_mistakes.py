@@ -2,7 +2,7 @@
 and what to do, exits non-zero, prints no traceback and creates no database.
 
 The table below is the contract: for each command, the kinds of mistake that apply to it. Each pair runs
-through CliRunner; a few also run as a real process (`python -m absensi.engine.cli …`), where a traceback
+through CliRunner; a few also run as a real process (`python -m absensi.engine.app.cli …`), where a traceback
 would reach the terminal.
 """
 
@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import create_engine, inspect
 from typer.testing import CliRunner
 
-from absensi.engine.cli import app
+from absensi.engine.app.cli import app
 from absensi.engine.store import Store, sqlite_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -221,7 +221,7 @@ def test_a_real_process_prints_no_traceback(command: str, mistake: str, place: P
     env = {k: v for k, v in os.environ.items() if k not in ("ABSENSI_SCHOOL", "DATABASE_URL")}
     env["COLUMNS"] = "80"
     before = _databases(place.tmp)
-    done = subprocess.run([sys.executable, "-m", "absensi.engine.cli", *args], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "absensi.engine.app.cli", *args], capture_output=True, text=True,
                           env=env, cwd=place.tmp, timeout=120)
     _check(done.stdout + done.stderr, done.returncode, kind, before, place.tmp)
 

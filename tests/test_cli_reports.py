@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from absensi.engine.cli import app
+from absensi.engine.app.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = str(ROOT / "tests" / "schools" / "mini")

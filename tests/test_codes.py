@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from absensi.engine.codes import ALPHABET, LENGTH, fill_codes
+from absensi.engine.school.codes import ALPHABET, LENGTH, fill_codes
 
 
 def read(path: Path) -> list[dict[str, str]]:

@@ -25,8 +25,8 @@ from absensi.drivers.gsm.pdu import choose_coding, split_text
 from absensi.engine.core import Engine
 from absensi.engine.messages import Channel, InboundMessage, OutboundMessage
 from absensi.engine.rules import CompiledRules, load_rules
-from absensi.engine.school import School, StaffRole
-from absensi.engine.smslen import fitting_length, rupiah, segments
+from absensi.engine.rules.smslen import fitting_length, rupiah, segments
+from absensi.engine.school.model import School, StaffRole
 from absensi.engine.store import Store
 from absensi.engine.store.models import OutboxRow, Tally
 

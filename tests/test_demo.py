@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from absensi.engine.demo import run_demo
+from absensi.engine.app.demo import run_demo
 from absensi.engine.rules import load_rules
-from absensi.engine.schoolfiles import load_school
+from absensi.engine.school.files import load_school
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,7 +49,7 @@ def test_every_printed_command_runs_as_printed(demo: tuple[str, Path], tmp_path:
     for command in commands:
         program, *args = shlex.split(command)
         assert program == "absensi"
-        done = subprocess.run([sys.executable, "-m", "absensi.engine.cli", *args], capture_output=True, text=True,
+        done = subprocess.run([sys.executable, "-m", "absensi.engine.app.cli", *args], capture_output=True, text=True,
                               env=env, cwd=tmp_path, timeout=120)
         assert done.returncode == 0, f"{command}\n{done.stdout}{done.stderr}"
     assert "rekap-sekolah" in " ".join(commands)

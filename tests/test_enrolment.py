@@ -7,9 +7,9 @@ from datetime import date
 
 from sqlalchemy import select
 
-from absensi.engine.enrolment import plan, preview, school_year, sync
-from absensi.engine.school import School, Student
+from absensi.engine.school.model import School, Student
 from absensi.engine.store import Store
+from absensi.engine.store.enrolment import plan, preview, school_year, sync
 from absensi.engine.store.models import Enrolment
 
 MONDAY, TUESDAY, WEDNESDAY = date(2026, 11, 30), date(2026, 12, 1), date(2026, 12, 2)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from absensi.engine.lease import Lease, current_holder
-from absensi.engine.status import health
+from absensi.engine.app.status import health
 from absensi.engine.store import Store
+from absensi.engine.store.lease import Lease, current_holder
 
 T0 = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)
 

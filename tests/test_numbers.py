@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from absensi.engine.core import Engine
 from absensi.engine.messages import Channel, InboundMessage
-from absensi.engine.phones import is_phone, mobile, normalize
+from absensi.engine.school.phones import is_phone, mobile, normalize
 from absensi.engine.store import Store
 from absensi.engine.store.models import OutboxRow, ParentLink, SmsSender
 

@@ -12,12 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from absensi.engine.chat.grammar import parse_officer, split_keyword, split_refs
 from absensi.engine.core import Engine
-from absensi.engine.grammar import parse_officer, split_keyword, split_refs
 from absensi.engine.messages import Channel, InboundMessage
+from absensi.engine.rules.templates import TemplateError, parse
 from absensi.engine.store import Store
 from absensi.engine.store.models import InboxRow
-from absensi.engine.templates import TemplateError, parse
 
 T0 = datetime(2026, 11, 30, 0, 30, tzinfo=UTC)
 WORDS = st.sampled_from(["REG", "reg:", "SAKIT", "Izin,", "INFO", "STOP", "A", "S", "NIHIL", "BATAL", "/rekap",

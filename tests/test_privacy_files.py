@@ -23,9 +23,9 @@ from loguru import logger
 from rich.console import Console
 from typer.testing import CliRunner
 
-from absensi.engine.cli import app, main
-from absensi.engine.demo import run_demo
-from absensi.engine.private import make_private, write_private
+from absensi.engine.app.cli import app, main
+from absensi.engine.app.demo import run_demo
+from absensi.engine.app.private import make_private, write_private
 from absensi.engine.store import Store, sqlite_url
 from absensi.engine.store.models import JobRun
 
@@ -102,7 +102,7 @@ def test_the_roster_is_owner_only_once_codes_are_written_into_it(tmp_path: Path)
 
 def test_the_demo_writes_owner_only_files_in_an_owner_only_folder(tmp_path: Path) -> None:
     from absensi.engine.rules import load_rules
-    from absensi.engine.schoolfiles import load_school
+    from absensi.engine.school.files import load_school
 
     rules = load_rules(ROOT / "rules")
     out = tmp_path / "demo-output"

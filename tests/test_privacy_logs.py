@@ -24,14 +24,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from absensi.drivers.gsm import ModemPool
-from absensi.engine import logs
+from absensi.engine.app import logs
+from absensi.engine.app.scenario import run_scenario
+from absensi.engine.app.service import engine_loop
 from absensi.engine.core import Engine
 from absensi.engine.messages import Channel, InboundMessage
-from absensi.engine.phones import normalize
 from absensi.engine.rules import load_rules
-from absensi.engine.scenario import run_scenario
-from absensi.engine.schoolfiles import load_school
-from absensi.engine.service import engine_loop
+from absensi.engine.school.files import load_school
+from absensi.engine.school.phones import normalize
 from absensi.engine.store import Store
 from absensi.engine.store.models import OutboxRow, ParentLink
 
@@ -220,7 +220,7 @@ def test_absensi_inbox_prints_numbers_masked(store: Store) -> None:
     when the error itself quotes it (as PostgreSQL's DETAIL does)."""
     from typer.testing import CliRunner
 
-    from absensi.engine.cli import app
+    from absensi.engine.app.cli import app
     from absensi.engine.store.models import InboxRow
 
     with store.unit() as session:

@@ -18,10 +18,9 @@ from sqlmodel import Session, SQLModel
 from typer.testing import CliRunner
 
 from absensi.drivers.simulator import Simulator
-from absensi.engine.cli import app
+from absensi.engine.app.cli import app
 from absensi.engine.core import Engine
 from absensi.engine.messages import Channel, InboundMessage
-from absensi.engine.purge import RETENTION, purge
 from absensi.engine.store import Store
 from absensi.engine.store.models import (
     Absence,
@@ -38,6 +37,7 @@ from absensi.engine.store.models import (
     Tally,
     TelegramLink,
 )
+from absensi.engine.store.purge import RETENTION, purge
 
 MINI = Path(__file__).parent / "schools" / "mini"
 OLD_PHONE = "+6281299990001"
@@ -164,7 +164,7 @@ def texts(rows: dict[str, Any]) -> str:
 def test_every_table_has_exactly_one_retention_policy() -> None:
     """A new table without a policy fails here, so nothing personal is kept by forgetting it."""
     tables = set(SQLModel.metadata.tables)
-    assert tables - set(RETENTION) == set(), "tables without a retention policy in engine/purge.py"
+    assert tables - set(RETENTION) == set(), "tables without a retention policy in engine/store/purge.py"
     assert set(RETENTION) - tables == set(), "policies for tables that do not exist"
     assert set(FILL) == tables, "the purge test below must fill every table"
     assert all(policy.rule for policy in RETENTION.values())

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from absensi.engine.cli import app
-from absensi.engine.reload import requested_count
-from absensi.engine.service import Leader
+from absensi.engine.app.cli import app
+from absensi.engine.app.reload import requested_count
+from absensi.engine.app.service import Leader
 from absensi.engine.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +27,7 @@ def school_dir(tmp_path: Path) -> Path:
 
 
 def _leader(school_dir: Path, db_url: str, rules) -> Leader:  # type: ignore[no-untyped-def]
-    from absensi.engine.schoolfiles import load_school
+    from absensi.engine.school.files import load_school
 
     leader = Leader(rules, load_school(school_dir, rules.rules), Store(db_url))
     assert leader.try_lead(T0)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from absensi.engine.scenario import run_scenario
+from absensi.engine.app.scenario import run_scenario
 
 SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.yaml"))
 

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from absensi.engine.diagnostics import DataError, Problems
-from absensi.engine.phones import mask, normalize
 from absensi.engine.rules import CompiledRules
-from absensi.engine.schoolfiles import load_school, read_school
+from absensi.engine.rules.diagnostics import DataError, Problems
+from absensi.engine.school.files import load_school, read_school
+from absensi.engine.school.phones import mask, normalize
 
 MINI = Path(__file__).parent / "schools" / "mini"
 

@@ -14,13 +14,13 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from typer.testing import CliRunner
 
-from absensi.engine.cli import app
-from absensi.engine.codes import fill_codes
-from absensi.engine.diagnostics import Problems
+from absensi.engine.app.cli import app
 from absensi.engine.rules import CompiledRules
-from absensi.engine.school import School
-from absensi.engine.schoolfiles import load_school, read_school
-from absensi.engine.template import write_template
+from absensi.engine.rules.diagnostics import Problems
+from absensi.engine.school.codes import fill_codes
+from absensi.engine.school.files import load_school, read_school
+from absensi.engine.school.model import School
+from absensi.engine.school.workbook import write_template
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = ROOT / "tests" / "schools" / "mini"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
+from absensi.engine.app.service import engine_loop
 from absensi.engine.core import Engine
 from absensi.engine.messages import Channel, InboundMessage
-from absensi.engine.service import engine_loop
 from absensi.engine.store import Store
 
 T0 = datetime(2026, 11, 30, 0, 30, tzinfo=UTC)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from absensi.drivers.simulator import Simulator
+from absensi.engine.app.scenario import ScenarioError, run_scenario
 from absensi.engine.messages import Button
-from absensi.engine.scenario import ScenarioError, run_scenario
 
 
 def keyboard() -> Simulator:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from absensi.engine.core import Engine
 from absensi.engine.messages import Channel, InboundMessage
-from absensi.engine.schoolfiles import load_school
+from absensi.engine.school.files import load_school
 from absensi.engine.store import Store
 from absensi.engine.store.models import ParentLink
 

@@ -178,7 +178,7 @@ def test_a_crashing_message_is_marked_and_changes_nothing(store: Store, rules, m
 def test_failed_messages_are_listed_and_retried_from_the_command_line(db_url, rules, mini, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from typer.testing import CliRunner
 
-    from absensi.engine.cli import app
+    from absensi.engine.app.cli import app
 
     store = Store(db_url)
     engine = Engine(rules, mini, store, T0)
@@ -200,7 +200,7 @@ def test_failed_messages_are_listed_and_retried_from_the_command_line(db_url, ru
 
 def test_a_permanent_failure_is_reported_to_the_admin_once(store: Store, rules) -> None:  # type: ignore[no-untyped-def]
     from absensi.engine.core import outbox_row
-    from absensi.engine.schoolfiles import load_school
+    from absensi.engine.school.files import load_school
 
     school = load_school(Path(__file__).resolve().parent.parent / "sample_school", rules.rules)
     admin = next(s.telegram_id for s in school.staff if s.role == "admin")
@@ -223,7 +223,7 @@ def test_backup_copies_a_live_sqlite_database(tmp_path, rules, mini) -> None:  #
     """SQLite only: `absensi backup` copies a SQLite file (for PostgreSQL the command points to pg_dump)."""
     from typer.testing import CliRunner
 
-    from absensi.engine.cli import app
+    from absensi.engine.app.cli import app
     from absensi.engine.store import sqlite_url
 
     url = sqlite_url(tmp_path / "absensi.db")

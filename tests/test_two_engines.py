@@ -38,8 +38,8 @@ from gsm.procs import (
 )
 from sqlalchemy import func, select
 
-from absensi.engine.lease import current_holder
 from absensi.engine.store import Store
+from absensi.engine.store.lease import current_holder
 from absensi.engine.store.models import InboxRow, OutboxRow
 
 ROUNDS = 3

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from absensi.engine.smslen import GSM7_BASIC, GSM7_EXTENSION
+from absensi.engine.rules.smslen import GSM7_BASIC, GSM7_EXTENSION
 
 ESC = 0x1B
 

@@ -18,8 +18,8 @@ import serial
 from loguru import logger
 
 from absensi.engine.messages import Channel, InboundMessage
-from absensi.engine.phones import mask
 from absensi.engine.ports import Inbox, Outbox
+from absensi.engine.school.phones import mask
 
 from .at import ESC
 from .errors import AtTimeout, CommandError, ModemError, SimLocked

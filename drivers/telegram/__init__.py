@@ -19,7 +19,12 @@ thread: `threading.Thread(target=asyncio.run, args=(telegram.run(stop),))`, with
 `loop.call_soon_threadsafe(stop.set)`; the store must then accept calls from that thread.
 """
 
-from .credentials import Credentials, TelegramCredentialsError, credentials_from_env, parse_credentials
+from .credentials import (
+    Credentials,
+    TelegramCredentialsError,
+    credentials_from_env,
+    parse_credentials,
+)
 from .deliver import Deliverer, RetryPolicy
 from .pacing import Limits, Pacer
 from .service import TelegramService, make_client

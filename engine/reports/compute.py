@@ -11,7 +11,15 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 
-from .counting import Tally, counting_note, day_tally, named, row_days, rows_on, tally_student
+from .counting import (
+    Tally,
+    counting_note,
+    day_tally,
+    named,
+    row_days,
+    rows_on,
+    tally_student,
+)
 from .fmt import (
     clock,
     mask_phone,
@@ -24,7 +32,15 @@ from .fmt import (
     weekday_date,
     yes_no,
 )
-from .model import TANPA_KETERANGAN, Change, ClassReport, ClassRow, Entry, Snapshot, StudentRow
+from .model import (
+    TANPA_KETERANGAN,
+    Change,
+    ClassReport,
+    ClassRow,
+    Entry,
+    Snapshot,
+    StudentRow,
+)
 from .rekap import (
     daily_trend,
     make_table,

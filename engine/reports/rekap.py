@@ -21,7 +21,14 @@ from .counting import (
     tally_rows,
 )
 from .fmt import WEEKDAY_LETTERS, pct
-from .model import BUCKET_LABELS, BUCKETS, TANPA_KETERANGAN, ClassRow, Snapshot, StudentRow
+from .model import (
+    BUCKET_LABELS,
+    BUCKETS,
+    TANPA_KETERANGAN,
+    ClassRow,
+    Snapshot,
+    StudentRow,
+)
 from .table import Column, Row, Signature, Table, Value
 
 ROMAN = {7: "VII", 8: "VIII", 9: "IX", 10: "X", 11: "XI", 12: "XII", 13: "XIII"}

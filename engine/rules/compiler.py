@@ -15,12 +15,12 @@ from typing import Any
 from pydantic import ValidationError
 from transitions import EventData, Machine
 
-from .. import catalogue
-from ..diagnostics import DataError, Problems, did_you_mean
-from ..smslen import segments
-from ..templates import Template, TemplateError, parse
+from . import catalogue
+from .diagnostics import DataError, Problems, did_you_mean
 from .loader import Source, load_rules_dir
 from .schema import Command, Keycode, RuleSet, Strict
+from .smslen import segments
+from .templates import Template, TemplateError, parse
 
 _ALL_FIELDS = sorted(
     {name for model in Strict.__subclasses__() for name in model.model_fields} | set(RuleSet.model_fields)

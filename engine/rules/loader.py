@@ -16,7 +16,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
-from ..diagnostics import Problems, did_you_mean
+from .diagnostics import Problems, did_you_mean
 from .schema import SECTIONS
 
 Path_ = tuple[str | int, ...]

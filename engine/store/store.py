@@ -20,9 +20,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlmodel import Session, create_engine
 
-from absensi.engine.ports import OutboxItem
-
 from ..messages import Button, Channel, Contact, Document, InboundMessage
+from ..ports import OutboxItem
 from . import cleaning
 from .claims import claim_rows, owner_gone, process_tag
 from .migrate import upgrade

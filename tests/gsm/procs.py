@@ -58,7 +58,7 @@ def wait_for(predicate: Callable[[], object], timeout: float, what: str, every: 
 
 
 def absensi(*args: str) -> list[str]:
-    return [sys.executable, "-m", "absensi.engine.cli", *args]
+    return [sys.executable, "-m", "absensi.engine.app.cli", *args]
 
 
 def _env() -> dict[str, str]:

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_run_serves_sms_and_stops_cleanly_on_sigterm(emulators, db_url: str) -> None:
     modem = emulators("sim800")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
-    command = [sys.executable, "-m", "absensi.engine.cli", "run", "--school", str(ROOT / "tests/schools/mini"),
+    command = [sys.executable, "-m", "absensi.engine.app.cli", "run", "--school", str(ROOT / "tests/schools/mini"),
                "--modem", modem.port, "--db", db_url]
     service = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

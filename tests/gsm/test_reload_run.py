@@ -20,7 +20,7 @@ def test_a_student_added_to_the_file_can_register_without_a_restart(emulators, d
     shutil.copytree(ROOT / "tests/schools/mini_year", school)
     modem = emulators("sim800")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
-    base = [sys.executable, "-m", "absensi.engine.cli"]
+    base = [sys.executable, "-m", "absensi.engine.app.cli"]
     log = tmp_path / "service.log"
     with log.open("w") as out:
         service = subprocess.Popen([*base, "run", "--school", str(school), "--modem", modem.port, "--db", db_url],

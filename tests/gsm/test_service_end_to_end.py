@@ -14,11 +14,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from absensi.drivers.gsm import ModemPool
+from absensi.engine.app.service import engine_loop
 from absensi.engine.core import Engine
 from absensi.engine.messages import Channel, InboundMessage
 from absensi.engine.rules import load_rules
-from absensi.engine.schoolfiles import load_school
-from absensi.engine.service import engine_loop
+from absensi.engine.school.files import load_school
 from absensi.engine.store import Store
 from absensi.engine.store.models import OutboxRow
 

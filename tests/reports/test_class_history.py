@@ -32,14 +32,14 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from absensi.engine.cli_reports import write_report
+from absensi.engine.app.cli_reports import write_report
+from absensi.engine.app.reload import load_checked
 from absensi.engine.core import Engine
-from absensi.engine.diagnostics import Problems
 from absensi.engine.messages import Channel, InboundMessage, OutboundMessage
-from absensi.engine.reload import load_checked
 from absensi.engine.rules import CompiledRules, load_rules
-from absensi.engine.school import School
-from absensi.engine.schoolfiles import load_school
+from absensi.engine.rules.diagnostics import Problems
+from absensi.engine.school.files import load_school
+from absensi.engine.school.model import School
 from absensi.engine.store import Store
 
 from .conftest import read_table

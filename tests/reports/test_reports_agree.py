@@ -41,13 +41,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 
 from absensi.drivers.simulator import Simulator
-from absensi.engine.cli_reports import write_report
+from absensi.engine.app.cli_reports import write_report
+from absensi.engine.app.demo import Demo, _play_month
 from absensi.engine.core import Engine
-from absensi.engine.demo import Demo, _play_month
 from absensi.engine.messages import Channel
 from absensi.engine.rules import CompiledRules, load_rules
-from absensi.engine.school import School
-from absensi.engine.schoolfiles import load_school
+from absensi.engine.school.files import load_school
+from absensi.engine.school.model import School
 from absensi.engine.store import Store
 from absensi.engine.store.models import Absence, OutboxRow
 

@@ -1,0 +1,1 @@
+"""The application layer: the CLI, the service, demo and scenarios — the only importer of drivers."""

@@ -1,0 +1,622 @@
+"""`absensi`: the command line (SPEC §5)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from ..rules import compile_rules, load_rules
+from ..rules.compiler import CompiledRules
+from ..rules.diagnostics import DataError, Problems
+from ..rules.schema import Role
+from ..school.files import load_school, read_school
+from ..school.model import School
+from ..store import MissingDatabase, Store, sqlite_url
+from .logs import log_uncaught, redact
+from .logs import setup as setup_logs
+from .private import PRIVATE_UMASK, make_private, write_private
+from .reload import check_groups
+from .scenario import (
+    PROJECT_RULES,
+    ScenarioError,
+    StepResult,
+    resolve_rules_dir,
+    run_scenario,
+)
+
+PROJECT_ROOT = PROJECT_RULES.parent
+SAMPLE_SCHOOL = PROJECT_ROOT / "sample_school"  # only `absensi demo` uses it unasked (SPEC §5)
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False,
+                  help="absensi: student absences by Telegram and SMS.")
+console = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+SchoolOpt = Annotated[Path | None, typer.Option("--school", envvar="ABSENSI_SCHOOL", show_envvar=True,
+                                                help="The school data directory (required).")]
+RulesOpt = Annotated[Path | None, typer.Option("--rules", help="The rules directory (default: SCHOOL/rules or rules/).")]
+DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: $DATABASE_URL or SCHOOL/absensi.db).")]
+
+
+def quiet_logs(level: str = "WARNING") -> None:
+    """Logs without noise and without personal data: numbers masked, no variable values (SPEC §8)."""
+    setup_logs(level)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """A user's mistake: one line saying what is wrong and what to do, never a traceback (SPEC §5)."""
+    err.print(message, markup=False, soft_wrap=True, style="red")
+    raise typer.Exit(code)
+
+
+def need_school(school: Path | None) -> Path:
+    """--school, else $ABSENSI_SCHOOL; without either no command but `demo` runs (SPEC §5)."""
+    if school is None:
+        fail("no school directory given: pass --school DIR or set ABSENSI_SCHOOL "
+             f"(to try the bundled sample school: --school {SAMPLE_SCHOOL})")
+    if not school.is_dir():
+        what = "is not a folder" if school.exists() else "does not exist"
+        fail(f"school directory {school} {what}: pass --school DIR (the folder with school.yaml) or set ABSENSI_SCHOOL")
+    return school
+
+
+def database_url(db: str | None, school: Path) -> str:
+    return db or os.environ.get("DATABASE_URL") or sqlite_url(school.resolve() / "absensi.db")
+
+
+def open_store(url: str, *, create: bool = False) -> Store:
+    """The store at `url`. Commands that only read pass create=False: a missing database is an error, never
+    created; a URL that is wrong or a server that does not answer is one line, not a traceback."""
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+    shown = shown_url(url)
+    if create and url.startswith("sqlite:///"):
+        folder = Path(url.removeprefix("sqlite:///")).parent
+        if not folder.is_dir():
+            fail(f"no folder {folder} for the database {shown}: create it, or pass another --db")
+    try:
+        return Store(url, create=create)
+    except MissingDatabase as exc:
+        fail(f"{exc} (run `absensi run` first, or pass --db)")
+    except (ArgumentError, NoSuchModuleError, ImportError):
+        fail(f"database URL {shown!r} is not one absensi can use: pass --db (or DATABASE_URL) as "
+             "sqlite:////path/to/absensi.db or postgresql+psycopg://user@host/dbname")
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        fail(f"cannot open the database {shown}: {reason} (check --db or DATABASE_URL, and that the server runs)")
+
+
+def shown_url(url: str) -> str:
+    """A database URL as the operator may see it: never its password."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def output_file(path: Path, what: str, suffix: str | None = None) -> Path:
+    """`-o`: the name decides the format or is refused; its folder must exist."""
+    if path.is_dir():
+        fail(f"{path} is a folder: give a file name for -o")
+    if suffix is not None and path.suffix.lower() != suffix:
+        fail(f"{path}: {what}: give a file name ending in {suffix}")
+    if not path.parent.is_dir():
+        fail(f"{path}: there is no folder {path.parent}: create it first, or give another path to -o")
+    return path
+
+
+def write_or_fail(path: Path, write: Callable[[], object]) -> None:
+    """Run `write()`; a file the system refuses is one line, not a traceback."""
+    try:
+        write()
+    except OSError as exc:
+        fail(f"{path}: cannot write: {exc.strerror or exc}")
+
+
+def load_all(school: Path, rules: Path | None) -> tuple[CompiledRules, School]:
+    """Rules and school data, or a clean exit listing every problem (never a traceback)."""
+    try:
+        compiled = load_rules(resolve_rules_dir(school, rules))
+        loaded = load_school(school, compiled.rules)
+        problems = Problems()
+        check_groups(compiled, loaded, problems)
+        if problems.errors:
+            raise DataError(problems)
+        return compiled, loaded
+    except DataError as exc:
+        err.print(exc.problems.render(), markup=False, soft_wrap=True)
+        err.print("[red]Fix the problems above, or run `absensi check` for details.[/red]", soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def check(school: SchoolOpt = None, rules: RulesOpt = None, db: DbOpt = None) -> None:
+    """Validate the rules and the school data; every problem as file:line:column: message."""
+    school = need_school(school)
+    problems = Problems()
+    rules_dir = resolve_rules_dir(school, rules)
+    compiled = compile_rules(rules_dir, problems)
+    # the school files are checked even when the rules fail (staff roles then against the rules' roles alone)
+    loaded = read_school(school, compiled.rules if compiled else None, problems,
+                         roles=None if compiled else _roles_only(rules_dir))
+    if compiled is not None and loaded is not None:
+        check_groups(compiled, loaded, problems)
+    if problems.items:
+        typer.echo(problems.render())  # plain: no wrapping, so file:line:column stays greppable
+    if loaded is not None and not problems.errors:
+        _print_numbering(loaded, database_url(db, school))
+    errors, warnings = len(problems.errors), len(problems.warnings)
+    summary = f"{errors} error(s), {warnings} warning(s) in {rules_dir} and {school}"
+    console.print(f"[{'red' if errors else 'green'}]{summary}[/]", soft_wrap=True)
+    raise typer.Exit(1 if errors else 0)
+
+
+def _print_numbering(loaded: School, url: str) -> None:
+    """What this roster would change in the absen numbers the database holds (nothing changes here)."""
+    from datetime import UTC
+
+    from ..store import enrolment
+    from ..store.store import MissingDatabase
+
+    try:
+        store = Store.open_existing(url)
+    except MissingDatabase:
+        return  # no database yet: the first use numbers every class by name (or absen_no)
+    except Exception as exc:  # an unreachable server must not hide the file check's verdict
+        console.print(f"(absen numbers not compared: {type(exc).__name__})", markup=False)
+        return
+    try:
+        with store.unit() as session:
+            lines = enrolment.preview(session, loaded, loaded.calendar.today(datetime.now(UTC))).lines
+    finally:
+        store.close()
+    for line in lines:
+        console.print(f"numbering: {line}", markup=False)
+
+
+def _roles_only(rules_dir: Path) -> dict[str, Role] | None:
+    """The roles of a rule set that does not compile, if they alone are valid (its problems are known)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from ..rules.loader import load_rules_dir, plain
+
+    data, _ = load_rules_dir(rules_dir, Problems())
+    try:
+        return TypeAdapter(dict[str, Role]).validate_python(plain(data.get("roles")))
+    except ValidationError:
+        return None
+
+
+@app.command()
+def simulate(
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario files (YAML).")],
+    db: Annotated[str | None, typer.Option("--db", help="Keep the last scenario's database at this URL.")] = None,
+) -> None:
+    """Run scenario files against the real engine; exit 1 on a failed expectation."""
+    quiet_logs("ERROR")
+    for path in scenarios:
+        if not path.is_file():
+            fail(f"scenario file {path} does not exist: give the path of a scenario .yaml file")
+    if db:
+        open_store(db, create=True).close()  # a wrong URL or an unreachable server: one line, before any scenario runs
+    failed = 0
+    with tempfile.TemporaryDirectory(prefix="absensi-sim-") as tmp:
+        for index, path in enumerate(scenarios):
+            url = db if db and index == len(scenarios) - 1 else sqlite_url(Path(tmp) / f"scenario-{index}.db")
+            if db and index == len(scenarios) - 1:
+                reset_database(url)
+            console.print(f"[bold]▶ {path}[/bold]")
+            try:
+                result = run_scenario(path, url, on_step=_print_step)
+            except ScenarioError as exc:
+                err.print(f"[red]{exc}[/red]", markup=True)
+                failed += 1
+                continue
+            failed += 0 if result.ok else 1
+            console.print(f"  {'[green]ok' if result.ok else '[red]FAILED'}[/] {result.name}\n")
+    console.print(f"scenarios: {len(scenarios) - failed} ok, {failed} failed")
+    raise typer.Exit(1 if failed else 0)
+
+
+def _print_step(step: StepResult) -> None:
+    mark = "[red]✗[/red]" if step.failures else "[green]✓[/green]"
+    console.print(f"  {mark} {step.number:>2}. {step.label}".replace("[", "\\[", 0))
+    for msg in step.produced:
+        doc = f" 📎 {msg.document}" if msg.document else ""
+        text = msg.text.replace("\n", "\n        ")
+        console.print(f"      → {msg.channel} {msg.to}:{doc} {text}", markup=False)
+    for failure in step.failures:
+        console.print(f"      [red]✗ {failure}[/red]")
+
+
+def reset_database(url: str) -> None:
+    """An empty database at `url`: a SQLite file is removed, other backends have their tables dropped."""
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        return
+    from sqlalchemy import create_engine, text
+    from sqlmodel import SQLModel
+
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        SQLModel.metadata.drop_all(conn)
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
+
+
+@app.command()
+def demo(
+    school: Annotated[Path, typer.Option("--school", help="The school data directory.")] = SAMPLE_SCHOOL,
+    out: Annotated[Path, typer.Option("--out", help="Where the demo database and reports go.")] = Path("demo-output"),
+) -> None:
+    """The main job with no hardware and no accounts: the sample school's morning, played through the engine."""
+    from .demo import run_demo
+
+    quiet_logs("ERROR")
+    school = need_school(school)
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out} is a file: give a folder for the demo's database and reports")
+    compiled, loaded = load_all(school, None)
+    run_demo(compiled, loaded, out, console)
+
+
+@app.command()
+def run(
+    school: SchoolOpt = None,
+    rules: RulesOpt = None,
+    modem: Annotated[list[str] | None, typer.Option("--modem", help="A pyserial port or URL; repeatable.")] = None,
+    db: DbOpt = None,
+    pin: Annotated[str | None, typer.Option("--pin", envvar="ABSENSI_SIM_PIN", help="SIM PIN, if the SIM asks.")] = None,
+    modem_rate: Annotated[float | None, typer.Option("--modem-rate", help="At most this many SMS per minute per modem.")]
+    = None,
+) -> None:
+    """The service: engine, scheduler and the configured drivers."""
+    from .service import serve
+
+    quiet_logs("INFO")
+    school = need_school(school)
+    compiled, loaded = load_all(school, rules)
+    url = database_url(db, school)
+    open_store(url, create=True).close()  # the service may create its database; a wrong URL is one line
+    raise typer.Exit(serve(compiled, loaded, url, modem or [], pin, console, modem_rate))
+
+
+@app.command()
+def report(
+    name: Annotated[str, typer.Argument(help="harian, status, rekap-kelas, rekap-sekolah, semester, riwayat, perhatian")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The .xlsx file to write.")],
+    school: SchoolOpt = None,
+    rules: RulesOpt = None,
+    db: DbOpt = None,
+    class_name: Annotated[str | None, typer.Option("--class")] = None,
+    department: Annotated[str | None, typer.Option("--department")] = None,
+    month: Annotated[str | None, typer.Option("--month", help="YYYY-MM")] = None,
+    semester: Annotated[str | None, typer.Option("--semester", help="A semester name from school.yaml")] = None,
+    day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD")] = None,
+    student: Annotated[str | None, typer.Option("--student", help="NIS (for riwayat)")] = None,
+) -> None:
+    """Write one report as .xlsx (harian, status, rekap-kelas, rekap-sekolah, semester, riwayat, perhatian)."""
+    from ..reports import REPORTS
+    from .cli_reports import write_report
+
+    quiet_logs()
+    school = need_school(school)
+    if name not in REPORTS:
+        fail(f"unknown report '{name}': choose one of {', '.join(REPORTS)}")
+    output_file(output, "a report is an Excel workbook", ".xlsx")
+    compiled, loaded = load_all(school, rules)
+    store = open_store(database_url(db, school))
+    try:
+        text = write_report(compiled, loaded, store, name, output, class_name=class_name, department=department,
+                            month=month, semester=semester, day=day, nis=student,
+                            today=datetime.now(loaded.calendar.tz).date())
+    except ValueError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{output}: cannot write: {exc.strerror or exc}")
+    finally:
+        store.close()
+    console.print(text, markup=False)
+    console.print(f"[green]wrote {output}[/green]")
+
+
+@app.command()
+def letters(
+    output: Annotated[Path, typer.Option("-o", "--output", help="The PDF file to write.")],
+    school: SchoolOpt = None,
+    class_name: Annotated[str | None, typer.Option("--class")] = None,
+    two_per_page: Annotated[bool, typer.Option("--two-per-page", help="Two letters per A4 page.")] = False,
+) -> None:
+    """Printable parent letters: one per student, with the parent code and how to use the SMS keycodes."""
+    from ..reports.letters import render_letters
+
+    school = need_school(school)
+    output_file(output, "the letters are a PDF", ".pdf")
+    _, loaded = load_all(school, None)
+    if class_name and class_name not in loaded.classes:
+        names = sorted(loaded.classes)
+        fail(f"unknown class '{class_name}': give a class as classes.csv names it (e.g. {', '.join(names[:3])})")
+    students = sorted((s for s in loaded.students.values() if not class_name or s.class_name == class_name),
+                      key=lambda s: (s.class_name, s.absen_no))
+    pdf = render_letters(loaded.name, loaded.sms_number, [(s.name, s.class_name, s.nis, s.parent_code) for s in students],
+                         place=loaded.place, on=date.today(), per_page=2 if two_per_page else 1)
+    write_or_fail(output, lambda: write_private(output, pdf))
+    console.print(f"[green]wrote {output}: {len(students)} letters[/green]")
+
+
+@app.command()
+def codes(
+    school: SchoolOpt = None,
+    replace_weak: Annotated[bool, typer.Option("--replace-weak", help="Also replace codes shorter than 6.")] = False,
+) -> None:
+    """Fill in missing parent codes in students.csv with unguessable ones (then print the letters).
+
+    The file keeps its delimiter, encoding and line endings; a file with nothing to fill is not written."""
+    from ..school.codes import fill_codes
+
+    school = need_school(school)
+    path = school / "students.csv"
+    if not path.is_file():
+        fail(f"{path} not found (codes are written into the CSV roster): put the students table there as CSV")
+    try:
+        make_private(path)  # parent codes let anyone register as a parent: the roster is private from now on
+        filled, kept = fill_codes(path, replace_weak=replace_weak)
+    except ValueError as exc:
+        fail(f"{path}: cannot read: {exc}")
+    except OSError as exc:
+        fail(f"{path}: cannot read or write: {exc.strerror or exc}")
+    unchanged = "" if filled else " (file unchanged)"
+    console.print(f"{path}: {filled} new code(s), {kept} kept{unchanged}. Next: absensi letters -o surat.pdf",
+                  markup=False, soft_wrap=True)
+
+
+@app.command()
+def template(
+    output: Annotated[Path, typer.Option("-o", "--output", help="The .xlsx workbook to write.")],
+    school: SchoolOpt = None,
+    rules: RulesOpt = None,
+) -> None:
+    """An import workbook: a sheet per table with its columns, an example row and a class list to pick from."""
+    from ..school.workbook import write_template
+
+    school = need_school(school)
+    output_file(output, "the template is an Excel workbook", ".xlsx")
+    compiled = compile_rules(resolve_rules_dir(school, rules), Problems())
+    write_or_fail(output, lambda: write_template(output, sorted(compiled.rules.roles) if compiled else []))
+    console.print(f"wrote {output}: fill in its sheets, put it in the school directory in place of the CSV "
+                  "files, then run absensi check", markup=False, soft_wrap=True)
+
+
+@app.command()
+def inbox(
+    school: SchoolOpt = None,
+    rules: RulesOpt = None,
+    db: DbOpt = None,
+    retry: Annotated[bool, typer.Option("--retry", help="Handle the failed messages again, now.")] = False,
+) -> None:
+    """Messages the engine could not handle (kept, never lost); --retry handles them again after a fix."""
+    from sqlalchemy import select
+
+    from ..school.phones import mask
+    from ..store.models import InboxRow
+
+    quiet_logs()
+    school = need_school(school)
+    compiled, loaded = load_all(school, rules)
+    store = open_store(database_url(db, school))
+    with store.unit() as session:
+        failed = session.scalars(select(InboxRow).where(InboxRow.status == "error").order_by(InboxRow.id)).all()
+        for row in failed:
+            console.print(f"#{row.id} {row.received_at:%Y-%m-%d %H:%M} {row.channel} {mask(row.sender)}: "
+                          f"{redact(row.error or '')}", markup=False)
+            if retry:
+                row.status = "new"
+    console.print(f"{len(failed)} failed message(s)")
+    if retry and failed:
+        _retry_inbox(compiled, loaded, store, len(failed))
+    store.close()
+
+
+def _retry_inbox(compiled: CompiledRules, loaded: School, store: Store, count: int) -> None:
+    """Handle the re-queued messages here, unless a running service is the engine (it takes them now)."""
+    from sqlalchemy import select
+
+    from ..core import Engine
+    from ..store.lease import Lease, current_holder
+    from ..store.models import InboxRow
+
+    now = datetime.now(loaded.calendar.tz)
+    lease = Lease(store)
+    if not lease.acquire(now):
+        holder = current_holder(store)
+        console.print(f"the running service ({holder.holder if holder else '?'}) handles them now; "
+                      "see `absensi status`")
+        return
+    try:
+        Engine(compiled, loaded, store, now).process_pending(now)
+    finally:
+        lease.release()
+    with store.unit() as session:
+        left = session.scalars(select(InboxRow.id).where(InboxRow.status == "error")).all()
+    console.print(f"retried: {count - len(left)} handled, {len(left)} still failing")
+
+
+@app.command("naik-kelas")
+def naik_kelas(
+    to: Annotated[str, typer.Option("--to", help="The new school year, e.g. 2027/2028.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Next year's school directory (must not exist).")],
+    school: SchoolOpt = None,
+    rules: RulesOpt = None,
+    top_grade: Annotated[int, typer.Option("--top-grade", help="The grade that graduates (13 in 4-year SMK).")] = 12,
+) -> None:
+    """Write next school year's directory: classes move up a grade, the top grade graduates (SPEC §2)."""
+    from ..school.naikkelas import YearError, plan_year, write_year
+
+    quiet_logs()
+    school = need_school(school)
+    _, loaded = load_all(school, rules)
+    try:
+        plan = plan_year(loaded, to, top_grade)
+        write_year(loaded, plan, out)
+    except YearError as exc:
+        fail(str(exc), 1)
+    except OSError as exc:
+        fail(f"{out}: cannot write: {exc.strerror or exc}")
+    for line in plan.lines:
+        console.print(f"  {line}", markup=False)
+    console.print(f"{out}: {len(plan.classes)} classes, {len(plan.students)} students, {len(plan.staff)} staff rows. "
+                  f"Add the new students to {out / 'students.csv'}, check the semesters in school.yaml, then "
+                  f"`absensi check --school {out}`.", markup=False)
+
+
+@app.command()
+def reload(
+    school: SchoolOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Ask the running service to reload the school directory and rules (it validates them first)."""
+    from datetime import UTC
+
+    from .reload import request
+
+    quiet_logs()
+    school = need_school(school)
+    store = open_store(database_url(db, school))
+    console.print(request(store, datetime.now(UTC)))
+    store.close()
+
+
+@app.command()
+def status(
+    school: SchoolOpt = None,
+    db: DbOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """The health of the running service: which process is the engine, inbox and outbox; exit 1 on trouble."""
+    import json
+    from datetime import UTC
+
+    from .status import health
+
+    quiet_logs()
+    school = need_school(school)
+    store = open_store(database_url(db, school))
+    state = health(store, datetime.now(UTC))
+    store.close()
+    if as_json:
+        typer.echo(json.dumps(state.as_dict(), indent=2))
+    else:
+        _print_health(state)
+    raise typer.Exit(1 if state.problems else 0)
+
+
+def _print_health(state) -> None:  # type: ignore[no-untyped-def]
+    if state.engine is None:
+        console.print("Engine: none has run on this database yet")
+    else:
+        alive = "running" if state.engine_alive else "[red]silent[/red]"
+        console.print(f"Engine: {state.engine}, since {state.engine_since}, {alive} "
+                      f"(last sign of life {state.heartbeat_age_s:.0f} s ago)")
+    oldest = f", oldest {state.oldest_waiting_s:.0f} s" if state.oldest_waiting_s is not None else ""
+    console.print(f"Inbox: {state.inbox_waiting} waiting{oldest}; {state.inbox_errors} kept as errors")
+    for channel, counts in sorted(state.outbox.items()):
+        console.print(f"Outbox {channel}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    for problem in state.problems:
+        console.print(f"[red]! {problem}[/red]")
+
+
+@app.command()
+def purge(
+    school: SchoolOpt = None,
+    rules: RulesOpt = None,
+    db: DbOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what would be deleted.")] = False,
+) -> None:
+    """Delete what the retention rules say is due (SPEC §8); the service also does this daily."""
+    from ..store.purge import RETENTION
+    from ..store.purge import purge as purge_due
+
+    quiet_logs()
+    school = need_school(school)
+    compiled, loaded = load_all(school, rules)
+    store = open_store(database_url(db, school))
+    try:
+        with store.unit() as session:
+            gone = purge_due(session, compiled, loaded, datetime.now(loaded.calendar.tz), dry_run=dry_run)
+    finally:
+        store.close()
+    for table, count in gone.items():
+        console.print(f"{table:<15} {count:>7}  {RETENTION[table].rule}", markup=False)
+    verb = "would be deleted (dry run: nothing deleted)" if dry_run else "deleted"
+    console.print(f"{sum(gone.values())} row(s) {verb}")
+
+
+@app.command()
+def backup(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the copy (a SQLite file).")],
+    school: SchoolOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """A consistent copy of the SQLite database, safe while the service runs (use pg_dump for PostgreSQL)."""
+    import sqlite3
+
+    school = need_school(school)
+    url = database_url(db, school)
+    if not url.startswith("sqlite:///"):
+        if not url.startswith("postgresql"):
+            open_store(url).close()  # a URL that is wrong, or a database that is not there, says so first
+        fail(f"backup copies SQLite databases; {shown_url(url)} is not one: for PostgreSQL use pg_dump")
+    source_path = Path(url.removeprefix("sqlite:///"))
+    output_file(output, "the backup")
+    if output.resolve() == source_path.resolve():
+        fail(f"{output} is the database itself: give another file name for the copy")
+    open_store(url).close()  # an absensi database, or one line saying there is none (nothing created)
+    try:
+        make_private(output)  # children's personal data: owner only before the first page is copied
+        source, target = sqlite3.connect(source_path), sqlite3.connect(output)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+            source.close()
+    except (OSError, sqlite3.Error) as exc:
+        fail(f"{output}: cannot write the copy: {getattr(exc, 'strerror', None) or exc}")
+    console.print(f"[green]backed up {source_path} to {output}[/green]")
+
+
+def main() -> None:
+    """The `absensi` program: private files and redacted logs for every command, whatever fails."""
+    os.umask(PRIVATE_UMASK)  # the database, its journals, reports, letters, the Telegram session (SPEC §8)
+    setup_logs()
+    _mount_optional()
+    try:
+        app()
+    except Exception as exc:  # a bug, not a user's mistake: its traceback goes through the redacting log
+        log_uncaught(exc)
+        raise SystemExit(1) from None
+
+
+def _mount_optional() -> None:
+    """Driver sub-commands (`absensi modem …`) when their driver is installed."""
+    try:
+        from absensi.drivers.gsm.cli import modem_app
+    except ImportError:
+        return
+    app.add_typer(modem_app, name="modem", help="GSM modem tools (probe).")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""`absensi report`: one SPEC §7 report for the operator's chosen scope and period, as .xlsx and text."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+from .. import reports
+from ..reports import history
+from ..reports.fmt import month_label
+from ..reports.snapshot import make_snapshot, school_scope
+from ..rules import CompiledRules
+from ..school.calendar import month_bounds, tanggal
+from ..school.model import School
+from ..store import Store, enrolment
+from .private import write_private
+
+PER_DAY = ("harian", "status")
+
+
+def write_report(rules: CompiledRules, school: School, store: Store, name: str, output: Path, *,
+                 class_name: str | None, department: str | None, month: str | None, semester: str | None,
+                 day: str | None, nis: str | None, today: date) -> str:
+    """Write the report to `output`; returns its text version. ValueError (a message for the operator) on bad input."""
+    if name not in reports.REPORTS:
+        raise ValueError(f"unknown report '{name}': choose one of {', '.join(reports.REPORTS)}")
+    if department and not school.classes_of_department(department):
+        raise ValueError(f"unknown department '{department}'")
+    if nis and nis not in school.students:
+        raise ValueError(f"unknown student NIS '{nis}'")
+    start, end, label = _period(school, name, month, semester, day, today)
+    if class_name and class_name not in school.classes:
+        with store.unit() as session:  # a class removed from classes.csv: its periods stay reportable (SPEC §2)
+            existed = history.class_existed(session, class_name, start, end)
+        if not existed:
+            raise ValueError(f"unknown class '{class_name}' (not in classes.csv, and no records in {label})")
+    if name == "riwayat":  # the student in every class of the period (a moved student's days in each)
+        scope = school_scope(school)
+    else:
+        scope = school_scope(school, school.students[nis].class_name if nis else class_name, department)
+    kwargs: dict[str, object] = {}
+    if name in PER_DAY:
+        kwargs["day"] = start
+    if name == "riwayat":
+        if not nis:
+            raise ValueError("riwayat needs --student NIS")
+        kwargs["nis"] = nis
+    if name in ("rekap-kelas", "semester") and class_name:
+        kwargs["class_name"] = class_name
+    with store.unit() as session:
+        enrolment.apply_numbers(session, school, min(end, today))  # the absen numbers officers used then
+        snap = make_snapshot(session, school, rules, scope, start, end, label, today, with_changes=name == "riwayat",
+                             nis=nis if name == "riwayat" else None)
+    write_private(output, reports.export_xlsx(name, snap, **kwargs))  # owner only (SPEC §8)
+    return reports.export_text(name, snap, **kwargs)
+
+
+def _period(school: School, name: str, month: str | None, semester: str | None, day: str | None,
+            today: date) -> tuple[date, date, str]:
+    if day:
+        try:
+            when = date.fromisoformat(day)
+        except ValueError:
+            raise ValueError(f"--date '{day}' is not YYYY-MM-DD") from None
+        return when, when, tanggal(when)
+    if month:
+        match = re.fullmatch(r"(\d{4})-(\d{1,2})", month)
+        if not match or not 1 <= int(match.group(2)) <= 12:
+            raise ValueError(f"--month '{month}' is not YYYY-MM")
+        year, number = int(match.group(1)), int(match.group(2))
+        return (*month_bounds(year, number), month_label(year, number))
+    if name in PER_DAY:
+        return today, today, tanggal(today)
+    if name in ("rekap-kelas", "rekap-sekolah"):
+        return (*month_bounds(today.year, today.month), month_label(today.year, today.month))
+    chosen = school.calendar.semester_named(semester) if semester else school.calendar.semester_of(today)
+    if chosen is None:
+        names = ", ".join(s.name for s in school.calendar.semesters) or "none in school.yaml"
+        raise ValueError(f"no such semester{f' {semester!r}' if semester else ' today'}: choose --semester ({names})")
+    return chosen.start, chosen.end, f"Semester {chosen.name}"

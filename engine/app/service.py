@@ -1,0 +1,243 @@
+"""`absensi run`: the engine worker, the scheduler and whichever drivers are configured.
+
+Drivers commit inbound messages to the inbox from their own threads; one engine thread handles the
+inbox in order and runs the scheduled jobs; drivers take their work from the outbox. The database is
+the only thing they share.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from loguru import logger
+from rich.console import Console
+
+from ..chat.staff import allowed_commands
+from ..core import Engine
+from ..messages import Channel, OutboundMessage
+from ..rules import CompiledRules
+from ..rules.diagnostics import Problems
+from ..school.model import School
+from ..store import Store
+from ..store.lease import RETRY_SECONDS, Lease, current_holder
+from ..turn import Turn
+from .reload import Watch, load_checked
+
+POLL_SECONDS = 0.5
+TICK_SECONDS = 30.0
+WATCH_SECONDS = 3.0  # how often the roster and rules files are looked at
+
+HOW_TO = """Nothing to serve: neither a modem nor Telegram is configured.
+  SMS:      absensi run --modem /dev/serial/by-id/usb-HUAWEI_…-if00-port0   (see docs/modem.md)
+  Telegram: export TELEGRAM_BOT_TOKEN=… TELEGRAM_API_ID=… TELEGRAM_API_HASH=…  (see docs/telegram.md)
+  To try everything without hardware or accounts: absensi demo"""
+
+
+def clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def command_menus(engine: Engine | None) -> dict[int, list[tuple[str, str]]]:
+    """Per linked Telegram account, the commands its roles allow (for Telegram's command menu)."""
+    if engine is None:  # a standby: the engine process keeps the menus
+        return {}
+    with engine.store.unit() as session:
+        turn = Turn(engine.live, session, clock())
+        users = {s.telegram_id for s in engine.school.staff if s.telegram_id} | set(turn.linked_phones().values())
+        rules = engine.rules.commands
+        return {uid: [(c, rules[c].description) for c in allowed_commands(turn, turn.roles_of(uid))]
+                for uid in users if uid is not None}
+
+
+def engine_loop(engine: Engine, stop: threading.Event, now: Callable[[], datetime] = clock,
+                poll: float = POLL_SECONDS, wake: Callable[[], None] | None = None) -> None:
+    """Handle the inbox as it fills; run the scheduler every TICK_SECONDS. Survives its own errors.
+
+    `wake` tells the Telegram driver that replies are waiting, so they go out now, not at its next poll.
+    """
+    last_tick = [-TICK_SECONDS]
+    while not stop.is_set():
+        _round(engine, now, last_tick, wake)
+        stop.wait(poll)
+
+
+def _round(engine: Engine, now: Callable[[], datetime], last_tick: list[float],
+           wake: Callable[[], None] | None) -> None:
+    """Handle what the inbox holds and, every TICK_SECONDS, the scheduled jobs; survives its own errors."""
+    try:
+        produced = engine.process_pending(now())
+        if time.monotonic() - last_tick[0] >= TICK_SECONDS:
+            produced += engine.tick(now())
+            last_tick[0] = time.monotonic()
+        if wake is not None and any(m.channel == Channel.TELEGRAM for m in produced):
+            wake()
+    except Exception:
+        logger.exception("engine loop error; continuing")
+
+
+class Leader:
+    """The engine of `absensi run`, built only while this process holds the lease (SPEC §8).
+
+    A standby's drivers keep serving: they fill the inbox and drain the outbox; the leader alone handles
+    messages and runs the scheduled jobs. When the leader dies, its lock goes with it and a standby takes
+    over within RETRY_SECONDS of the database noticing.
+    """
+
+    def __init__(self, rules: CompiledRules, school: School, store: Store) -> None:
+        self.rules, self.school, self.store = rules, school, store
+        self.lease = Lease(store)
+        self.engine: Engine | None = None
+        self._standby_said = False
+        self.watch = Watch(school.directory, rules.directory, store)
+        self._next_watch = 0.0
+
+    def request_reload(self) -> None:
+        """SIGHUP: reload at the next look (between two messages)."""
+        self.watch.signalled = True
+        self._next_watch = 0.0
+
+    def reload_if_changed(self, now: datetime) -> list[OutboundMessage]:
+        """Every WATCH_SECONDS: a changed roster or rule set is validated whole, then used or refused."""
+        if self.engine is None or time.monotonic() < self._next_watch:
+            return []
+        self._next_watch = time.monotonic() + WATCH_SECONDS
+        if not self.watch.due():
+            return []
+        problems = Problems()
+        loaded = load_checked(self.school.directory, self.rules.directory, problems)
+        if loaded is None:
+            logger.warning("reload refused: {} error(s) in the school data or rules; the running set stays",
+                           len(problems.errors))
+            return self.engine.refuse(problems.render(), len(problems.errors), now)
+        self.rules, self.school = loaded
+        logger.info("reload: new school data and rules in use")
+        return self.engine.switch(self.rules, self.school, now)
+
+    def try_lead(self, now: datetime) -> bool:
+        """Hold the lease and have an engine; False while another process is the engine."""
+        if self.lease.keep(now):
+            if self.engine is None:
+                self.engine = Engine(self.rules, self.school, self.store, now)
+            return True
+        self.engine = None  # lost or never held: caches of a former leadership are not trusted
+        if not self.lease.acquire(now):
+            if not self._standby_said:
+                holder = current_holder(self.store)
+                logger.warning("standby: another process ({}) is the engine for this database; "
+                               "taking over when it stops", holder.holder if holder else "?")
+                self._standby_said = True
+            return False
+        self._standby_said = False
+        self.engine = Engine(self.rules, self.school, self.store, now)
+        return True
+
+    def run(self, stop: threading.Event, now: Callable[[], datetime] = clock, poll: float = POLL_SECONDS,
+            wake: Callable[[], None] | None = None) -> None:
+        last_tick = [-TICK_SECONDS]
+        while not stop.is_set():
+            try:
+                leading = self.try_lead(now())
+            except Exception:
+                logger.exception("engine lease: database unreachable; retrying")
+                leading = False
+            if leading and self.engine is not None:
+                try:
+                    self.reload_if_changed(now())
+                except Exception:
+                    logger.exception("reload failed; the running set stays")
+                _round(self.engine, now, last_tick, wake)
+            stop.wait(poll if leading else RETRY_SECONDS)
+        self.lease.release()
+
+
+def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin: str | None,
+          console: Console, modem_rate: float | None = None) -> int:
+    from absensi.drivers.telegram import TelegramCredentialsError, credentials_from_env
+
+    credentials, reason = credentials_from_env()
+    if not modems and credentials is None:
+        console.print(HOW_TO)
+        console.print(f"(Telegram: {reason})")
+        return 2
+    store = Store(url)
+    leader = Leader(rules, school, store)
+    console.print(f"absensi: {school.name}, {len(school.students)} students, database {_safe_url(url)}")
+    if not leader.try_lead(clock()):
+        holder = current_holder(store)
+        console.print(f"Engine: standby — {holder.holder if holder else 'another process'} handles messages; "
+                      f"this one takes over when it stops (drivers serve meanwhile).")
+    telegram = _telegram_service(leader, store, credentials, school) if credentials is not None else None
+    stop = threading.Event()
+    worker = threading.Thread(target=leader.run, args=(stop, clock, POLL_SECONDS,
+                                                       telegram.wake if telegram else None),
+                              name="engine", daemon=True)
+    worker.start()
+    signal.signal(signal.SIGHUP, lambda *_: leader.request_reload())
+    pool = _start_modems(modems, store, pin, console, modem_rate)
+    if credentials is None:
+        console.print(f"Telegram: not running ({reason}); Telegram messages wait in the outbox.")
+    try:
+        if telegram is not None:
+            asyncio.run(_run_telegram(telegram))
+        else:
+            _wait_for_signal()
+    except KeyboardInterrupt:
+        pass
+    except TelegramCredentialsError as exc:
+        console.print(f"[red]Telegram refused the credentials: {exc}[/red]")
+        return 1
+    finally:
+        stop.set()
+        if pool is not None:
+            pool.stop()
+        worker.join(timeout=5)
+        store.close()
+    return 0
+
+
+def _start_modems(modems: list[str], store: Store, pin: str | None, console: Console, rate: float | None) -> Any:
+    if not modems:
+        console.print("SMS: no modem given (--modem PORT); SMS wait in the outbox.")
+        return None
+    from absensi.drivers.gsm import ModemPool
+
+    pool = ModemPool(modems, store, store, pin=pin, clock=clock, send_rate_per_min=rate)
+    pool.start()
+    console.print(f"SMS: {len(modems)} modem(s): {', '.join(modems)}")
+    return pool
+
+
+def _telegram_service(leader: Leader, store: Store, credentials: Any, school: School) -> Any:
+    from absensi.drivers.telegram import TelegramService
+
+    return TelegramService(store, store, session_dir=school.directory, clock=clock,
+                           menus=lambda: command_menus(leader.engine), credentials=credentials)
+
+
+async def _run_telegram(service: Any) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await service.run(stop)
+
+
+def _wait_for_signal() -> None:
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    done.wait()
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for the log."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url

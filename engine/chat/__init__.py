@@ -1,0 +1,1 @@
+"""Conversations: what parents (SMS) and staff (Telegram) send, parsed and answered."""

@@ -1,0 +1,138 @@
+"""Monitoring commands (SPEC §4, §7): each answer computed within the caller's scope, never more.
+
+Every figure comes from `reports` (one definition, SPEC §7) over a snapshot that counts school days up to
+today; every text spells the reason's name beside its letter (`S Sakit`), with the rules' names.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from .. import reports
+from ..messages import Document
+from ..reports.snapshot import Scope, make_snapshot, scope_of
+from ..school.calendar import month_bounds
+from ..school.model import StaffRole
+from ..store import queries
+from ..turn import Turn
+
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+
+
+def class_list(turn: Turn, user: int, class_name: str, day: date) -> None:
+    """The officer's answer: the class's absence list for the day."""
+    rows = turn.session.execute(queries.CLASS_ABSENCES, {"class_name": class_name, "day": day}).all()
+    students = turn.school.students
+    lines = []
+    for row in sorted(rows, key=lambda r: students[r.nis].absen_no if r.nis in students else 0):
+        student = students.get(row.nis)
+        if student is None:
+            continue
+        note = f" ({row.note})" if row.note else ""
+        by = " - ortu" if row.source == "ortu" else ""
+        lines.append(f"{student.absen_no}. {student.name}: {row.status} {turn.rules.reason_name(row.status or '')}"
+                     f"{note}{by}")
+    if lines:
+        turn.tg(user, "tg_class_list", list="\n".join(lines), date=turn.date_text(day), **{"class": class_name})
+    else:
+        turn.tg(user, "tg_class_list_empty", date=turn.date_text(day), **{"class": class_name})
+
+
+def command(turn: Turn, user: int, roles: list[StaffRole], action: str, argument: str) -> None:
+    scope = scope_of(turn.school, turn.rules, roles)
+    if scope.empty:
+        turn.tg(user, "tg_no_data", what="cakupan Anda")
+        return
+    handler = {
+        "today": _today, "month_recap": _month, "semester_recap": _semester, "student_history": _history,
+        "report_status": _status, "attention": _attention,
+    }[action]
+    handler(turn, user, scope, argument)
+
+
+def _send(turn: Turn, user: int, text: str, document: tuple[str, bytes] | None = None) -> None:
+    turn.tg_raw(user, text)
+    if document is not None:
+        turn.tg_raw(user, document[0], document=Document(document[0], document[1]))
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "sekolah"
+
+
+def _today(turn: Turn, user: int, scope: Scope, argument: str) -> None:
+    day = turn.today
+    snap = make_snapshot(turn.session, turn.school, turn.rules, scope, day, day, turn.date_text(day), day)
+    _send(turn, user, reports.export_text("harian", snap, day=day))
+
+
+def _status(turn: Turn, user: int, scope: Scope, argument: str) -> None:
+    day = turn.today
+    snap = make_snapshot(turn.session, turn.school, turn.rules, scope, day, day, turn.date_text(day), day)
+    _send(turn, user, reports.export_text("status", snap, day=day))
+
+
+def _month(turn: Turn, user: int, scope: Scope, argument: str) -> None:
+    match = _MONTH.match(argument) if argument else None
+    if argument and (match is None or not 1 <= int(match.group(2)) <= 12):
+        turn.tg_raw(user, "Format bulan: /rekap YYYY-MM, contoh /rekap 2026-11")
+        return
+    year, month = (int(match.group(1)), int(match.group(2))) if match else (turn.today.year, turn.today.month)
+    start, end = month_bounds(year, month)
+    label = f"{reports.fmt.month_label(year, month)}"
+    snap = make_snapshot(turn.session, turn.school, turn.rules, scope, start, end, label, turn.today)
+    # Per student, as SPEC §4 asks: one sheet per class; the text is summarised when it cannot fit.
+    stem = f"{_slug(scope.label)}-{year}-{month:02d}"
+    _send(turn, user, reports.export_text("rekap-kelas", snap),
+          (f"rekap-{stem}.xlsx", reports.export_xlsx("rekap-kelas", snap)))
+    if len(scope.classes) > 1:  # and the overview with its charts for heads of department and the school
+        name = f"rekap-kelas-per-{stem}.xlsx"
+        turn.tg_raw(user, name, document=Document(name, reports.export_xlsx("rekap-sekolah", snap)))
+
+
+def _semester_bounds(turn: Turn, argument: str) -> tuple[date, date, str] | None:
+    calendar = turn.school.calendar
+    semester = calendar.semester_named(argument) if argument else calendar.semester_of(turn.today)
+    if semester is None and not argument:
+        past = [s for s in calendar.semesters if s.end < turn.today]
+        semester = past[-1] if past else None
+    if semester is None:
+        return None
+    return semester.start, semester.end, f"Semester {semester.name}"
+
+
+def _semester(turn: Turn, user: int, scope: Scope, argument: str) -> None:
+    bounds = _semester_bounds(turn, argument)
+    if bounds is None:
+        turn.tg(user, "tg_no_data", what=f"semester {argument}".strip())
+        return
+    snap = make_snapshot(turn.session, turn.school, turn.rules, scope, *bounds, turn.today)
+    text = reports.export_text("semester", snap)
+    content = reports.export_xlsx("semester", snap)
+    _send(turn, user, text, (f"semester-{_slug(scope.label)}-{_slug(bounds[2])}.xlsx", content))
+
+
+def _history(turn: Turn, user: int, scope: Scope, argument: str) -> None:
+    nis = argument.split()[0] if argument.split() else ""
+    # Outside any semester: this calendar year so far (never an empty period label).
+    bounds = _semester_bounds(turn, "") or (turn.today.replace(month=1, day=1), turn.today, f"Tahun {turn.today.year}")
+    # The student's days in the viewer's classes (a wali kelas sees a moved student's days in her class only);
+    # a student outside the scope is answered exactly like one that does not exist.
+    snap = make_snapshot(turn.session, turn.school, turn.rules, scope, *bounds, turn.today, with_changes=True,
+                         nis=nis) if nis in turn.school.students else None
+    if snap is None or nis not in snap.rows_by_student:
+        turn.tg(user, "tg_no_data", what=f"NIS {nis[:20]}" if nis else "NIS (contoh: /riwayat 1001)")
+        return
+    text = reports.export_text("riwayat", snap, nis=nis)
+    _send(turn, user, text, (f"riwayat-{nis}.xlsx", reports.export_xlsx("riwayat", snap, nis=nis)))
+
+
+def _attention(turn: Turn, user: int, scope: Scope, argument: str) -> None:
+    bounds = _semester_bounds(turn, "")
+    if bounds is None:
+        turn.tg(user, "tg_no_data", what="semester berjalan")
+        return
+    snap = make_snapshot(turn.session, turn.school, turn.rules, scope, *bounds, turn.today)
+    _send(turn, user, reports.export_text("perhatian", snap),
+          (f"perhatian-{_slug(scope.label)}.xlsx", reports.export_xlsx("perhatian", snap)))

@@ -1,0 +1,1 @@
+"""The workflows the rules compile to: absences, registration, routing, the schedule."""

@@ -1,0 +1,186 @@
+"""The absence flow's context: the conditions and actions `rules/flows.yaml` names for `absence`.
+
+One record per student per school day. The machine decides which transition applies; these methods
+only do what their names say, so a school can rewire the flow without touching code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import astuple, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from ..school.model import Student
+from ..school.phones import mask
+from ..store import queries
+from ..turn import Turn, fire
+from .routing import route_targets
+
+
+@dataclass
+class AbsenceRecord:
+    """One student's record for one day, as the flow sees it (a row of the `absence` table)."""
+
+    nis: str
+    day: date
+    class_name: str
+    state: str
+    status: str | None = None
+    note: str = ""
+    source: str = ""
+    reporter: str = ""
+    reported_at: datetime | None = None
+    parent_notified: bool = False
+    id: int | None = None
+
+    def changes(self) -> dict[str, Any]:
+        return {"v_state": self.state, "v_status": self.status, "v_note": self.note, "v_source": self.source,
+                "v_reporter": self.reporter, "v_reported_at": self.reported_at,
+                "v_parent_notified": self.parent_notified}
+
+
+@dataclass
+class AbsenceContext:
+    turn: Turn
+    row: AbsenceRecord
+    student: Student
+    reason: str | None  # the reported reason code (None for withdraw)
+    note: str
+    source: str  # ketua_kelas, sekretaris, ortu, …
+    reporter: str  # a name or a phone number
+    reply_to: str | None = None  # who sent it (the parent's number for confirm_parent)
+    notices: list[str] = field(default_factory=list)  # lines for the officer's reply
+    _parents: list[str] | None = None
+
+    # ---------------------------------------------------------------------------------- conditions
+
+    def reason_notifies_parents(self) -> bool:
+        spec = self.turn.rules.rules.reasons.get(self.reason or "")
+        return bool(spec and spec.notify_parents)
+
+    def reported_by_parent(self) -> bool:
+        return self.row.source == "ortu"
+
+    def same_reason(self) -> bool:
+        return self.row.status == self.reason
+
+    def correction_clears(self) -> bool:
+        """A teacher's correction to "present" (no reason)."""
+        return self.reason is None
+
+    def school_decision_recorded(self) -> bool:
+        """Staff recorded a reason the school decides (D, P: `school_decision` in the rules)."""
+        spec = self.turn.rules.rules.reasons.get(self.row.status or "")
+        return bool(spec and spec.school_decision) and self.row.source != "ortu"
+
+    # ------------------------------------------------------------------------------------- actions
+
+    def record(self) -> None:
+        self._change(self.reason, self.note)
+
+    def erase(self) -> None:
+        self._change(None, "")
+
+    def parents(self) -> list[str]:
+        """The student's registered parent numbers (read once per event: two actions need them)."""
+        if self._parents is None:
+            self._parents = parent_numbers(self.turn, self.student.nis)
+        return self._parents
+
+    def notify_parents(self) -> None:
+        """The reason's notice (`parent_sms`: the alfa SMS for A; one naming the reason otherwise)."""
+        spec = self.turn.rules.rules.reasons.get(self.reason or "")
+        template = spec.parent_sms if spec else "reason_parent"
+        for phone in self.parents():
+            self.turn.sms(phone, template, key=f"alfa:{self.student.nis}:{self.row.day}:{phone}", kind="alfa",
+                          **self._values())
+            self.row.parent_notified = True
+
+    def push_homeroom(self) -> None:
+        phones = self.parents()
+        parents = ", ".join(mask(p) for p in phones) if phones else "belum ada nomor terdaftar"
+        for chat in route_targets(self.turn, "alfa_push", self.student.class_name, self.row.day):
+            self.turn.tg(chat, "tg_alfa_push", key=f"alfa-push:{self.student.nis}:{self.row.day}:{chat}",
+                         kind="push", reporter=self.reporter, parents=parents, **self._values())
+
+    def forward_parent_message(self) -> None:
+        for chat in route_targets(self.turn, "parent_report", self.student.class_name, self.row.day):
+            key = f"parent:{self.turn.source_id}:{chat}"
+            if _is_student_chat(self.turn, chat):  # officers: masked number, and they cannot answer by SMS
+                self.turn.tg(chat, "tg_parent_forward_officer", key=key, kind="forward", phone=mask(self.reporter),
+                             note=self.note or "-", **self._values())
+            else:
+                self.turn.tg(chat, "tg_parent_forward", key=key, kind="forward", bridge=self.reporter,
+                             phone=self.reporter, note=self.note or "-", **self._values())
+
+    def confirm_parent(self) -> None:
+        if self.reply_to:
+            self.turn.sms(self.reply_to, "parent_report_ok", **self._values())
+
+    def tell_parent_decision_stands(self) -> None:
+        """A parent's SAKIT/IZIN against the school's D/P: the record stays, and the parent is told so."""
+        if self.reply_to:
+            values = {**self._values(), "reason": self.turn.rules.reason_name(self.row.status or "")}
+            self.turn.sms(self.reply_to, "parent_report_stands", **values)
+
+    def tell_parent_reason_stands(self) -> None:
+        values = {**self._values(), "reason": self.turn.rules.reason_name(self.row.status or "")}
+        self.notices.append(self.turn.text("tg_parent_stands", **values))
+
+    # -------------------------------------------------------------------------------------- helpers
+
+    def _values(self) -> dict[str, object]:
+        code = self.reason or self.row.status or ""
+        return {"student": self.student.name, "class": self.student.class_name, "nis": self.student.nis,
+                "date": self.turn.date_text(self.row.day), "reason": self.turn.rules.reason_name(code)}
+
+    def _change(self, status: str | None, note: str) -> None:
+        old = self.row.status
+        rec = self.row
+        rec.status, rec.note = status, note
+        rec.source, rec.reporter, rec.reported_at = self.source, self.reporter, self.turn.now
+        if old != status:  # the history is append-only: a plain insert, no ORM bookkeeping
+            self.turn.session.connection().execute(queries.ADD_CHANGE, [
+                {"nis": rec.nis, "day": rec.day, "old": old, "new": status, "by": self.reporter,
+                 "source": self.source, "at": self.turn.now}])
+
+
+def _is_student_chat(turn: Turn, chat: int) -> bool:
+    """Class officers are students: they see parents' numbers masked (SPEC §8)."""
+    roles = turn.roles_of(chat)
+    return bool(roles) and all(turn.rules.rules.roles[r.role].student for r in roles)
+
+
+def parent_numbers(turn: Turn, nis: str) -> list[str]:
+    return list(turn.session.scalars(queries.PARENT_PHONES, {"nis": nis}))
+
+
+def load_absence(turn: Turn, student: Student, day: date) -> AbsenceRecord:
+    row = turn.session.connection().execute(queries.ABSENCE_OF_DAY, {"nis": student.nis, "day": day}).first()
+    if row is None:
+        initial = turn.rules.rules.flows["absence"].initial
+        return AbsenceRecord(nis=student.nis, day=day, class_name=student.class_name, state=initial)
+    return AbsenceRecord(**{name: getattr(row, name) for name in AbsenceRecord.__dataclass_fields__})
+
+
+def run_absence(turn: Turn, student: Student, day: date, trigger: str, *, reason: str | None, note: str,
+                source: str, reporter: str, reply_to: str | None = None,
+                record: AbsenceRecord | None = None) -> AbsenceContext:
+    """Fire `trigger` on the student's record for `day` (`record`, when the caller has read it already),
+    then write the record once if it changed."""
+    record = record or load_absence(turn, student, day)
+    before = astuple(record)
+    ctx = AbsenceContext(turn, record, student, reason, note, source, reporter, reply_to)
+    record.state = fire(turn.rules.machines["absence"], record.state, trigger, ctx)
+    if astuple(record) != before:
+        save_absence(turn, record)
+    return ctx
+
+
+def save_absence(turn: Turn, record: AbsenceRecord) -> None:
+    connection = turn.session.connection()
+    if record.id is None:
+        values = {name: getattr(record, name) for name in AbsenceRecord.__dataclass_fields__ if name != "id"}
+        connection.execute(queries.ADD_ABSENCE, [values])
+    else:
+        connection.execute(queries.SAVE_ABSENCE, {"row_id": record.id, **record.changes()})

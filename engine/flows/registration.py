@@ -1,0 +1,185 @@
+"""The registration flow's context: what `rules/flows.yaml` may name for `registration`.
+
+One record per sending phone number (`SmsSender`): its state, the wrong-code counter that limits
+guessing, and the block that follows too many wrong codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from loguru import logger
+from sqlalchemy import bindparam, select
+
+from ..school.model import Student
+from ..store import queries
+from ..store.models import ParentLink, SmsSender, Tally
+from ..turn import Turn, fire
+from .routing import route_targets
+
+
+@dataclass
+class RegistrationContext:
+    turn: Turn
+    sender: SmsSender
+    student: Student | None = None
+    code: str = ""
+    _link_row: ParentLink | None = None
+    _link_read: bool = False  # the link may be None: remember that it was looked up
+
+    @property
+    def guards(self):
+        return self.turn.rules.rules.settings.guards
+
+    # ---------------------------------------------------------------------------------- conditions
+
+    def already_linked(self) -> bool:
+        link = self._link()
+        return link is not None and link.active
+
+    def student_has_room(self) -> bool:
+        assert self.student is not None
+        count = self.turn.session.scalar(queries.ACTIVE_PARENT_COUNT, {"nis": self.student.nis})
+        return (count or 0) < self.turn.rules.rules.settings.max_parents_per_student
+
+    def registration_blocked(self) -> bool:
+        return self.sender.blocked_until is not None and self.turn.now < self.sender.blocked_until
+
+    def wrong_code_limit_reached(self) -> bool:
+        return len(self.sender.wrong_codes) >= self.guards.reg_wrong_limit
+
+    # ------------------------------------------------------------------------------------- actions
+
+    def link_child(self) -> None:
+        assert self.student is not None
+        link = self._link() or ParentLink(phone=self.sender.phone, nis=self.student.nis)
+        link.active, link.origin, link.stopped_at = True, "sms", None
+        link.consent_at, link.consent_source = self.turn.now, self.turn.source_id
+        self.turn.session.add(link)
+
+    def reply_registered(self) -> None:
+        assert self.student is not None
+        self.turn.sms(self.sender.phone, "reg_ok", kind="registration", student=self.student.name,
+                      nis=self.student.nis, **{"class": self.student.class_name})
+
+    def reply_student_full(self) -> None:
+        assert self.student is not None
+        self.turn.sms(self.sender.phone, "reg_student_full", kind="registration", student=self.student.name,
+                      nis=self.student.nis, max=self.turn.rules.rules.settings.max_parents_per_student,
+                      **{"class": self.student.class_name})
+
+    def count_wrong_code(self) -> None:
+        """Keep the wrong codes of the last window (a sliding window: any 24 hours, not a fixed day)."""
+        since = self.turn.now - timedelta(hours=self.guards.reg_wrong_window_hours)
+        recent = [t for t in self.sender.wrong_codes if datetime.fromisoformat(t) > since]
+        self.sender.wrong_codes = [*recent, self.turn.now.isoformat()]
+
+    def reply_wrong_code(self) -> None:
+        reply_to_stranger(self.turn, self.sender.phone, "reg_wrong_code", kind="registration",
+                          code=self.code[:16] or "-")
+
+    def block_registration(self) -> None:
+        self.sender.blocked_until = self.turn.now + timedelta(hours=self.guards.reg_block_hours)
+        self.sender.wrong_codes = []
+
+    def unlink_all(self) -> None:
+        links = self.turn.session.scalars(queries.ACTIVE_LINKS_OF_PHONE, {"phone": self.sender.phone})
+        for link in links:
+            link.active, link.stopped_at = False, self.turn.now
+
+    def reply_stopped(self) -> None:
+        self.turn.sms(self.sender.phone, "stop_ok")
+
+    def reply_not_registered(self) -> None:
+        reply_to_stranger(self.turn, self.sender.phone, "not_registered", kind="help")
+
+    def _link(self) -> ParentLink | None:
+        """This number's link to the student (read once per event: several conditions ask)."""
+        if self.student is None:
+            return None
+        if not self._link_read:
+            self._link_row = self.turn.session.scalars(
+                queries.LINK, {"phone": self.sender.phone, "nis": self.student.nis}).first()
+            self._link_read = True
+        return self._link_row
+
+
+def load_sender(turn: Turn, phone: str) -> SmsSender:
+    sender = turn.session.get(SmsSender, phone)
+    if sender is None:
+        sender = SmsSender(phone=phone, state=turn.rules.rules.flows["registration"].initial)
+        turn.session.add(sender)
+    return sender
+
+
+def run_registration(turn: Turn, sender: SmsSender, trigger: str, student: Student | None = None,
+                     code: str = "") -> None:
+    machine = turn.rules.machines["registration"]
+    sender.state = fire(machine, sender.state, trigger, RegistrationContext(turn, sender, student, code))
+
+
+# ------------------------------------------------------------------ the school-wide cap on replies to strangers
+
+
+def reply_to_stranger(turn: Turn, phone: str, template: str, /, *, kind: str, **values: object) -> None:
+    """An automatic reply (help, wrong code, "register first"), within the school-wide cap when `phone` has no
+    registered child (SPEC §3).
+
+    Per-number guards cannot stop rotating numbers: 200 numbers each get their one help reply, and the school
+    pays for every one. So replies to unregistered numbers share one budget per hour and per day; over it the
+    reply is dropped and the admin is told, once per window. Registered parents are never capped.
+    """
+    if _is_registered(turn, phone) or _within_cap(turn):
+        turn.sms(phone, template, kind=kind, **values)
+    else:
+        logger.debug("automatic reply {} dropped: the cap on replies to unregistered numbers is reached", template)
+
+
+def _is_registered(turn: Turn, phone: str) -> bool:
+    return turn.session.scalars(queries.CHILDREN, {"phone": phone}).first() is not None
+
+
+def _within_cap(turn: Turn) -> bool:
+    """Count one more reply in the day's and the hour's tally, or tell the admin that a cap is reached.
+
+    Windows are school time; tally keys name only the window, never a number (`replies:2026-11-30T07`).
+    """
+    guards = turn.rules.rules.settings.guards
+    local = turn.school.calendar.local(turn.now)
+    next_hour = f"pukul {local.hour + 1:02d}.00" if local.hour < 23 else "besok"
+    windows = ((f"replies:{local:%Y-%m-%d}", guards.unregistered_replies_per_day, "hari", "besok"),
+               (f"replies:{local:%Y-%m-%dT%H}", guards.unregistered_replies_per_hour, "jam", next_hour))
+    tallies = _tallies(turn, [key for key, *_ in windows])
+    for tally, (key, limit, per, until) in zip(tallies, windows, strict=True):
+        if tally.count >= limit:
+            _bump(turn, *_tallies(turn, [f"replies-dropped:{local:%Y-%m-%d}"]))
+            _tell_admin_cap(turn, key, f"{limit} per {per}", until)
+            return False
+    _bump(turn, *tallies)
+    return True
+
+
+_TALLIES = select(Tally).where(Tally.key.in_(bindparam("keys", expanding=True)))  # built once: the hot path
+
+
+def _tallies(turn: Turn, keys: list[str]) -> list[Tally]:
+    """The counters named `keys`, in that order, read in one query; missing ones start at 0."""
+    found = {t.key: t for t in turn.session.scalars(_TALLIES, {"keys": keys})}
+    for key in keys:
+        if key not in found:
+            found[key] = Tally(key=key, count=0, updated_at=turn.now)
+            turn.session.add(found[key])
+    return [found[key] for key in keys]
+
+
+def _bump(turn: Turn, *tallies: Tally) -> None:
+    for tally in tallies:
+        tally.count += 1
+        tally.updated_at = turn.now
+
+
+def _tell_admin_cap(turn: Turn, window: str, limit: str, until: str) -> None:
+    """Once per window: the outbox keeps one row per key, so later drops in the same window add nothing."""
+    for chat in route_targets(turn, "reply_cap", None, turn.today):
+        turn.tg(chat, "tg_reply_cap", key=f"reply-cap:{window}:{chat}", kind="reply_cap", limit=limit, until=until)

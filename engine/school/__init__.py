@@ -1,0 +1,1 @@
+"""School data: the roster, calendar, phone numbers, the files a school edits."""
