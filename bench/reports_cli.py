@@ -1,0 +1,120 @@
+"""`absensi report rekap-kelas` and `absensi letters` as the commands run them, at 1×, 4× and 10× the sample school.
+
+    .venv/bin/python bench/reports_cli.py [--backend sqlite|postgres] [--runs 3] [--scales 1,4,10]
+                                          [--budget 240] [--cache DIR]
+
+For each scale the school directory is the sample school (1×) or a clone of it (bench/bigschool.py), and
+its database holds a semester of absences up to 2026-11-30 written through the engine (bench/semester.py).
+Then, as whole processes (process start included; wall from fork to reap, CPU and peak RSS from wait4):
+- `absensi report rekap-kelas --school DIR --db URL --month 2026-11 -o rekap.xlsx`: the whole school's
+  monthly class recap;
+- `absensi letters --school DIR -o letters.pdf`: every student's parent letter.
+Each command runs `--runs` times, fewer when its runs have used up `--budget` seconds (one at least: the
+table says how many). `--cache DIR` keeps the generated schools and SQLite databases for the next call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchlib import SAMPLE, Figure, absensi_command, header, postgres, print_table, run_process
+from bigschool import make_school
+from semester import UNTIL, fill
+
+from absensi.engine.store import sqlite_url
+
+GOALS = {("rekap", 1): "< 1.5", ("rekap", 10): "< 6", ("letters", 1): "< 5"}
+
+
+def timed(name: str, command: list[str], runs: int, budget: float, wall: Figure, cpu: Figure, rss: Figure,
+          check: str) -> None:
+    spent = 0.0
+    for _ in range(runs):
+        got = run_process(command, timeout=1800)
+        if got.returncode != 0 or check not in got.output:
+            raise SystemExit(f"{name} failed ({got.returncode}):\n{got.output[-2000:]}")
+        wall.add(got.wall)
+        cpu.add(got.cpu)
+        rss.add(got.maxrss_mib)
+        spent += got.wall
+        if spent >= budget:
+            break
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--scales", default="1,4,10")
+    parser.add_argument("--budget", type=float, default=240.0, help="seconds of runs per command and scale")
+    parser.add_argument("--cache", type=Path, help="keep generated schools and SQLite databases here")
+    args = parser.parse_args()
+    scales = [int(s) for s in args.scales.split(",")]
+    load = header(f"reports as commands, {args.backend}, scales {', '.join(f'{s}×' for s in scales)}")
+    command = absensi_command()
+    figures: list[Figure] = []
+    notes: list[str] = []
+    with contextlib.ExitStack() as stack:
+        work = args.cache or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="absensi-bench-")))
+        work.mkdir(parents=True, exist_ok=True)
+        server = stack.enter_context(postgres()) if args.backend == "postgres" else None
+        if server:
+            notes.append(f"PostgreSQL: {server.settings}")
+        for scale in scales:
+            school = SAMPLE if scale == 1 else work / f"school{scale}"
+            if scale != 1 and not (school / "students.csv").exists():
+                make_school(scale, school)
+            if server is None:
+                db = work / f"semester{scale}.db"
+                url = sqlite_url(db)
+                fresh = not db.exists()
+            else:
+                url = stack.enter_context(server.database())
+                fresh = True
+            students = sum(1 for _ in (school / "students.csv").open()) - 1
+            classes = sum(1 for _ in (school / "classes.csv").open()) - 1
+            if fresh:
+                began = time.perf_counter()
+                if server is None:  # written aside, then renamed: an interrupted fill is never reused
+                    partial = db.with_suffix(".partial")
+                    for leftover in work.glob(f"{partial.name}*"):
+                        leftover.unlink()
+                    made = fill(school, sqlite_url(partial), UNTIL)
+                    partial.rename(db)
+                else:
+                    made = fill(school, url, UNTIL)
+                notes.append(f"{scale}×: {classes} classes, {students} students; semester to {UNTIL} written through "
+                             f"the engine: {made['school days']:.0f} school days, {made['messages']:.0f} messages, "
+                             f"{made['absences']:.0f} student-days absent, in {time.perf_counter() - began:.0f} s "
+                             f"({made['cpu seconds']:.0f} CPU s)")
+            else:
+                notes.append(f"{scale}×: {classes} classes, {students} students; semester database from {db}")
+            out = work / "out"
+            out.mkdir(exist_ok=True)
+            for key, argv, check in (
+                ("rekap", ["report", "rekap-kelas", "--school", str(school), "--db", url, "--month", "2026-11",
+                           "-o", str(out / f"rekap{scale}.xlsx")], "wrote"),
+                ("letters", ["letters", "--school", str(school), "-o", str(out / f"letters{scale}.pdf")],
+                 f"{students} letters"),
+            ):
+                label = ("`absensi report rekap-kelas` whole school, month" if key == "rekap"
+                         else "`absensi letters` whole school")
+                what = f"{label}, {scale}× ({students} students)"
+                wall = Figure(f"{what} wall", GOALS.get((key, scale), ""), "s")
+                cpu = Figure(f"{what} CPU", "", "s")
+                rss = Figure(f"{what} peak RSS", "", "MiB", fmt="{:.0f}")
+                timed(what, [*command, *argv], args.runs, args.budget, wall, cpu, rss, check)
+                figures += [wall, cpu, rss]
+                print_table(what, [wall, cpu, rss])  # as it goes: the whole takes a while
+    print_table(f"reports as commands ({args.backend})", figures, [*notes, load.report()])
+
+
+if __name__ == "__main__":
+    main()
