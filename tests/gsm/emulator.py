@@ -3,8 +3,10 @@
 The driver opens `emulator.port` with pyserial exactly like `/dev/serial/by-id/…`: the path is a symlink
 to the pty's slave side, so unplugging (closing the pty) and plugging back (a new pty behind the same
 symlink) behave like a USB stick that vanishes and returns. Quirks come from a `Profile` (profiles.py);
-faults are knobs set by the test: lose `+CMTI`, fail `+CMGS` with `+CMS ERROR`s, hang, reboot, unplug,
-lose the network, tiny storage. Everything the driver did is recorded for assertions.
+faults are knobs set by the test: lose `+CMTI`, fail `+CMGS` with `+CMS ERROR`s (the next few, or every one),
+hang, reboot, unplug, lose the network or be denied it (`network_state`), a full SIM (`sim_full`), tiny
+storage, a weak signal (`rssi`), and USSD answers in every encoding (`emu.ussd`, emulator_ussd.py).
+Everything the driver did is recorded for assertions.
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ from pathlib import Path
 from absensi.drivers.gsm import pdu
 
 from .emulator_commands import CommandsMixin, SentSms
+from .emulator_ussd import UssdMixin
 from .profiles import PROFILES, Profile
 
 
-class ModemEmulator(CommandsMixin):
+class ModemEmulator(CommandsMixin, UssdMixin):
     """See the module docstring. Call `start()`, use `.port`, call `close()`."""
 
     def __init__(self, link_dir: Path, profile: str | Profile = "sim800", *, pin: str | None = None,
@@ -38,11 +41,15 @@ class ModemEmulator(CommandsMixin):
         self.lose_cmti = 0  # the next N +CMTI are not sent
         self.lose_all_cmti = False
         self.send_errors: list[int] = []  # +CMS ERROR codes for the next +CMGS
+        self.always_send_error: int | None = None  # +CMS ERROR code for every +CMGS (e.g. no pulsa left)
         self.send_delay = 0.0
         self.reply_delay = 0.0  # seconds before answering any command (real modems: ~10–100 ms)
         self.hung = False
         self.hang_on_send = False  # accept the next PDU, then stop answering
         self.registered = True
+        self.network_state: int | None = None  # <stat> for CREG/CGREG/CEREG (0, 2, 3, 5…); None: `registered`
+        self.rssi = 18  # AT+CSQ while on the network
+        self.sim_full = False  # storage reports used = total; new SMS wait in the network, +CMGW fails
         self.report_status: int | None = 0x00  # TP-ST of status reports; None: never report
         self.noise_every = 0.0  # seconds between unsolicited chatter lines (0: none)
         self.interleave = bool(self.profile.noise)  # put chatter inside replies
@@ -54,6 +61,7 @@ class ModemEmulator(CommandsMixin):
         self.commands: list[str] = []
         self.pin_attempts: list[str] = []
         self.unplugs = 0
+        self._ussd_reset()
         self._lock = threading.RLock()
         self._timers: list[tuple[float, str]] = []  # (due, kind/value)
         self._mr = 0
@@ -99,6 +107,9 @@ class ModemEmulator(CommandsMixin):
         self.sim_busy_left = self.profile.sim_busy_answers
         self.sim_state = "SIM PIN" if self.pin else "READY"
         self.in_pdu: int | None = None  # length announced by AT+CMGS while waiting for the PDU
+        self.cscs = self.profile.cscs
+        self.cops_format = 0
+        self.ussd_pending = self.ussd_menu_open = False
         self.buffer = b""
         self.mms = 0
 
@@ -154,7 +165,13 @@ class ModemEmulator(CommandsMixin):
             return True
         return False
 
+    @property
+    def on_network(self) -> bool:
+        return self.network_state in (1, 5) if self.network_state is not None else self.registered
+
     def _free_index(self) -> int | None:
+        if self.sim_full:
+            return None
         for index in range(self.profile.first_index, self.profile.first_index + self.capacity):
             if index not in self.storage:
                 return index

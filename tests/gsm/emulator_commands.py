@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 
 from absensi.drivers.gsm import pdu
 
+from .emulator_ussd import USSD_TABLE
+
 SIM_COMMANDS = ("AT+CPIN?", "AT+CSCA?", "AT+CPMS", "AT+CMGL", "AT+CIMI")
-NEEDS_SIM = ("AT+CSCA", "AT+CPMS", "AT+CMGL", "AT+CMGR", "AT+CMGD", "AT+CMGS", "AT+CIMI")
+NEEDS_SIM = ("AT+CSCA", "AT+CPMS", "AT+CMGL", "AT+CMGR", "AT+CMGD", "AT+CMGS", "AT+CIMI", "AT+CUSD=", "AT+CMGW")
 
 
 @dataclass
@@ -33,7 +35,7 @@ class CommandsMixin:
             return self.final(f"+CME ERROR: {self.profile.sim_busy_code}")
         if upper.startswith(NEEDS_SIM) and not self._need_sim():
             return None
-        for pattern, method in _TABLE:
+        for pattern, method in _TABLE + USSD_TABLE:
             match = re.fullmatch(pattern, upper)
             if match:
                 return getattr(self, method)(command, *match.groups())
@@ -82,18 +84,31 @@ class CommandsMixin:
     # ---------------------------------------------------------------------------------- network
 
     def cmd_creg(self, command: str, which: str) -> None:
+        """`which`: '' (+CREG), 'E' (+CEREG), 'G' (+CGREG, answered like the better of the two)."""
         if which == "E" and self.profile.cereg is None:
             return self.final("ERROR")
-        value = (self.profile.cereg if which == "E" else self.profile.creg) if self.registered else "0,2"
+        if self.network_state is not None:
+            value = f"0,{self.network_state}"
+        elif not self.registered:
+            value = "0,2"
+        elif which == "G":
+            value = self.profile.cereg or self.profile.creg
+        else:
+            value = self.profile.cereg if which == "E" else self.profile.creg
         self.line(f"+C{which}REG: {value}")
         self.final("OK")
 
     def cmd_cops(self, command: str) -> None:
-        self.line(f'+COPS: 0,0,"{self.profile.operator}",2' if self.registered else "+COPS: 0")
+        name = self.imsi[:5] if self.cops_format == 2 else self.profile.operator
+        self.line(f'+COPS: 0,{self.cops_format},"{name}",2' if self.on_network else "+COPS: 0")
+        self.final("OK")
+
+    def cmd_cops_format(self, command: str, fmt: str) -> None:
+        self.cops_format = int(fmt)
         self.final("OK")
 
     def cmd_csq(self, command: str) -> None:
-        self.line("+CSQ: 18,0" if self.registered else "+CSQ: 99,99")
+        self.line(f"+CSQ: {self.rssi},0" if self.on_network else "+CSQ: 99,99")
         self.final("OK")
 
     def cmd_csca(self, command: str) -> None:
@@ -123,6 +138,8 @@ class CommandsMixin:
 
     def cmd_cpms_query(self, command: str, set_form: bool = False) -> None:
         used, total, mem = len(self.storage), self.capacity, self.profile.storage
+        if self.sim_full:
+            used = total
         if set_form:
             self.line(f"+CPMS: {used},{total},{used},{total},{used},{total}")
         else:
@@ -160,7 +177,15 @@ class CommandsMixin:
         self.final("OK")
         self._after_delete()
 
+    def cmd_cmgw(self, command: str) -> None:
+        """Writing to storage: refused when the SIM is full (what the knob `sim_full` is about)."""
+        if self.sim_full or self._free_index() is None:
+            return self.final("+CMS ERROR: 322")
+        return self.final("+CMS ERROR: 304")  # the emulator does not keep written messages
+
     def cmd_cmgs(self, command: str, length: str) -> None:
+        if self.ussd_busy:
+            self.sms_during_ussd += 1
         if self.cmgf != 0:
             return self.final("+CMS ERROR: 304")
         self.in_pdu = int(length)
@@ -177,7 +202,9 @@ class CommandsMixin:
             return self.final("+CMS ERROR: 304")
         if self.send_errors:
             return self.final(f"+CMS ERROR: {self.send_errors.pop(0)}")
-        if not self.registered:
+        if self.always_send_error is not None:
+            return self.final(f"+CMS ERROR: {self.always_send_error}")
+        if not self.on_network:
             return self.final("+CMS ERROR: 331")
         if self.send_delay:
             time.sleep(self.send_delay)
@@ -193,7 +220,9 @@ class CommandsMixin:
         return None
 
     def fire(self, kind: str) -> None:
-        """A timer came due: so far only status reports."""
+        """A timer came due: a status report, or a delayed USSD answer."""
+        if kind.startswith("ussd:"):
+            return self.ussd_fire(kind)
         _, reference, recipient = kind.split(":", 2)
         body = pdu.encode_status_report(int(reference), recipient, datetime(2026, 11, 28, 8, 0, tzinfo=UTC),
                                         self.report_status or 0)
@@ -204,6 +233,7 @@ class CommandsMixin:
         if index is not None:
             self.storage[index] = (0, body)
             self._unsolicited(f'+CDSI: "{self.profile.storage}",{index}')
+        return None
 
 
 _TABLE = [
@@ -214,8 +244,9 @@ _TABLE = [
     (r"AT\+C(GMI|GMM|GMR|GSN|IMI)", "cmd_ident"),
     (r"AT\+CPIN\?", "cmd_cpin_query"),
     (r'AT\+CPIN="?(\d+)"?', "cmd_cpin_enter"),
-    (r"AT\+C(E?)REG\?", "cmd_creg"),
+    (r"AT\+C([EG]?)REG\?", "cmd_creg"),
     (r"AT\+COPS\?", "cmd_cops"),
+    (r"AT\+COPS=3,([02])", "cmd_cops_format"),
     (r"AT\+CSQ", "cmd_csq"),
     (r"AT\+CSCA\?", "cmd_csca"),
     (r"AT\+CMGF(?:=([01])|\?)", "cmd_cmgf"),
@@ -227,4 +258,5 @@ _TABLE = [
     (r"AT\+CMGR=(\d+)", "cmd_cmgr"),
     (r"AT\+CMGD=(\d+)(,\d)?", "cmd_cmgd"),
     (r"AT\+CMGS=(\d+)", "cmd_cmgs"),
+    (r"AT\+CMGW.*", "cmd_cmgw"),
 ]
