@@ -14,12 +14,13 @@ from datetime import UTC, datetime
 from loguru import logger
 
 from absensi.engine.messages import Channel
-from absensi.engine.ports import Inbox, Outbox
+from absensi.engine.ports import DriverOptions, Inbox, Outbox
 
 from .settings import ModemSettings
 from .worker import ModemWorker
 
-__all__ = ["ModemPool", "ModemSettings", "ModemWorker"]
+__all__ = ["ModemPool", "ModemSettings", "ModemWorker", "start"]
+DEVICE = "modem"  # what one address is, for the service's start-up line
 
 
 def utc_now() -> datetime:
@@ -57,3 +58,11 @@ class ModemPool:
 
     def states(self) -> dict[str, str]:
         return {w.url: w.state for w in self.workers}
+
+
+def start(addresses: list[str], inbox: Inbox, outbox: Outbox, options: DriverOptions) -> ModemPool:
+    """The driver's entry point (`engine.ports.StartDriver`): one worker per serial port or pyserial URL."""
+    pool = ModemPool(addresses, inbox, outbox, pin=options.pin, clock=options.clock,
+                     send_rate_per_min=options.rate_per_min, settings=ModemSettings(policy=options.policy))
+    pool.start()
+    return pool

@@ -74,7 +74,7 @@ def build_parts(item: OutboxItem, settings: ModemSettings) -> list[SubmitPdu]:
 
 
 def backoff(attempts: int, settings: ModemSettings) -> float:
-    return min(settings.retry_max, settings.retry_base * (2 ** max(0, attempts)))
+    return settings.policy.retry.delay(attempts)
 
 
 def send_item(modem, item: OutboxItem, ctx: SendContext, pace: Callable[[], None] = lambda: None) -> int:
@@ -141,7 +141,7 @@ def _on_cms_error(item: OutboxItem, exc: CmsError, ctx: SendContext) -> None:
 
 def _retry(item: OutboxItem, ctx: SendContext, reason: str, delay: float) -> None:
     now = ctx.clock()
-    if item.attempts + 1 >= ctx.settings.max_attempts:
+    if ctx.settings.policy.exhausted(item.attempts):
         ctx.progress.pop(item.id, None)
         ctx.outbox.failed(item.id, now, f"gave up after {item.attempts + 1} attempts: {reason}")
         logger.warning("{}: outbox #{} failed after {} attempts: {}", ctx.name, item.id, item.attempts + 1,

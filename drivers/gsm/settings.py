@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+
+from absensi.engine.ports import DeliveryPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,13 +22,11 @@ class ModemSettings:
     poll_interval: float = 30.0  # +CMGL even without +CMTI: modems lose notifications
     health_interval: float = 60.0  # AT+CREG?/AT+CMGF? when otherwise idle
     claim_interval: float = 1.0  # how often an idle worker asks the outbox for work
-    reopen_min: float = 1.0  # backoff when the port is gone or the modem hangs
-    reopen_max: float = 60.0
     reassembly_timeout: timedelta = timedelta(minutes=10)
     status_reports: bool = True
     validity: int | None = 0xAA  # relative TP-VP: 4 days
-    retry_base: float = 30.0  # transient send failures: 30 s, 60 s, 120 s … up to retry_max
-    retry_max: float = 1800.0
-    max_attempts: int = 8  # then the message is failed with the last reason
+    # transient send failures (retry), the port gone or the modem hung (reconnect), attempts before a
+    # message is failed: the one policy of every driver, from settings.yaml `delivery`
+    policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     max_parts: int = 10  # many modems and operators refuse longer concatenations
     pause_after_loss: float = 5.0  # when a modem hangs mid-send, its item waits this long before another takes it

@@ -83,24 +83,26 @@ class ModemWorker:
         return self.state == "ready"
 
     def run(self) -> None:
-        delay = self.settings.reopen_min
+        reconnect = self.settings.policy.reconnect
+        failures = 0
         while not self._stop.is_set():
+            delay = reconnect.delay(failures)
             try:
                 self._connect()
-                delay = self.settings.reopen_min
+                failures, delay = 0, reconnect.first  # a modem that served and then failed starts over
                 self._serve()
             except SimLocked as exc:
                 self._down("sim-locked", f"SIM problem: {exc}")
-                self._sleep(max(self.settings.reopen_max, delay))
+                self._sleep(max(reconnect.cap, delay))
             except (ModemError, serial.SerialException, OSError, ValueError) as exc:
                 self._down("down", f"{type(exc).__name__}: {exc}; reopening in {delay:.0f} s")
                 self._sleep(delay)
-                delay = min(delay * 2, self.settings.reopen_max)
+                failures += 1
             except Exception as exc:  # e.g. the database refused a claim: the modem thread must not die
                 logger.exception("{}: unexpected {}; reopening in {:.0f} s", self.url, type(exc).__name__, delay)
                 self._down("down", f"{type(exc).__name__}; reopening in {delay:.0f} s")
                 self._sleep(delay)
-                delay = min(delay * 2, self.settings.reopen_max)
+                failures += 1
         self.modem.close()
         self.state = "stopped"
 

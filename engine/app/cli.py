@@ -278,6 +278,11 @@ def run(
     school: SchoolOpt = None,
     rules: RulesOpt = None,
     modem: Annotated[list[str] | None, typer.Option("--modem", help="A pyserial port or URL; repeatable.")] = None,
+    gateway: Annotated[list[str] | None, typer.Option(
+        "--gateway", help="An Android phone running SMS Gateway for Android, http://user:pass@host:port; "
+                          "repeatable, mixable with --modem (docs/android.md).")] = None,
+    gateway_listen: Annotated[str | None, typer.Option(
+        "--gateway-listen", help="HOST:PORT for the phones' webhooks (default 127.0.0.1:8555).")] = None,
     db: DbOpt = None,
     pin: Annotated[str | None, typer.Option("--pin", envvar="ABSENSI_SIM_PIN", help="SIM PIN, if the SIM asks.")] = None,
     modem_rate: Annotated[float | None, typer.Option("--modem-rate", help="At most this many SMS per minute per modem.")]
@@ -291,7 +296,8 @@ def run(
     compiled, loaded = load_all(school, rules)
     url = database_url(db, school)
     open_store(url, create=True).close()  # the service may create its database; a wrong URL is one line
-    raise typer.Exit(serve(compiled, loaded, url, modem or [], pin, console, modem_rate))
+    raise typer.Exit(serve(compiled, loaded, url, [*(modem or []), *(gateway or [])], pin, console, modem_rate,
+                           gateway_listen))
 
 
 @app.command()

@@ -89,7 +89,9 @@ def start_all(addresses: list[str], inbox: Inbox, outbox: Outbox, options: Drive
         for target, group in groups.items():
             start = find(scheme_of(group[0]))
             started.append((target, start(group, inbox, outbox, options)))
-            say(f"SMS: {target.partition(':')[0].rsplit('.', 1)[-1]}: {', '.join(map(shown, group))}")
+            module = import_module(target.partition(":")[0])
+            device = getattr(module, "DEVICE", module.__name__.rsplit(".", 1)[-1])  # what one address is
+            say(f"SMS: {len(group)} {device}(s): {', '.join(map(shown, group))}")
     except Exception:
         Started(started).stop()
         raise

@@ -21,12 +21,14 @@ from rich.console import Console
 from ..chat.staff import allowed_commands
 from ..core import Engine
 from ..messages import Channel, OutboundMessage
+from ..ports import DriverOptions
 from ..rules import CompiledRules
 from ..rules.diagnostics import Problems
 from ..school.model import School
 from ..store import Store
 from ..store.lease import RETRY_SECONDS, Lease, current_holder
 from ..turn import Turn
+from .drivers import Started, UnknownDriver, start_all
 from .reload import Watch, load_checked
 
 POLL_SECONDS = 0.5
@@ -35,6 +37,7 @@ WATCH_SECONDS = 3.0  # how often the roster and rules files are looked at
 
 HOW_TO = """Nothing to serve: neither a modem nor Telegram is configured.
   SMS:      absensi run --modem /dev/serial/by-id/usb-HUAWEI_…-if00-port0   (see docs/modem.md)
+            absensi run --gateway http://user:pass@192.168.1.20:8080       (an Android phone, docs/android.md)
   Telegram: export TELEGRAM_BOT_TOKEN=… TELEGRAM_API_ID=… TELEGRAM_API_HASH=…  (see docs/telegram.md)
   To try everything without hardware or accounts: absensi demo"""
 
@@ -157,7 +160,9 @@ class Leader:
 
 
 def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin: str | None,
-          console: Console, modem_rate: float | None = None) -> int:
+          console: Console, modem_rate: float | None = None, listen: str | None = None) -> int:
+    """`absensi run`: `modems` are the addresses of every SMS device (serial ports, pyserial URLs, gateway
+    URLs); each is served by the driver its scheme names (`drivers.py`)."""
     from absensi.drivers.telegram import TelegramCredentialsError, credentials_from_env
 
     credentials, reason = credentials_from_env()
@@ -179,7 +184,15 @@ def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin
                               name="engine", daemon=True)
     worker.start()
     signal.signal(signal.SIGHUP, lambda *_: leader.request_reload())
-    pool = _start_modems(modems, store, pin, console, modem_rate)
+    try:
+        pool = _start_drivers(modems, store, DriverOptions(clock=clock, policy=rules.delivery_policy(), pin=pin,
+                                                           rate_per_min=modem_rate, listen=listen), console)
+    except (UnknownDriver, ValueError, OSError) as exc:  # a wrong address, a missing key, a taken port
+        console.print(f"[red]SMS: {exc}[/red]")
+        stop.set()
+        worker.join(timeout=5)
+        store.close()
+        return 2
     if credentials is None:
         console.print(f"Telegram: not running ({reason}); Telegram messages wait in the outbox.")
     try:
@@ -201,16 +214,11 @@ def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin
     return 0
 
 
-def _start_modems(modems: list[str], store: Store, pin: str | None, console: Console, rate: float | None) -> Any:
-    if not modems:
-        console.print("SMS: no modem given (--modem PORT); SMS wait in the outbox.")
+def _start_drivers(addresses: list[str], store: Store, options: DriverOptions, console: Console) -> Started | None:
+    if not addresses:
+        console.print("SMS: no modem or gateway given (--modem PORT, --gateway URL); SMS wait in the outbox.")
         return None
-    from absensi.drivers.gsm import ModemPool
-
-    pool = ModemPool(modems, store, store, pin=pin, clock=clock, send_rate_per_min=rate)
-    pool.start()
-    console.print(f"SMS: {len(modems)} modem(s): {', '.join(modems)}")
-    return pool
+    return start_all(addresses, store, store, options, say=console.print)
 
 
 def _telegram_service(leader: Leader, store: Store, credentials: Any, school: School) -> Any:

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 from transitions import EventData, Machine
 
+from ..ports import Backoff, DeliveryPolicy
 from . import catalogue
 from .diagnostics import DataError, Problems, did_you_mean
 from .loader import Source, load_rules_dir
@@ -42,6 +43,14 @@ class CompiledRules:
 
     def render(self, template: str, /, **values: object) -> str:
         return self.templates[template].render(values)
+
+    def delivery_policy(self) -> DeliveryPolicy:
+        """`settings.delivery` as the policy every driver follows."""
+        d = self.rules.settings.delivery
+        return DeliveryPolicy(max_attempts=d.max_attempts,
+                              retry=Backoff(d.retry_first_seconds, max(d.retry_first_seconds, d.retry_max_seconds)),
+                              reconnect=Backoff(d.reconnect_first_seconds,
+                                                max(d.reconnect_first_seconds, d.reconnect_max_seconds)))
 
     def reason_name(self, code: str) -> str:
         reason = self.rules.reasons.get(code)

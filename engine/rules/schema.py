@@ -53,10 +53,21 @@ class Thresholds(Strict):
     min_attendance_pct: float = Field(85, ge=0, le=100)
 
 
+class Delivery(Strict):
+    """The one retry and reconnect policy of every driver (`engine.ports.DeliveryPolicy`)."""
+
+    max_attempts: int = Field(8, ge=1, le=50)  # tries of one message before it is failed and the admin told
+    retry_first_seconds: float = Field(30, gt=0)  # a transient failure waits this long, doubling …
+    retry_max_seconds: float = Field(1800, gt=0)  # … up to this
+    reconnect_first_seconds: float = Field(1, gt=0)  # a lost modem, phone or network: first wait, doubling …
+    reconnect_max_seconds: float = Field(60, gt=0)  # … up to this
+
+
 class Settings(Strict):
     cutoff: str = "14:00"
     max_parents_per_student: int = Field(2, ge=1, le=10)
     guards: Guards = Guards()
+    delivery: Delivery = Delivery()
     reminders: list[Reminder] = []
     thresholds: Thresholds = Thresholds()
     retention_school_years: int = Field(2, ge=1, le=10)

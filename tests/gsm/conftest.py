@@ -10,6 +10,7 @@ import pytest
 
 from absensi.drivers.gsm import ModemPool
 from absensi.drivers.gsm.settings import ModemSettings
+from absensi.engine.ports import Backoff, DeliveryPolicy
 
 from .emulator import ModemEmulator
 from .fakes import RecordingInbox, RecordingOutbox
@@ -17,7 +18,7 @@ from .fakes import RecordingInbox, RecordingOutbox
 FAST = ModemSettings(
     command_timeout=1.0, list_timeout=2.0, prompt_timeout=1.0, send_timeout=2.0, sim_busy_timeout=3.0,
     sim_busy_retry=0.05, register_timeout=0.3, poll_interval=0.4, health_interval=0.3, claim_interval=0.05,
-    reopen_min=0.05, reopen_max=0.4, retry_base=0.01, retry_max=0.05, pause_after_loss=0.0,
+    policy=DeliveryPolicy(retry=Backoff(0.01, 0.05), reconnect=Backoff(0.05, 0.4)), pause_after_loss=0.0,
 )
 
 

@@ -72,7 +72,7 @@ def test_retries_stop_after_max_attempts(emulator, pool_for) -> None:
     item = outbox.add("+6281", "tidak pernah")
     pool_for([emulator], outbox)
     wait_for(lambda: outbox.states()[item] == "failed", timeout=5)
-    assert len(outbox.rows[item].claims) == FAST.max_attempts
+    assert len(outbox.rows[item].claims) == FAST.policy.max_attempts
     assert "gave up after 8 attempts" in outbox.rows[item].reasons[-1]
     assert emulator.sent == []
 
