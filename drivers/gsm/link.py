@@ -10,6 +10,7 @@ The port object is injected (anything with pyserial's read/write/close), so test
 from __future__ import annotations
 
 import queue
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,17 @@ UNSOLICITED_PREFIXES = (
 )
 # Unsolicited lines followed by a PDU line in PDU mode.
 _WITH_PDU = ("+CMT:", "+CDS:")
+# Never a command's reply, even while its command is in flight: a USSD answer may come before or after the
+# `OK` of `AT+CUSD=1,…`, and one landing between that `OK` and the end of the command would otherwise be
+# dropped as a late reply. Its waiter reads them all from the unsolicited side.
+_ALWAYS_UNSOLICITED = ("+CUSD:",)
+# A quoted string left open at the end of a line goes on over the next lines: modems put the line breaks of
+# a USSD answer into `<str>` as they are. At most this many lines are joined, and a final result code ends
+# the string whatever the quotes say, so an unbalanced quote cannot swallow the dialogue.
+_CONTINUED = ("+CUSD:",)
+_MAX_CONTINUATION = 40
+_ENDS_WITH_DCS = re.compile(r'",\s*\d+\s*$')
+_FINAL_CODES = ("OK", "ERROR", "+CME ERROR", "+CMS ERROR", "COMMAND NOT SUPPORT")
 CLOSED = "\x00closed"  # put on the reply queue when the port goes away, to wake a waiting command
 PROMPT = ">"
 
@@ -53,6 +65,7 @@ class Link:
         self._busy = False
         self._want_prompt = False
         self._pending_header: str | None = None
+        self._open_string: list[str] | None = None  # lines of a +CUSD whose quoted string is still open
         self._buffer = b""
         self._closed = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"gsm-link-{self.name}", daemon=True)
@@ -134,6 +147,11 @@ class Link:
             self.replies.put(PROMPT)
 
     def _route(self, line: str) -> None:
+        if self._open_string is not None or (line.startswith(_CONTINUED) and not _closed(line)):
+            joined = self._join_open_string(line)
+            if joined is None:
+                return
+            line = joined
         if self._pending_header is not None:
             header, self._pending_header = self._pending_header, None
             self._emit(Unsolicited(header, line))
@@ -146,7 +164,27 @@ class Link:
         else:
             self._emit(Unsolicited(line))
 
+    def _join_open_string(self, line: str) -> str | None:
+        """Collect the lines of a string that spans several; the whole line once it closes, else None.
+        A final result code while a string is open ends it: the open part goes out as it is and the code
+        is routed after it."""
+        if self._open_string is None:
+            self._open_string = [line]
+            return None
+        if line.startswith(_FINAL_CODES) or len(self._open_string) >= _MAX_CONTINUATION:
+            cut, self._open_string = "\n".join(self._open_string), None
+            self._route(cut + '"')
+            return line
+        self._open_string.append(line)
+        whole = "\n".join(self._open_string)
+        if not _closed(whole):
+            return None
+        self._open_string = None
+        return whole
+
     def _is_reply(self, line: str) -> bool:
+        if line.startswith(_ALWAYS_UNSOLICITED):
+            return False
         if not self._busy:
             return False
         if self._expect and line.startswith(self._expect):
@@ -158,3 +196,9 @@ class Link:
             self._on_unsolicited(event)
         except Exception:  # a broken handler must not kill the reader
             logger.exception("{}: unsolicited handler failed on {!r}", self.name, event.line)
+
+
+def _closed(text: str) -> bool:
+    """No quoted string left open: the quotes pair up, or the line already ends like `…",15` (a quote
+    inside the text then made the count odd)."""
+    return text.count('"') % 2 == 0 or _ENDS_WITH_DCS.search(text) is not None

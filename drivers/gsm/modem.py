@@ -8,6 +8,7 @@ in mass-storage mode. A PIN is sent at most once per process: a second wrong PIN
 
 from __future__ import annotations
 
+import queue
 import re
 import time
 from collections.abc import Callable
@@ -25,6 +26,9 @@ from .settings import ModemSettings
 _SIM_WAIT_CODES = {14, 515}  # SIM busy / init in progress: ask again shortly
 _NUMBERS = re.compile(r"-?\d+")
 REGISTERED = {1, 5}  # home network, roaming
+REGISTRATION_COMMANDS = (("CREG", "AT+CREG?"), ("CEREG", "AT+CEREG?"), ("CGREG", "AT+CGREG?"))
+SMS_DOMAINS = ("CREG", "CEREG")  # SMS go over circuit-switched GSM or LTE; GPRS (CGREG) is shown only
+USSD_BACKLOG = 8  # +CUSD lines kept for a waiter; older ones (network pushes nobody asked for) are dropped
 CNMI_CHOICES = ("2,1,0,1,0", "2,1,0,2,0", "1,1,0,1,0", "1,1,0,2,0", "2,1,0,0,0", "1,1,0,0,0")
 
 
@@ -47,6 +51,9 @@ class ModemInfo:
     storage: str = "?"
     storage_used: int = 0
     storage_total: int = 0
+    rssi: int | None = None  # AT+CSQ 0..31; None: unknown (99) or not read
+    mcc_mnc: str | None = None  # serving network from AT+COPS numeric, else the SIM's home (IMSI prefix)
+    network_states: dict[str, int] = field(default_factory=dict)  # <stat> of CREG, CGREG, CEREG
     notes: list[str] = field(default_factory=list)
 
 
@@ -77,14 +84,26 @@ class Modem:
         self.at: AtChannel | None = None
         self.pin_rejected = False
         self.info = ModemInfo(url)
+        self.cusd: queue.Queue[str] = queue.Queue()  # +CUSD lines, for whoever waits on a USSD answer
 
     # ---------------------------------------------------------------------------------- port
 
     def open(self) -> None:
         port = serial.serial_for_url(self.url, baudrate=self.settings.baudrate, timeout=0.5,
                                      write_timeout=self.settings.command_timeout)
-        self.link = Link(port, self._on_event, name=self.url).start()
+        self.link = Link(port, self._event, name=self.url).start()
         self.at = AtChannel(self.link, self.settings.command_timeout)
+
+    def _event(self, event: Unsolicited) -> None:
+        """From the link's reader thread: USSD answers also go to `cusd`, then everything to `on_event`."""
+        if event.name == "+CUSD":
+            while self.cusd.qsize() >= USSD_BACKLOG:
+                try:
+                    self.cusd.get_nowait()
+                except queue.Empty:
+                    break
+            self.cusd.put(event.line)
+        self._on_event(event)
 
     def close(self) -> None:
         if self.link is not None:
@@ -133,6 +152,7 @@ class Modem:
         self.enable_notifications()
         self.check_smsc()
         self.read_signal()
+        self.read_network_code()
         self.read_operator()
         return self.info
 
@@ -193,18 +213,23 @@ class Modem:
             if lines:
                 setattr(self.info, attr, lines[0].split(":", 1)[-1].strip())
 
-    def registration(self) -> int | None:
-        """Best registration state over CREG (GSM) and CEREG (LTE); None when neither is known."""
-        best = None
-        for command in ("AT+CREG?", "AT+CEREG?"):
-            lines = self.try_cmd(command) or []
-            for line in lines:
+    def registration_states(self) -> dict[str, int]:
+        """`<stat>` of each registration the modem answers: CREG (GSM), CEREG (LTE), CGREG (GPRS)."""
+        states: dict[str, int] = {}
+        for name, command in REGISTRATION_COMMANDS:
+            for line in self.try_cmd(command) or []:
                 values = numbers(line)
-                if len(values) >= 2:
-                    if values[1] in REGISTERED:
-                        return values[1]
-                    best = values[1] if best is None else best
-        return best
+                if line.startswith(f"+{name}:") and len(values) >= 2:
+                    states[name] = values[1]
+        self.info.network_states = states
+        return states
+
+    def registration(self) -> int | None:
+        """Best registration state over CREG (GSM) and CEREG (LTE), the domains SMS use; None when neither
+        is known."""
+        states = self.registration_states()
+        found = [states[name] for name in SMS_DOMAINS if name in states]
+        return next((s for s in found if s in REGISTERED), found[0] if found else None)
 
     def wait_registered(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -217,6 +242,14 @@ class Modem:
             if self.info.registered or time.monotonic() >= deadline:
                 return self.info.registered
             time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
+
+    def refresh(self) -> bool:
+        """The readings of a health check: registration (True when SMS can go), signal, storage, operator."""
+        registered = self.wait_registered(0)
+        self.read_signal()
+        self.read_storage()
+        self.read_operator()
+        return registered
 
     def select_storage(self) -> None:
         """Read, delete and receive in one storage, so +CMTI indexes and +CMGL listings agree."""
@@ -256,12 +289,25 @@ class Modem:
         values = numbers(lines[0]) if lines else []
         if values:
             rssi = values[0]
-            self.info.signal = "unknown (99)" if rssi == 99 else f"{rssi}/31 ({-113 + 2 * rssi} dBm)"
+            self.info.rssi = rssi if 0 <= rssi <= 31 else None
+            self.info.signal = "unknown (99)" if self.info.rssi is None else f"{rssi}/31 ({-113 + 2 * rssi} dBm)"
 
     def read_operator(self) -> None:
         lines = self.try_cmd("AT+COPS?") or []
         names = quoted(lines[0]) if lines else []
         self.info.operator = names[0] if names else "(none)"
+
+    def read_network_code(self) -> None:
+        """MCC-MNC of the serving network (`AT+COPS=3,2` then `AT+COPS?`, format put back to long names);
+        when the modem cannot, the SIM's home network from the IMSI (MCC 3 + MNC 2 digits, as in Indonesia)."""
+        code = None
+        if self.try_cmd("AT+COPS=3,2") is not None:
+            lines = self.try_cmd("AT+COPS?") or []
+            found = quoted(lines[0]) if lines else []
+            code = found[0] if found and found[0].isdigit() else None
+            self.try_cmd("AT+COPS=3,0")
+        imsi = self.info.imsi
+        self.info.mcc_mnc = code or (imsi[:5] if imsi.isdigit() and len(imsi) >= 5 else None)
 
     # ---------------------------------------------------------------------------------- messages
 

@@ -249,6 +249,7 @@ class UssdRequest:
         self.packed = bool(packed)
         self.wanted_charset = charset
         self.charset = ""
+        self.first_failure: UssdFailed | None = None
         self.deadline = 0.0
 
     def start(self) -> UssdAnswer | None:
@@ -269,35 +270,34 @@ class UssdRequest:
         try:
             lines = self.modem.cmd(command)
         except CommandError as exc:
-            if self._may_repack():
-                logger.info("{}: {} refused ({}); sending the code GSM 7-bit packed", self.modem.url, command, exc)
-                return self._send()
-            raise UssdFailed(f"the modem refused the USSD request: {exc.line}") from exc
-        inline = next((ln for ln in lines if ln.startswith("+CUSD:")), None)
-        if inline is None:
-            return None
-        return self.take(inline)
+            return self._failed(UssdFailed(f"the modem refused the USSD request ({exc.line})"))
+        inline = next((ln for ln in lines if ln.startswith("+CUSD:")), None)  # links that do not set it apart
+        return None if inline is None else self.take(inline)
 
-    def _may_repack(self) -> bool:
+    def _failed(self, failure: UssdFailed) -> UssdAnswer | None:
+        """A refusal that the packed form may cure: try it once when the settings leave it open, else raise
+        (the first failure first: it is the one about the code as the user wrote it)."""
         if self.auto and not self.packed:
-            self.packed = True
-            return True
-        return False
+            self.packed, self.first_failure = True, failure
+            logger.info("{}: USSD {}: {}; sending the code GSM 7-bit packed", self.modem.url, self.code, failure)
+            return self._send()
+        if self.first_failure is not None:
+            raise UssdFailed(f"{self.first_failure}; packed: {failure}", self.first_failure.status)
+        raise failure
 
     def take(self, line: str) -> UssdAnswer | None:
-        """Read one `+CUSD` line. Raises UssdFailed for a final answer without text."""
+        """Read one `+CUSD` line: the answer, or None when the code went out again packed. Raises
+        UssdFailed for an answer without text."""
         cusd = parse_cusd(line)
         if cusd is None:
             raise UssdFailed(f"unreadable USSD answer: {line!r}")
-        meaning = STATUS_MEANINGS.get(cusd.status, f"status {cusd.status}")
         if cusd.status == 1:
             self.modem.try_cmd("AT+CUSD=2")  # leave the menu: an open session blocks SMS on many sticks
         if cusd.payload is None or cusd.status in (3, 4, 5):
-            if cusd.status in (2, 4) and self._may_repack():
-                logger.info("{}: USSD {} ({}); sending the code GSM 7-bit packed", self.modem.url, self.code, meaning)
-                return self._send()
-            why = meaning if cusd.status not in (0, 1) else "an answer without text"
-            raise UssdFailed(f"USSD {self.code}: {why} ({line.strip()})", cusd.status)
+            meaning = STATUS_MEANINGS.get(cusd.status, f"status {cusd.status}")
+            failure = UssdFailed(f"USSD {self.code}: {meaning if cusd.status not in (0, 1) else 'no text'} "
+                                 f"({line.strip()})", cusd.status)
+            return self._failed(failure) if cusd.status in (2, 4) else _raise(failure)
         decoded = decode_ussd(cusd.payload, cusd.dcs, self.charset)
         return UssdAnswer(self.code, cusd.status, decoded.text, cusd.dcs, decoded.how, line, self.packed)
 
@@ -329,6 +329,10 @@ def ussd(modem: Modem, code: str, *, timeout: float = 30.0, packed: bool | None 
             raise request.give_up() from None
         answer = request.take(line)
     return answer
+
+
+def _raise(failure: UssdFailed) -> UssdAnswer | None:
+    raise failure
 
 
 def drain(lines: queue.Queue[str]) -> list[str]:

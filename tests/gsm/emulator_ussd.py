@@ -104,8 +104,8 @@ class UssdMixin:
         known = service.codes is None or code in service.codes
         answer = "+CUSD: 4" if service.unsupported or not known else self.ussd_answer_line(service)
         if service.inline:
-            self.line(answer)
             self._after_answer(service, answer)
+            self.line(answer)
             return self.final("OK")
         self.final("OK")
         self.ussd_pending = True
@@ -119,8 +119,8 @@ class UssdMixin:
         answer = self._ussd_lines.pop(int(kind.split(":", 1)[1]), None)
         if answer is None or self.hung or not self.ussd_pending:
             return  # cancelled meanwhile, or the modem hangs
+        self._after_answer(self.ussd, answer)  # before the line goes out: the driver may look at once
         self._unsolicited(answer)
-        self._after_answer(self.ussd, answer)
 
     def _after_answer(self, service: UssdService, answer: str) -> None:
         self.ussd_pending = False
