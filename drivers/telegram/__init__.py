@@ -25,7 +25,7 @@ from .credentials import (
     credentials_from_env,
     parse_credentials,
 )
-from .deliver import Deliverer, RetryPolicy
+from .deliver import Deliverer
 from .pacing import Limits, Pacer
 from .service import TelegramService, make_client
 
@@ -34,7 +34,6 @@ __all__ = [
     "Deliverer",
     "Limits",
     "Pacer",
-    "RetryPolicy",
     "TelegramCredentialsError",
     "TelegramService",
     "credentials_from_env",

@@ -14,7 +14,6 @@ import asyncio
 import io
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -22,7 +21,7 @@ from loguru import logger
 from pyrogram import enums, errors, types
 
 from absensi.engine.messages import Channel
-from absensi.engine.ports import Outbox, OutboxItem
+from absensi.engine.ports import DeliveryPolicy, Outbox, OutboxItem
 
 from .credentials import TelegramCredentialsError
 from .failures import Failure, Kind, classify
@@ -43,22 +42,6 @@ class TelegramApi(Protocol):
                                 **kwargs: Any) -> types.Message | None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How long to wait after transient failures, and when to give up."""
-
-    max_attempts: int = 8
-    base: float = 15.0  # seconds before the second attempt; doubles each time
-    cap: float = 900.0  # never wait longer than this between two attempts
-    network_pause_cap: float = 60.0  # longest pause of all sending while the network is down
-
-    def backoff(self, attempts_before: int) -> float:
-        return min(self.cap, self.base * 2 ** max(0, attempts_before))
-
-    def exhausted(self, item: OutboxItem) -> bool:
-        return item.attempts + 1 >= self.max_attempts
-
-
 class Deliverer:
     """Takes Telegram items from the outbox and delivers them within Telegram's limits."""
 
@@ -70,7 +53,7 @@ class Deliverer:
         clock: Callable[[], datetime],
         sleep: Sleep = asyncio.sleep,
         pacer: Pacer | None = None,
-        policy: RetryPolicy | None = None,
+        policy: DeliveryPolicy | None = None,
         hold: int = 500,
         poll: float = 1.0,
         concurrency: int = 4,
@@ -79,7 +62,7 @@ class Deliverer:
     ) -> None:
         self.outbox, self.api, self.clock, self.sleep = outbox, api, clock, sleep
         self.pacer = pacer or Pacer()
-        self.policy = policy or RetryPolicy()
+        self.policy = policy or DeliveryPolicy()  # the one policy of every driver (settings.yaml)
         self.hold, self.poll, self.worker = hold, poll, worker
         self.concurrency = max(1, concurrency)
         self.send_timeout = send_timeout  # a call hanging longer than this is retried like a network error
@@ -285,12 +268,12 @@ class Deliverer:
         logger.warning("telegram item {} to {}: {} ({})", item.id, item.to, failure.reason, failure.kind)
         if failure.kind is Kind.PERMANENT:
             self.outbox.failed(item.id, now, failure.reason)
-        elif self.policy.exhausted(item):
+        elif self.policy.exhausted(item.attempts):
             self.outbox.failed(item.id, now, f"gave up after {item.attempts + 1} attempts: {failure.reason}")
         elif failure.kind is Kind.FLOOD:
             self._flood(item, failure, now)
         elif failure.kind is Kind.CREDENTIALS:
-            self.outbox.retry(item.id, now, failure.reason, now + timedelta(seconds=self.policy.base))
+            self.outbox.retry(item.id, now, failure.reason, now + timedelta(seconds=self.policy.retry.first))
             raise TelegramCredentialsError(failure.reason)
         else:
             self._transient(item, failure, now)
@@ -304,11 +287,11 @@ class Deliverer:
             self.outbox.retry(later.id, now, "waiting behind a FloodWait in this chat", until)
 
     def _transient(self, item: OutboxItem, failure: Failure, now: datetime) -> None:
-        next_try = now + timedelta(seconds=self.policy.backoff(item.attempts))
+        next_try = now + timedelta(seconds=self.policy.retry.delay(item.attempts))
         self.outbox.retry(item.id, now, failure.reason, next_try)
         if failure.network:
             self._network_failures += 1
-            pause = min(self.policy.network_pause_cap, 2.0 ** self._network_failures)
+            pause = self.policy.reconnect.delay(self._network_failures)  # all sending waits for the network
             self._network_paused_until = self._seconds() + pause
 
     def release_all(self, reason: str) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 from loguru import logger
 from pyrogram import Client, errors
 
-from absensi.engine.ports import Inbox, Outbox
+from absensi.engine.ports import DeliveryPolicy, Inbox, Outbox
 
 from .credentials import (
     API_HASH_VAR,
@@ -29,7 +29,7 @@ from .credentials import (
     credentials_from_env,
     parse_credentials,
 )
-from .deliver import Deliverer, RetryPolicy
+from .deliver import Deliverer
 from .inbound import InboundHandlers
 from .menus import MenuMap, MenuSync
 from .session import PrivateSQLiteStorage, forget_session, session_name
@@ -75,16 +75,15 @@ class TelegramService:
         api_hash: str | None = None,
         client_factory: ClientFactory = make_client,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        policy: RetryPolicy | None = None,
+        policy: DeliveryPolicy | None = None,
         menu_interval: float = 600.0,
-        max_backoff: float = 300.0,
     ) -> None:
         self.credentials = credentials or _resolve_credentials(token, api_id, api_hash)
         self.inbox, self.outbox = inbox, outbox
         self.session_dir = Path(session_dir)
         self.clock, self.menus, self.sleep = clock, menus, sleep
-        self.client_factory, self.policy = client_factory, policy
-        self.menu_interval, self.max_backoff = menu_interval, max_backoff
+        self.client_factory, self.policy = client_factory, policy or DeliveryPolicy()
+        self.menu_interval = menu_interval
         self.handlers = InboundHandlers(inbox, clock)
         self.client: Any = None
         self._deliverer: Deliverer | None = None
@@ -103,7 +102,7 @@ class TelegramService:
                 raise
             except Exception as exc:
                 failures += 1
-                delay = min(self.max_backoff, 2.0**failures)
+                delay = self.policy.reconnect.delay(failures)
                 logger.warning("telegram: connection lost or Telegram unreachable ({}: {}); check the internet "
                                "connection; reconnecting in {:.0f} s", type(exc).__name__, exc, delay)
                 await _sleep_or_stop(self.sleep(delay), stop)

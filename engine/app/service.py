@@ -21,7 +21,7 @@ from rich.console import Console
 from ..chat.staff import allowed_commands
 from ..core import Engine
 from ..messages import Channel, OutboundMessage
-from ..ports import DriverOptions
+from ..ports import DeliveryPolicy, DriverOptions
 from ..rules import CompiledRules
 from ..rules.diagnostics import Problems
 from ..school.model import School
@@ -171,13 +171,15 @@ def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin
         console.print(f"(Telegram: {reason})")
         return 2
     store = Store(url)
+    store.policy = rules.delivery_policy()
     leader = Leader(rules, school, store)
     console.print(f"absensi: {school.name}, {len(school.students)} students, database {_safe_url(url)}")
     if not leader.try_lead(clock()):
         holder = current_holder(store)
         console.print(f"Engine: standby — {holder.holder if holder else 'another process'} handles messages; "
                       f"this one takes over when it stops (drivers serve meanwhile).")
-    telegram = _telegram_service(leader, store, credentials, school) if credentials is not None else None
+    telegram = (_telegram_service(leader, store, credentials, school, rules.delivery_policy())
+                if credentials is not None else None)
     stop = threading.Event()
     worker = threading.Thread(target=leader.run, args=(stop, clock, POLL_SECONDS,
                                                        telegram.wake if telegram else None),
@@ -221,10 +223,10 @@ def _start_drivers(addresses: list[str], store: Store, options: DriverOptions, c
     return start_all(addresses, store, store, options, say=console.print)
 
 
-def _telegram_service(leader: Leader, store: Store, credentials: Any, school: School) -> Any:
+def _telegram_service(leader: Leader, store: Store, credentials: Any, school: School, policy: DeliveryPolicy) -> Any:
     from absensi.drivers.telegram import TelegramService
 
-    return TelegramService(store, store, session_dir=school.directory, clock=clock,
+    return TelegramService(store, store, session_dir=school.directory, clock=clock, policy=policy,
                            menus=lambda: command_menus(leader.engine), credentials=credentials)
 
 

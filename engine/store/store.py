@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +21,12 @@ from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlmodel import Session, create_engine
 
 from ..messages import Button, Channel, Contact, Document, InboundMessage
-from ..ports import OutboxItem
+from ..ports import DeliveryPolicy, OutboxItem
 from . import cleaning
 from .claims import claim_rows, owner_gone, process_tag
 from .migrate import upgrade
 from .models import InboxRow, OutboxRow
 
-MAX_ATTEMPTS = 8
 MAX_INTERRUPTIONS = 3
 
 
@@ -46,6 +45,8 @@ class Store:
         self.url = url
         # Called inside the transaction that marks an item failed for good (the engine tells the admin).
         self.on_failure: Callable[[Session, OutboxRow, datetime], None] | None = None
+        # The drivers' policy (settings.yaml `delivery`); a retry past its attempts fails the item here too.
+        self.policy = DeliveryPolicy()
         if url.startswith("sqlite:///") and create:
             _create_private(Path(url.removeprefix("sqlite:///")))
         if not create:
@@ -161,7 +162,7 @@ class Store:
                 return
             row.attempts += 1
             row.error = reason
-            if row.attempts >= MAX_ATTEMPTS:
+            if row.attempts >= self.policy.max_attempts:
                 row.status = "failed"
                 logger.warning("outbox {}: gave up after {} attempts: {}", item_id, row.attempts, reason)
                 self._tell_admin(session, row, now)
@@ -294,8 +295,3 @@ def outbox_item(row: OutboxRow) -> OutboxItem:
     return OutboxItem(row.id or 0, Channel(row.channel), row.recipient, row.text, row.attempts, buttons,
                       bool(p.get("request_contact")), bool(p.get("remove_keyboard")), document, p.get("reply_to"),
                       p.get("edit"), tuple(p.get("parts", ())))
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """Exponential backoff for transient failures: 30 s, 1 min, 2 min … capped at 1 h."""
-    return timedelta(seconds=min(30 * 2 ** max(attempts, 0), 3600))

@@ -10,14 +10,15 @@ import pytest
 from pyrogram import enums, errors
 
 from absensi.drivers.telegram.credentials import TelegramCredentialsError
-from absensi.drivers.telegram.deliver import Deliverer, RetryPolicy
+from absensi.drivers.telegram.deliver import Deliverer
 from absensi.engine.messages import Button, Document
+from absensi.engine.ports import Backoff, DeliveryPolicy
 
 from .builders import GROUP_ID
 from .fakes import T0, FakeTelegram, RecordingOutbox, SimClock, VirtualTimeLoop, loop_clock
 
 
-def setup(*fail_with: object, policy: RetryPolicy | None = None) -> tuple[SimClock, RecordingOutbox, FakeTelegram, Deliverer]:
+def setup(*fail_with: object, policy: DeliveryPolicy | None = None) -> tuple[SimClock, RecordingOutbox, FakeTelegram, Deliverer]:
     clock = SimClock()
     outbox = RecordingOutbox()
     api = FakeTelegram(clock, fail_with=fail_with)
@@ -172,7 +173,7 @@ async def test_network_error_pauses_all_sending_briefly():
 
 
 async def test_transient_failures_give_up_after_the_attempt_cap():
-    policy = RetryPolicy(max_attempts=3, base=1.0)
+    policy = DeliveryPolicy(max_attempts=3, retry=Backoff(1.0, 900.0))
     clock, outbox, api, deliverer = setup(*[errors.InternalServerError()] * 5, policy=policy)
     item = outbox.add("700001", "halo")
     await drain(deliverer, clock, outbox)
