@@ -227,6 +227,11 @@ class UssdAnswer:
         return self.status == 1
 
 
+def check_code(code: str) -> bool:
+    """A USSD code is digits, '*', '#' and '+' (nothing that could end the AT command early)."""
+    return bool(code) and len(code) <= 160 and all(ch in "0123456789*#+" for ch in code)
+
+
 def request_argument(code: str, packed: bool) -> str:
     return pack_text(code) if packed else code
 
@@ -242,7 +247,7 @@ class UssdRequest:
 
     def __init__(self, modem: Modem, code: str, *, timeout: float, packed: bool | None = None,
                  charset: str | None = None) -> None:
-        if not code or any(ch not in "0123456789*#+" for ch in code):
+        if not check_code(code):
             raise ValueError(f"not a USSD code: {code!r} (digits, '*' and '#', e.g. *888#)")
         self.modem, self.code, self.timeout = modem, code, timeout
         self.auto = packed is None
