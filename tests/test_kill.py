@@ -27,7 +27,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from gsm.procs import FakeTelegram, Service, TimedModem, Traffic, describe, judge, wait_for
+from gsm.procs import FakeTelegram, Service, TimedModem, Traffic, describe, judge, report_figures, wait_for
 from sqlalchemy import func, select
 
 from absensi.engine.store import Store
@@ -115,7 +115,7 @@ def test_kill_9_loses_nothing_and_repeats_only_the_part_in_hand(db_url: str, tmp
         "wall_s": round(time.monotonic() - began, 1),
     }
     print(f"kill test ({backend}): " + json.dumps(figures))
-    _report(backend, figures)
+    report_figures("kill", backend, figures)
 
     assert len(kills) >= 20
     assert not ledger.lost, ledger.lost
@@ -150,16 +150,6 @@ def _drained(store: Store, modem: TimedModem, telegram: FakeTelegram, traffic: T
         new = session.scalar(select(func.count()).where(InboxRow.status == "new")) or 0
         busy = session.scalar(select(func.count()).where(OutboxRow.status.in_(("pending", "sending")))) or 0
     return rows >= len(traffic.delivered) + len(telegram.replies) and new == 0 and busy == 0
-
-
-def _report(backend: str, figures: dict) -> None:
-    path = os.environ.get("ABSENSI_KILL_REPORT")
-    if not path:
-        return
-    report = Path(path)
-    data = json.loads(report.read_text()) if report.exists() and report.read_text().strip() else {}
-    data.setdefault("kill", {})[backend] = figures
-    report.write_text(json.dumps(data, indent=2) + "\n")
 
 
 def test_a_run_killed_between_cmgs_and_its_pdu_does_not_stall_the_next(tmp_path: Path, db_url: str) -> None:

@@ -31,7 +31,9 @@ from gsm.procs import (
     TimedModem,
     Traffic,
     describe,
+    diagnose,
     judge,
+    report_figures,
     status_json,
     wait_alive,
     wait_for,
@@ -65,13 +67,18 @@ def test_two_engines_one_leads_standby_takes_over_nothing_lost_or_doubled(db_url
     services = [Service([m.port], db_url, tmp_path, f"run-{m.name}") for m in modems]
     kills: list[float] = []
     takeovers: list[float] = []
+
+    def explain() -> str:  # a wait that times out says where every SMS stands (see `diagnose`)
+        return diagnose(modems, services, store)
+
     try:
         # A first: it becomes the engine. Then B: a standby whose driver serves.
         services[0].start()
-        services[0].wait_until(lambda: _holder_pid(store) == services[0].pid, 60, "A to take the lease")
+        services[0].wait_until(lambda: _holder_pid(store) == services[0].pid, 60, "A to take the lease",
+                               explain=explain)
         services[1].start()
         services[1].wait_until(lambda: "Engine: standby" in services[1].output() and modems[1].inits() > 0, 60,
-                               "B to start as a standby with its modem")
+                               "B to start as a standby with its modem", explain=explain)
         state = status_json(db_url)
         assert state["engine"].endswith(f":{services[0].pid}") and state["engine_alive"], state
         assert "Engine: standby" not in services[0].output()
@@ -80,19 +87,20 @@ def test_two_engines_one_leads_standby_takes_over_nothing_lost_or_doubled(db_url
         for modem in modems:
             traffic.burst(modem, 4)
         wait_alive(services, lambda: all(m.idle() for m in modems) and _handled(store, traffic), 60,
-                   "both modems' SMS to be in the inbox and handled")
+                   "both modems' SMS to be in the inbox and handled", explain=explain)
 
         leader, standby = 0, 1
         for round_ in range(ROUNDS):
             for modem in modems:
                 traffic.burst(modem, rng.randint(3, 6))
             wait_for(lambda i=leader: modems[i].handing_since is not None, 30, "the engine's modem to send",
-                     every=0.005)
+                     every=0.005, explain=explain)
             time.sleep(rng.uniform(0.0, 0.3))
             killed = services[leader].kill()
             kills.append(killed)
             new = services[standby].pid
-            services[standby].wait_until(lambda p=new: _holder_pid(store) == p, 30, "the standby to take over")
+            services[standby].wait_until(lambda p=new: _holder_pid(store) == p, 30, "the standby to take over",
+                                         explain=explain)
             takeovers.append(time.monotonic() - killed)
             state = status_json(db_url)
             assert state["engine"].endswith(f":{new}"), state
@@ -101,20 +109,23 @@ def test_two_engines_one_leads_standby_takes_over_nothing_lost_or_doubled(db_url
                 services[leader].start()
                 services[leader].wait_until(
                     lambda i=leader, n=inits: "Engine: standby" in services[i].output() and modems[i].inits() > n,
-                    60, "the restarted process to stand by")
+                    60, "the restarted process to stand by", explain=explain)
                 leader, standby = standby, leader
         survivor, dead = standby, leader
 
         # The survivor alone: the rest of the traffic, and the SMS the dead engine was sending.
         traffic.burst(modems[survivor], len(traffic.queue))
         wait_alive([services[survivor]], lambda: modems[survivor].idle() and _outbox_done(store) and telegram.idle(),
-                   300, "the surviving process to finish every SMS, the dead engine's interrupted one included", 0.5)
+                   300, "the surviving process to finish every SMS, the dead engine's interrupted one included", 0.5,
+                   explain)
         # The dead one's SIM still holds what arrived after the kill: it comes back to read it.
         inits = modems[dead].inits()
         services[dead].start()
-        services[dead].wait_until(lambda: modems[dead].inits() > inits, 60, "the killed one's modem to be read again")
+        services[dead].wait_until(lambda: modems[dead].inits() > inits, 60, "the killed one's modem to be read again",
+                                  explain=explain)
         wait_alive(services, lambda: all(m.idle() for m in modems) and telegram.idle() and _outbox_done(store)
-                   and _handled(store, traffic, telegram.replies), 300, "everything to be handled and sent", 0.5)
+                   and _handled(store, traffic, telegram.replies), 300, "everything to be handled and sent", 0.5,
+                   explain)
         time.sleep(1.0)
         assert _outbox_done(store) and _handled(store, traffic, telegram.replies)
         for service in services:
@@ -145,7 +156,7 @@ def test_two_engines_one_leads_standby_takes_over_nothing_lost_or_doubled(db_url
         "wall_s": round(time.monotonic() - began, 1),
     }
     print(f"two engines ({backend}): " + json.dumps(figures))
-    _report(backend, figures)
+    report_figures("two_engines", backend, figures)
 
     assert all(t < TAKEOVER_LIMIT for t in takeovers), takeovers
     assert not ledger.lost, ledger.lost
@@ -174,13 +185,3 @@ def _handled(store: Store, traffic: Traffic, replies: list[str] = ()) -> bool:
 def _outbox_done(store: Store) -> bool:
     with store.unit() as session:
         return session.scalar(select(func.count()).where(OutboxRow.status.in_(("pending", "sending")))) == 0
-
-
-def _report(backend: str, figures: dict) -> None:
-    path = os.environ.get("ABSENSI_KILL_REPORT")
-    if not path:
-        return
-    report = Path(path)
-    data = json.loads(report.read_text()) if report.exists() and report.read_text().strip() else {}
-    data.setdefault("two_engines", {})[backend] = figures
-    report.write_text(json.dumps(data, indent=2) + "\n")

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -24,6 +25,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,13 +50,21 @@ PEJABAT = -1001234567890  # the mini school's telegram group `pejabat`: where IN
 KEPALA = 700009  # the head teacher's Telegram id in the mini school's staff.csv
 
 
-def wait_for(predicate: Callable[[], object], timeout: float, what: str, every: float = 0.05) -> None:
+def wait_for(predicate: Callable[[], object], timeout: float, what: str, every: float = 0.05,
+             explain: Callable[[], str] | None = None) -> None:
+    """Poll `predicate`; on timeout fail with `explain()` (a hang must say where things stand)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return
         time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+    message = f"timed out after {timeout:.0f} s waiting for {what}"
+    if explain is not None:
+        try:
+            message += "\n" + explain()
+        except Exception as exc:  # the explanation must not hide the timeout
+            message += f"\n(diagnosis failed: {type(exc).__name__}: {exc})"
+    raise AssertionError(message)
 
 
 def absensi(*args: str) -> list[str]:
@@ -64,6 +74,7 @@ def absensi(*args: str) -> list[str]:
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
     env["PYTHONUNBUFFERED"] = "1"  # a killed process leaves its output in the log
+    env["PYTHONFAULTHANDLER"] = "1"  # SIGABRT (see `diagnose`) writes every thread's stack to the log
     return env
 
 
@@ -104,9 +115,10 @@ class Service:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def wait_until(self, predicate: Callable[[], object], timeout: float, what: str, every: float = 0.05) -> None:
+    def wait_until(self, predicate: Callable[[], object], timeout: float, what: str, every: float = 0.05,
+                   explain: Callable[[], str] | None = None) -> None:
         """`wait_for`, failing at once (with the log) if the process exits meanwhile."""
-        wait_alive([self], predicate, timeout, what, every)
+        wait_alive([self], predicate, timeout, what, every, explain)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log else ""
@@ -132,9 +144,9 @@ class Service:
 
 
 def wait_alive(services: list[Service], predicate: Callable[[], object], timeout: float, what: str,
-               every: float = 0.05) -> None:
+               every: float = 0.05, explain: Callable[[], str] | None = None) -> None:
     """`wait_for` while `services` run: one that exits fails the wait at once, with its log."""
-    wait_for(lambda: predicate() or not all(s.alive for s in services), timeout, what, every)
+    wait_for(lambda: predicate() or not all(s.alive for s in services), timeout, what, every, explain)
     for s in services:
         assert s.alive, f"absensi run exited ({s.proc and s.proc.returncode}):\n{s.output()[-3000:]}"
 
@@ -165,6 +177,30 @@ class TimedModem(ModemEmulator):
 
     def idle(self) -> bool:
         return not self.storage and not self.backlog and self.handing_since is None
+
+    def state(self) -> str:
+        """What this modem holds and was last asked, for a test that timed out waiting on it."""
+        locked = self._lock.acquire(timeout=2)  # the serve thread may be stuck holding it: say so
+        try:
+            storage, backlog, commands = dict(self.storage), list(self.backlog), list(self.commands)
+            timers, in_pdu, buffer = list(self._timers), self.in_pdu, self.buffer
+        finally:
+            if locked:
+                self._lock.release()
+        since = f"{time.monotonic() - self.handing_since:.1f} s ago" if self.handing_since is not None else "no"
+        thread = self._thread
+        lines = [f"modem {self.name} ({self.port}): storage {len(storage)}, backlog {len(backlog)}, "
+                 f"handing since: {since}, lock {'free' if locked else 'HELD by another thread for > 2 s'}, "
+                 f"serve thread {'alive' if thread and thread.is_alive() else 'DEAD'}, hung {self.hung}, "
+                 f"in_pdu {in_pdu}, cmgf {self.cmgf}, cnmi {self.cnmi}, timers {len(timers)}, "
+                 f"parts sent {len(self.sent)}, inits {self.inits()}, buffer {buffer[-80:]!r}"]
+        lines += [f"  SIM [{i}] stat {stat}: {describe_pdu(body)}" for i, (stat, body) in sorted(storage.items())]
+        lines += [f"  backlog: {describe_pdu(body)}" for body in backlog]
+        lines.append(f"  last commands: {commands[-12:]}")
+        frame = sys._current_frames().get(thread.ident) if thread and thread.ident else None
+        if frame is not None:
+            lines.append("  serve thread stack:\n" + "".join(traceback.format_stack(frame)[-6:]))
+        return "\n".join(lines)
 
 
 # ------------------------------------------------------------------------------------------- traffic
@@ -294,6 +330,19 @@ class FakeTelegram:
                                                              OutboxRow.status.in_(("pending", "sending")))) is None
 
 
+def report_figures(section: str, backend: str, figures: dict) -> None:
+    """Keep a test's figures in the JSON file `ABSENSI_KILL_REPORT` names (if set), as
+    `{section: {backend: figures}}`, beside what other tests and backends wrote there."""
+    path = os.environ.get("ABSENSI_KILL_REPORT")
+    if not path:
+        return
+    report = Path(path)
+    text = report.read_text() if report.exists() else ""
+    data = json.loads(text) if text.strip() else {}
+    data.setdefault(section, {})[backend] = figures
+    report.write_text(json.dumps(data, indent=2) + "\n")
+
+
 # ------------------------------------------------------------------------------------------- judging
 
 PartKey = tuple[str, str, tuple[int, int, int] | None]  # recipient, text of the part, concat (ref, total, seq)
@@ -400,6 +449,42 @@ def judge(store: Store, traffic: Traffic, modems: list[TimedModem], kills: list[
             repeat.kill = kill
             free.remove(kill)
     return ledger
+
+
+def describe_pdu(body: str) -> str:
+    try:
+        sms = pdu.decode(body)
+    except pdu.PduError as exc:
+        return f"unreadable ({exc})"
+    if isinstance(sms, pdu.Deliver):
+        concat = f" part {sms.concat.seq}/{sms.concat.total} ref {sms.concat.ref}" if sms.concat else ""
+        return f"from {sms.sender}{concat}: {sms.text[:50]!r}"
+    return type(sms).__name__
+
+
+def diagnose(modems: list[TimedModem], services: list[Service], store: Store, abort: bool = True) -> str:
+    """Where the traffic stands, for a timed-out wait: each modem's SIM, backlog and hand-over, the
+    unfinished inbox and outbox rows, and each service's log. With `abort`, each live service is sent
+    SIGABRT first, so its log ends with every thread's stack (`PYTHONFAULTHANDLER`, see `_env`)."""
+    parts = [m.state() for m in modems]
+    try:
+        with store.unit() as session:
+            inbox = list(session.scalars(select(InboxRow).where(InboxRow.status != "done")))
+            outbox = list(session.scalars(select(OutboxRow).where(OutboxRow.status.in_(("pending", "sending")))))
+            parts.append(f"inbox rows not done: {[(r.id, r.channel, r.sender, r.status, r.error) for r in inbox]}")
+            parts.append("outbox rows pending/sending: "
+                         f"{[(r.id, r.channel, r.recipient, r.status, r.attempts, r.payload) for r in outbox]}")
+    except Exception as exc:
+        parts.append(f"database unreadable: {type(exc).__name__}: {exc}")
+    for service in services:
+        if abort and service.alive and service.proc is not None:
+            service.proc.send_signal(signal.SIGABRT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                service.proc.wait(timeout=10)
+        tail = "\n".join(service.output().splitlines()[-150:])
+        parts.append(f"--- {service.name} run {service.runs} (pid {service.proc and service.proc.pid}, "
+                     f"{'alive' if service.alive else 'exited'}), {service.log}:\n{tail}")
+    return "\n".join(parts)
 
 
 def describe(repeats: list[Repeat]) -> list[str]:
