@@ -1,0 +1,99 @@
+"""Fixtures: a fake phone on loopback, fast driver settings, a clock the test can move, outbox rows."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from absensi.drivers.android import Gateways, GatewaySettings
+from absensi.engine.store import Store
+from absensi.engine.store.models import InboxRow, OutboxRow
+
+from .fake_gateway import FakeGateway
+
+KEY = "kunci-rahasia-sekolah"
+FAST = GatewaySettings(
+    signing_key=KEY, register_webhooks=True, connect_timeout=1.0, request_timeout=2.0, claim_interval=0.05,
+    poll_interval=0.3, recover_interval=0.2, reopen_min=0.05, reopen_max=0.3, retry_base=30.0, retry_max=120.0,
+    pause_after_loss=5.0,
+)
+
+
+class MovableClock:
+    """Real time plus an offset the test can advance (retry times)."""
+
+    def __init__(self) -> None:
+        self.start, self.t0, self.offset = datetime(2026, 12, 1, 7, 0, tzinfo=UTC), time.monotonic(), timedelta()
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self.t0) + self.offset
+
+    def advance(self, delta: timedelta) -> None:
+        self.offset += delta
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 10.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def add_sms(store: Store, to: str, text: str, now: datetime, **payload: Any) -> int:
+    with store.unit() as session:
+        row = OutboxRow(channel="sms", recipient=to, text=text, kind="reply", next_try_at=now, created_at=now,
+                        payload=payload)
+        session.add(row)
+        session.flush()
+        return row.id or 0
+
+
+def row(store: Store, item_id: int) -> OutboxRow:
+    with store.unit() as session:
+        found = session.get(OutboxRow, item_id)
+        assert found is not None
+        return found
+
+
+def inbox_rows(store: Store) -> list[InboxRow]:
+    with store.unit() as session:
+        return list(session.scalars(select(InboxRow).order_by(InboxRow.id)))
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest.fixture
+def phone() -> Iterator[FakeGateway]:
+    gw = FakeGateway().start()
+    yield gw
+    gw.release()
+    gw.stop()
+
+
+@pytest.fixture
+def gateways(store: Store, clock: MovableClock) -> Iterator[Callable[..., Gateways]]:
+    """Start Gateways on the test's store (stopped after the test); `ready` waits for every phone."""
+    started: list[Gateways] = []
+
+    def start(urls: list[str], *, ready: bool = True, settings: GatewaySettings = FAST, **kw: Any) -> Gateways:
+        gws = Gateways(urls, store, store, listen=kw.pop("listen", "127.0.0.1:0"), settings=settings, clock=clock,
+                       **kw)
+        gws.start()
+        started.append(gws)
+        if ready:
+            wait_for(lambda: all(w.state == "ready" for w in gws.workers), what="phones ready")
+        return gws
+
+    yield start
+    for gws in started:
+        gws.stop()
