@@ -3,12 +3,18 @@
 `ModemPool` is what `absensi run --modem PORT…` starts: one worker thread per modem, all feeding the same
 inbox and taking from the same outbox, so outbound work spreads over the healthy modems by itself.
 Layers, bottom up: `link` (bytes ⇄ lines, unsolicited apart), `at` (commands, typed errors), `pdu`/`gsm7`
-(the codec), `modem` (start-up and AT operations), `inbound`/`outbound` (what messages mean), `worker`.
+(the codec), `modem` (start-up and AT operations), `inbound`/`outbound` (what messages mean), `ussd` and
+`operators` (balance checks), `health`/`monitor` (what each worker knows of its modem), `worker`.
+
+For `/status` and the alerts (SPEC §9): `pool.health()` → one `ModemHealth` per modem (`.as_dict()` for
+JSON); `pool.check_balance()` → one Future per modem, answered between sends, the amount then in
+`health().pulsa`. `Modems` is another name of `ModemPool`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import UTC, datetime
 
 from loguru import logger
@@ -16,10 +22,13 @@ from loguru import logger
 from absensi.engine.messages import Channel
 from absensi.engine.ports import DriverOptions, Inbox, Outbox
 
+from .health import ModemHealth
 from .settings import ModemSettings
+from .ussd import UssdAnswer, UssdFailed, ussd
 from .worker import ModemWorker
 
-__all__ = ["ModemPool", "ModemSettings", "ModemWorker", "start"]
+__all__ = ["ModemHealth", "ModemPool", "ModemSettings", "ModemWorker", "Modems", "UssdAnswer", "UssdFailed", "start",
+           "ussd"]
 DEVICE = "modem"  # what one address is, for the service's start-up line
 
 
@@ -58,6 +67,17 @@ class ModemPool:
 
     def states(self) -> dict[str, str]:
         return {w.url: w.state for w in self.workers}
+
+    def health(self) -> list[ModemHealth]:
+        """Each modem's health, in the order of the ports (copies; any thread, never touches a port)."""
+        return [w.health() for w in self.workers]
+
+    def check_balance(self, code: str | None = None, pattern: str | None = None) -> list[Future[UssdAnswer]]:
+        """Ask every modem's pulsa by USSD (see `ModemWorker.check_balance`); returns at once."""
+        return [w.check_balance(code, pattern) for w in self.workers]
+
+
+Modems = ModemPool
 
 
 def start(addresses: list[str], inbox: Inbox, outbox: Outbox, options: DriverOptions) -> ModemPool:

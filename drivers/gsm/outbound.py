@@ -30,6 +30,10 @@ class ModemLost(ModemError):
     """The modem stopped answering or its port vanished: the worker must reopen it."""
 
 
+class ModemHung(ModemLost):
+    """The port is there but the modem stopped answering."""
+
+
 class CannotSend(ModemError):
     """The modem, not the message, is the problem (no network service, no SMSC): stop claiming work."""
 
@@ -50,6 +54,10 @@ class SendContext:
     # parts from two SIMs, so the reader then sees two pieces — never a part twice (SPEC §8).
     progress: dict[int, list[str]]
     name: str = ""  # the port, for log lines
+    # told of each part the modem accepted, and of each send the modem refused or lost (not of messages
+    # that never reach it: a bad number, too long) — the worker's health counts them
+    on_sent: Callable[[], None] = lambda: None
+    on_failure: Callable[[str], None] = lambda _reason: None
 
 
 def modem_key(url: str, imsi: str | None = None) -> str:
@@ -109,18 +117,22 @@ def send_item(modem, item: OutboxItem, ctx: SendContext, pace: Callable[[], None
             ctx.outbox.handing(item.id, number, ctx.clock())
             done.append(native_ref(ctx.modem_id, modem.send(parts[number])))
             sent_now += 1
+            ctx.on_sent()
             if number < len(parts) - 1:
                 ctx.outbox.part_sent(item.id, done[-1])
     except CmsError as exc:
+        ctx.on_failure(exc.line)
         if exc.code in MODEM_LEVEL_CMS:
             _retry(item, ctx, exc.line, ctx.settings.pause_after_loss)
             raise CannotSend(exc.line) from exc
         _on_cms_error(item, exc, ctx)
         return sent_now
     except (AtTimeout, LinkClosed) as exc:
+        ctx.on_failure(f"modem lost while sending: {exc}")
         _retry(item, ctx, f"modem lost while sending: {exc}", ctx.settings.pause_after_loss)
-        raise ModemLost(str(exc)) from exc
+        raise (ModemHung if isinstance(exc, AtTimeout) else ModemLost)(str(exc)) from exc
     except CommandError as exc:
+        ctx.on_failure(f"modem refused: {exc}")
         _retry(item, ctx, f"modem refused: {exc}", backoff(item.attempts, ctx.settings))
         return sent_now
     refs = ",".join(done)

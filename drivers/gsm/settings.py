@@ -29,4 +29,7 @@ class ModemSettings:
     # message is failed: the one policy of every driver, from settings.yaml `delivery`
     policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     max_parts: int = 10  # many modems and operators refuse longer concatenations
+    ussd_timeout: float = 30.0  # AT+CUSD → the network's +CUSD answer (operators take seconds to tens of seconds)
+    ussd_packed: bool | None = None  # send USSD codes GSM 7-bit packed (Huawei); None: plain, packed if refused
+    ussd_charset: str | None = None  # AT+CSCS to set before USSD ("GSM", "IRA", "UCS2"); None: leave it
     pause_after_loss: float = 5.0  # when a modem hangs mid-send, its item waits this long before another takes it

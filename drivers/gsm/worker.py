@@ -1,8 +1,10 @@
 """One thread per modem: keep it open and initialised, drain what it received, send what the outbox holds.
 
 The loop is single-threaded on purpose (the reader thread of the `Link` only sorts lines): every AT
-command of a modem is issued from here, so receive, send and health checks never race. A modem that hangs
-or vanishes stops only its own worker; its claimed item goes back to the outbox for the other modems.
+command of a modem is issued from here, so receive, send, health checks and USSD never race. A modem that
+hangs or vanishes stops only its own worker; its claimed item goes back to the outbox for the other modems.
+`health()` is the modem's `ModemHealth` for any thread; `check_balance()` queues a USSD balance check that
+this loop runs between sends (monitor.py).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import datetime
 
 import serial
@@ -23,10 +26,12 @@ from absensi.engine.school.phones import mask
 
 from .at import ESC
 from .errors import AtTimeout, CommandError, ModemError, SimLocked
+from .health import ModemHealth
 from .inbound import Ready, Reassembler
 from .link import Unsolicited
 from .modem import Modem, StoredMessage
-from .outbound import CannotSend, ModemLost, SendContext, modem_key, native_ref, send_item
+from .monitor import HealthBook, UssdRunner
+from .outbound import CannotSend, ModemHung, SendContext, modem_key, native_ref, send_item
 from .pdu import Deliver, PduError, StatusReport, decode
 from .settings import ModemSettings
 
@@ -45,12 +50,14 @@ class ModemWorker:
                  progress: dict | None = None) -> None:
         self.url, self.inbox, self.outbox, self.clock, self.settings = url, inbox, outbox, clock, settings
         self.name = f"gsm:{url}"
+        self.book = HealthBook(url, clock)
         self.state = "starting"
         self.events: queue.Queue[tuple[float, Unsolicited]] = queue.Queue()
         self.modem = Modem(url, settings, lambda ev: self.events.put((time.monotonic(), ev)), pin)
         self.reassembler = Reassembler(settings.reassembly_timeout)
         self.ctx = SendContext(outbox, clock, settings, modem_key(url), progress if progress is not None else {},
-                               name=url)
+                               name=url, on_sent=self.book.sent, on_failure=self.book.failed)
+        self.ussd = UssdRunner(url, settings, self.book)
         self.part_interval = 60.0 / send_rate_per_min if send_rate_per_min else 0.0
         self.stats = {"received": 0, "parts_sent": 0, "opens": 0, "inits": 0, "drains": 0}
         self._stop = threading.Event()
@@ -58,6 +65,27 @@ class ModemWorker:
         self._initialised_at = 0.0
         self._next_part = self._next_claim = self._next_poll = self._next_health = 0.0
         self._next_recover = time.monotonic() + RECOVER_INTERVAL
+
+    # ---------------------------------------------------------------------------------- health, pulsa
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @state.setter
+    def state(self, value: str) -> None:
+        self._state = value
+        self.book.set_state(value)
+
+    def health(self) -> ModemHealth:
+        """A copy of what this worker knows about its modem (any thread)."""
+        return self.book.snapshot()
+
+    def check_balance(self, code: str | None = None, pattern: str | None = None) -> Future:
+        """Ask the pulsa by USSD between sends (any thread). Without `code`, the SIM's operator's balance code;
+        without `pattern`, its pattern. The Future gives the `UssdAnswer` or raises `UssdFailed`; the amount
+        read lands in `health().pulsa`."""
+        return self.ussd.ask(code, pattern)
 
     # ---------------------------------------------------------------------------------- lifecycle
 
@@ -95,7 +123,8 @@ class ModemWorker:
                 self._down("sim-locked", f"SIM problem: {exc}")
                 self._sleep(max(reconnect.cap, delay))
             except (ModemError, serial.SerialException, OSError, ValueError) as exc:
-                self._down("down", f"{type(exc).__name__}: {exc}; reopening in {delay:.0f} s")
+                self._down("down", f"{type(exc).__name__}: {exc}; reopening in {delay:.0f} s",
+                           hung=isinstance(exc, (AtTimeout, ModemHung)))
                 self._sleep(delay)
                 failures += 1
             except Exception as exc:  # e.g. the database refused a claim: the modem thread must not die
@@ -106,8 +135,11 @@ class ModemWorker:
         self.modem.close()
         self.state = "stopped"
 
-    def _down(self, state: str, message: str) -> None:
-        self.state = state
+    def _down(self, state: str, message: str, hung: bool = False) -> None:
+        self._state = state
+        self.book.set_state(state, hung=hung)  # health tells a hung modem from a vanished port
+        self.book.error(message)
+        self.ussd.fail_all(f"modem {'hung' if hung else 'lost'}: {message}")
         self.modem.close()
         if not self._stop.is_set():
             logger.warning("{}: {}", self.url, message)
@@ -147,6 +179,7 @@ class ModemWorker:
         self.stats["inits"] += 1
         self._initialised_at = time.monotonic()
         self.ctx.modem_id = modem_key(self.url, info.imsi)
+        self.book.from_info(info)
         self.state = "ready" if info.registered else "no-network"
         logger.info("{}: {} {} (rev {}), IMEI {}, SIM {}, network {} / {}, signal {}, SMSC {}, storage {} {}/{}",
                     self.url, info.manufacturer, info.model, info.revision, info.imei, info.sim, info.registration,
@@ -181,6 +214,7 @@ class ModemWorker:
                                        else min(5.0, self.settings.health_interval))
             self._health()
         self._expire()
+        self.ussd.step(self.modem)
         if now >= self._next_recover:
             self._next_recover = now + RECOVER_INTERVAL
             self._recover()
@@ -207,7 +241,7 @@ class ModemWorker:
                 return
             except AtTimeout:
                 continue
-        raise ModemLost(f"no answer to AT after {exc}")
+        raise ModemHung(f"no answer to AT after {exc}")
 
     # ---------------------------------------------------------------------------------- events
 
@@ -231,6 +265,8 @@ class ModemWorker:
             return True
         if (name == "+CMT" and event.pdu) or (name == "+CDS" and event.pdu):
             self._take_pdu(event.pdu)
+        elif name == "+CUSD":
+            pass  # read from the modem's +CUSD queue by the USSD runner in this round
         elif name.startswith(REBOOT_MARKERS) and stamp > self._initialised_at:
             logger.warning("{}: modem restarted ({}): initialising again", self.url, event.line)
             self._initialise()
@@ -308,6 +344,7 @@ class ModemWorker:
                 logger.exception("{}: inbox refused an SMS from {}; it stays on the SIM", self.url, mask(ready.message.sender))
                 return
             self.stats["received"] += int(new)
+            self.book.received()
             logger.info("{}: {} SMS from {}", self.url, "new" if new else "known", mask(ready.message.sender))
         self.reassembler.mark_done(ready)
         for index in ready.indexes:
@@ -354,13 +391,14 @@ class ModemWorker:
             logger.warning("{}: modem is back in text mode (restarted unseen): initialising again", self.url)
             self._initialise()
             return
-        registered = self.modem.wait_registered(0)
+        registered = self.modem.refresh()
+        self.book.from_info(self.modem.info)
         if registered != self.healthy:
             logger.info("{}: network {}", self.url, "back: sending resumes" if registered else "lost: sends held")
         self.state = "ready" if registered else "no-network"
 
     def _send_if_due(self) -> None:
-        while self.healthy and not self._stop.is_set() and time.monotonic() >= self._next_claim:
+        while self.healthy and not self.ussd.busy and not self._stop.is_set() and time.monotonic() >= self._next_claim:
             items = self.outbox.claim(Channel.SMS, self.clock(), limit=1, worker=self.name)
             if not items:
                 self._next_claim = time.monotonic() + self.settings.claim_interval
