@@ -19,7 +19,7 @@ from typing import Any
 from loguru import logger
 
 from absensi.engine.messages import Channel, InboundMessage
-from absensi.engine.ports import Inbox, Outbox
+from absensi.engine.ports import DriverOptions, Inbox, Outbox
 from absensi.engine.school.phones import mask, normalize
 
 from .api import GatewayUrl, PhoneState
@@ -28,7 +28,8 @@ from .outcomes import Ledger, Outcomes
 from .settings import DEFAULT_LISTEN, KEY_VARIABLE, GatewaySettings
 from .worker import GatewayWorker
 
-__all__ = ["DEFAULT_LISTEN", "GatewaySettings", "GatewayWorker", "Gateways"]
+__all__ = ["DEFAULT_LISTEN", "GatewaySettings", "GatewayWorker", "Gateways", "inbound", "start"]
+DEVICE = "phone"  # what one address is, for the service's start-up line
 
 STATUS_EVENTS = {"sms:sent": "Sent", "sms:delivered": "Delivered", "sms:failed": "Failed",
                  "sms:cancelled": "Cancelled"}
@@ -127,6 +128,17 @@ class Gateways:
         self.inbox.keep(InboundMessage(Channel.SMS, "", self.clock(), f"smsgw-unreadable:{digest}", "",
                                        raw=body.hex()), reason)
         logger.warning("android: {} kept in the error inbox ({} bytes)", reason, len(body))
+
+
+def start(addresses: list[str], inbox: Inbox, outbox: Outbox, options: DriverOptions) -> Gateways:
+    """The driver's entry point (`engine.ports.StartDriver`): one worker per phone URL, one webhook listener
+    on `options.listen` (default 127.0.0.1:8555); the rest from the environment (`GatewaySettings.from_env`)."""
+    if options.rate_per_min:
+        logger.info("android: the SMS rate limit is set on the phone (the app's Limits), not by --modem-rate")
+    gateways = Gateways(addresses, inbox, outbox, listen=options.listen or DEFAULT_LISTEN,
+                        settings=GatewaySettings.from_env(options.policy), clock=options.clock)
+    gateways.start()
+    return gateways
 
 
 def inbound(payload: Any, device: str, now: datetime) -> InboundMessage:

@@ -18,13 +18,18 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from .settings import GatewaySettings
+
+
+class MissingClient(ImportError, ValueError):
+    """The optional client is not installed (a ValueError too: the service reports it as a setup mistake)."""
+
+
 try:
     from android_sms_gateway import APIClient, domain
 except ImportError as exc:  # an optional extra
-    raise ImportError("the Android gateway driver needs the android-sms-gateway package: "
-                      "pip install 'absensi[android]'") from exc
-
-from .settings import GatewaySettings
+    raise MissingClient("the Android gateway driver needs the android-sms-gateway package: "
+                        "pip install 'absensi[android]'") from exc
 
 EVENTS = ("sms:received", "sms:sent", "sms:delivered", "sms:failed")
 

@@ -53,7 +53,8 @@ def remaining_text(item: OutboxItem) -> str:
 
 
 def backoff(attempts: int, settings: GatewaySettings) -> float:
-    return min(settings.retry_max, settings.retry_base * 2.0 ** max(0, attempts))
+    delay: float = settings.policy.retry.delay(attempts)
+    return delay
 
 
 def permanent(reason: str) -> bool:
@@ -156,7 +157,11 @@ class Outcomes:
         self.retry(item, f"the phone could not send it: {reason}", backoff(item.attempts, self.settings))
 
     def retry(self, item: OutboxItem, reason: str, delay: float) -> None:
-        """Back to the queue (the store counts the attempt and gives up after its limit)."""
+        """Back to the queue, or failed when the policy's attempts are spent."""
         now = self.clock()
+        if self.settings.policy.exhausted(item.attempts):
+            self.outbox.failed(item.id, now, f"gave up after {item.attempts + 1} attempts: {reason}")
+            logger.warning("android: outbox #{} failed after {} attempts: {}", item.id, item.attempts + 1, reason)
+            return
         self.outbox.retry(item.id, now, reason, now + timedelta(seconds=delay))
         logger.info("android: outbox #{} will be retried in {:.0f} s: {}", item.id, delay, reason)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from absensi.engine.ports import DeliveryPolicy
 
 DEFAULT_LISTEN = "127.0.0.1:8555"
 WEBHOOK_PATH = "/absensi/webhook"
@@ -27,8 +31,18 @@ class GatewaySettings:
     max_in_flight: int = 20  # messages the phone holds for us (queued, not yet sent) before we claim more
     poll_interval: float = 30.0  # ask the phone for a held message's state when no webhook told us
     recover_interval: float = 5.0  # look for SMS a dead process left `sending` (as the GSM workers do)
-    reopen_min: float = 1.0  # backoff while the phone is unreachable
-    reopen_max: float = 60.0
-    retry_base: float = 30.0  # transient send failures: 30 s, 60 s, 120 s … up to retry_max (as GSM)
-    retry_max: float = 1800.0
-    pause_after_loss: float = 5.0  # an item claimed just as the phone vanished waits this long
+    pause_after_loss: float = 5.0  # an item the phone refused for a reason of its own waits this long
+    # transient send failures (retry), an unreachable phone (reconnect), attempts before a message is
+    # failed: the one policy of every driver, from settings.yaml `delivery`
+    policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
+
+    @classmethod
+    def from_env(cls, policy: DeliveryPolicy, environ: Mapping[str, str] = os.environ) -> GatewaySettings:
+        """What `absensi run --gateway` takes from the environment (the command line has no room for secrets):
+        ABSENSI_GATEWAY_KEY (required), ABSENSI_GATEWAY_WEBHOOK_URL, ABSENSI_GATEWAY_TLS_CERT / _TLS_KEY,
+        ABSENSI_GATEWAY_REGISTER=0 to leave the phone's webhook settings alone."""
+        return cls(signing_key=environ.get(KEY_VARIABLE) or None,
+                   webhook_url=environ.get("ABSENSI_GATEWAY_WEBHOOK_URL") or None,
+                   register_webhooks=environ.get("ABSENSI_GATEWAY_REGISTER", "1").strip() not in ("0", "no", ""),
+                   tls_cert=environ.get("ABSENSI_GATEWAY_TLS_CERT") or None,
+                   tls_key=environ.get("ABSENSI_GATEWAY_TLS_KEY") or None, policy=policy)

@@ -67,26 +67,29 @@ class GatewayWorker:
         return self.state == "ready"
 
     def run(self) -> None:
-        delay = self.settings.reopen_min
+        failures = 0
+        reconnect = self.settings.policy.reconnect
         while not self._stop.is_set():
             try:
                 if not self.healthy:
                     self._connect()
-                delay = self.settings.reopen_min
+                failures = 0
                 self._serve()
             except Refused as exc:  # _connect and _serve let only a refusal of our credentials through
                 self._down("refused", f"the phone refuses our user/password ({exc}): check the --gateway URL "
                                       "against the app's Local Server settings")
-                self._stop.wait(self.settings.reopen_max)
+                self._stop.wait(reconnect.cap)
             except (Unreachable, NoAnswer, PhoneDown) as exc:
+                delay = reconnect.delay(failures)
                 self._down("down", f"{exc}; trying again in {delay:.0f} s")
                 self._stop.wait(delay)
-                delay = min(delay * 2, self.settings.reopen_max)
+                failures += 1
             except Exception as exc:  # e.g. the database refused a claim: the thread must not die
+                delay = reconnect.delay(failures)
                 logger.exception("{}: unexpected {}; trying again in {:.0f} s", self.name, type(exc).__name__, delay)
                 self._down("down", f"{type(exc).__name__}")
                 self._stop.wait(delay)
-                delay = min(delay * 2, self.settings.reopen_max)
+                failures += 1
         self.state = "stopped"
 
     def _down(self, state: str, message: str) -> None:

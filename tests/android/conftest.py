@@ -11,16 +11,18 @@ import pytest
 from sqlalchemy import select
 
 from absensi.drivers.android import Gateways, GatewaySettings
+from absensi.engine.ports import Backoff, DeliveryPolicy
 from absensi.engine.store import Store
 from absensi.engine.store.models import InboxRow, OutboxRow
 
 from .fake_gateway import FakeGateway
 
 KEY = "kunci-rahasia-sekolah"
+RETRY = Backoff(30.0, 120.0)  # first wait, cap
 FAST = GatewaySettings(
     signing_key=KEY, register_webhooks=True, connect_timeout=1.0, request_timeout=2.0, claim_interval=0.05,
-    poll_interval=0.3, recover_interval=0.2, reopen_min=0.05, reopen_max=0.3, retry_base=30.0, retry_max=120.0,
-    pause_after_loss=5.0,
+    poll_interval=0.3, recover_interval=0.2, pause_after_loss=5.0,
+    policy=DeliveryPolicy(max_attempts=8, retry=RETRY, reconnect=Backoff(0.05, 0.3)),
 )
 
 

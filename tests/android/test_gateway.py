@@ -13,7 +13,7 @@ from pathlib import Path
 from absensi.engine.messages import Channel
 from absensi.engine.store import Store
 
-from .conftest import FAST, KEY, add_sms, inbox_rows, row, wait_for
+from .conftest import KEY, RETRY, add_sms, inbox_rows, row, wait_for
 from .fake_gateway import FakeGateway
 
 HERE = Path(__file__).resolve().parent
@@ -83,12 +83,12 @@ def test_a_phone_that_is_down_gets_nothing_and_a_send_caught_by_its_fall_is_retr
     failed = row(store, first)
     assert failed.status == "pending" and "phone unreachable" in (failed.error or "")
     wait_for(lambda: gws.states() == {f"127.0.0.1:{phone.port}": "down"})
-    assert failed.next_try_at - clock() > timedelta(seconds=FAST.retry_base - 5)  # backoff, not at once
+    assert failed.next_try_at - clock() > timedelta(seconds=RETRY.first - 5)  # backoff, not at once
     second = add_sms(store, PARENT, "kedua", clock())
     phone.start()  # same port
     wait_for(lambda: phone.ids_for("kedua"), what="the phone back")
     assert row(store, second).attempts == 0 and not phone.ids_for("pertama")  # not due yet
-    clock.advance(timedelta(seconds=FAST.retry_base + 1))
+    clock.advance(timedelta(seconds=RETRY.first + 1))
     wait_for(lambda: phone.ids_for("pertama"), what="the retry")
     assert phone.ids_for("pertama")[0].startswith(f"abs-{first}-1-")
 
@@ -105,7 +105,7 @@ def test_a_failure_the_phone_reports_is_retried_under_a_new_id_or_failed_for_goo
     assert row(store, item).status == "pending" and "RESULT_ERROR_NO_SERVICE" in (row(store, item).error or "")
     assert phone.post_webhook("sms:failed", {"messageId": first, "phoneNumber": PARENT, "reason": no_service}) == [200]
     assert row(store, item).attempts == 1  # the app's retry of that webhook counts nothing twice
-    clock.advance(timedelta(seconds=FAST.retry_base + 1))
+    clock.advance(timedelta(seconds=RETRY.first + 1))
     wait_for(lambda: len(phone.ids_for("sinyal hilang")) == 2, what="the retry under a new id")
     second = next(m for m in phone.ids_for("sinyal hilang") if m != first)
     assert second.startswith(f"abs-{item}-1-")
