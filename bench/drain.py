@@ -8,7 +8,8 @@ of parents.csv sending SAKIT/IZIN, new parents sending REG, strangers, and two l
 concatenated). The bench reads the inbox table (plain SQL, a separate connection) every 20 ms.
 
 Figures: launch → modem ready (the driver's log line), launch → all messages handled (process start
-included), and modem ready → all in the inbox / all handled (the drain itself, with the real store).
+included), and modem ready → all in the inbox / all handled (the drain itself, with the real store);
+the service's CPU (its process and children, /proc) until ready and during the drain.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from benchlib import (
     load_school_and_rules,
     postgres,
     print_table,
+    tree_cpu,
 )
 from service_idle import Output, database
 from sqlalchemy import create_engine, text
@@ -89,11 +91,14 @@ def one_run(backend: str, server: Postgres | None, school: Any, count: int, seed
                 out = Output(proc)
                 ready_line = re.compile(re.escape(modem.port) + r".*IMEI")
                 first_at = inbox_at = done_at = None
+                cpu_ready = cpu_done = 0.0
                 deadline = launched + 180
                 while done_at is None:
                     if proc.poll() is not None or time.monotonic() > deadline:
                         proc.kill()
                         raise SystemExit(f"not drained in time:\n{out.text()[-3000:]}")
+                    if not cpu_ready and out.first(ready_line) is not None:
+                        cpu_ready = tree_cpu(proc.pid)
                     with contextlib.suppress(Exception):  # the service may not have made its tables yet
                         with reader.connect() as conn:
                             rows = dict(conn.execute(text("SELECT status, count(*) FROM inbox GROUP BY status")).all())
@@ -104,6 +109,7 @@ def one_run(backend: str, server: Postgres | None, school: Any, count: int, seed
                             inbox_at = now
                         if rows.get("done", 0) + rows.get("error", 0) >= count:
                             done_at = now
+                            cpu_done = tree_cpu(proc.pid)
                             errors = rows.get("error", 0)
                     time.sleep(0.02)
                 ready_at = out.first(ready_line) or first_at or done_at
@@ -117,7 +123,7 @@ def one_run(backend: str, server: Postgres | None, school: Any, count: int, seed
     assert inbox_at is not None and first_at is not None
     return {"ready": ready_at - launched, "done": done_at - launched, "ready_inbox": inbox_at - ready_at,
             "ready_done": done_at - ready_at, "slots": float(slots), "errors": float(errors),
-            "left": float(len(modem.storage))}
+            "left": float(len(modem.storage)), "cpu_ready": cpu_ready, "cpu_done": cpu_done}
 
 
 def main() -> None:
@@ -132,6 +138,8 @@ def main() -> None:
     whole = Figure(f"launch → all {args.messages} handled (process start included)", "", "s")
     inbox = Figure(f"modem ready → all {args.messages} in the inbox", "", "s")
     handled = Figure(f"modem ready → all {args.messages} handled", "", "s")
+    cpu_ready = Figure("CPU of the service, launch → modem ready", "", "s")
+    cpu_drain = Figure(f"CPU of the service, modem ready → all {args.messages} handled", "", "s")
     notes = []
     with contextlib.ExitStack() as stack:
         server = stack.enter_context(postgres()) if args.backend == "postgres" else None
@@ -143,9 +151,11 @@ def main() -> None:
             whole.add(got["done"])
             inbox.add(got["ready_inbox"])
             handled.add(got["ready_done"])
+            cpu_ready.add(got["cpu_ready"])
+            cpu_drain.add(got["cpu_done"] - got["cpu_ready"])
             notes.append(f"run {n + 1}: {args.messages} messages in {got['slots']:.0f} SIM slots, "
                          f"{got['errors']:.0f} handled with an error, {got['left']:.0f} left on the SIM")
-    print_table(f"drain, {args.messages} messages on the SIM ({args.backend})", [ready, whole, inbox, handled],
+    print_table(f"drain, {args.messages} messages on the SIM ({args.backend})", [ready, whole, inbox, handled, cpu_ready, cpu_drain],
                 [*notes, load.report()])
 
 
