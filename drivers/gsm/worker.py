@@ -63,6 +63,7 @@ class ModemWorker:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self.run, name=self.name, daemon=True)
         self._initialised_at = 0.0
+        self._deleted = 0  # SIM slots this worker has emptied (see `_drain`)
         self._next_part = self._next_claim = self._next_poll = self._next_health = 0.0
         self._next_recover = time.monotonic() + RECOVER_INTERVAL
 
@@ -280,13 +281,17 @@ class ModemWorker:
     def _drain(self) -> None:
         listed = self.modem.list_messages()
         self.stats["drains"] += 1
+        deleted = self._deleted
         for stored in listed:
             self._take_stored(stored)
+        # Full only if it still is: slots this drain freed let the network's held SMS in (the missing part
+        # among them), so giving up on a waiting message then would split it for nothing.
+        left = len(listed) - (self._deleted - deleted)
         total = self.modem.info.storage_total
-        if total and len(listed) >= total and self.reassembler.waiting:
+        if total and left >= total and self.reassembler.waiting:
             ready = self.reassembler.flush_oldest()
             logger.warning("{}: SIM storage full ({}/{}); handing over an incomplete message to make room",
-                           self.url, len(listed), total)
+                           self.url, left, total)
             if ready:
                 self._commit(ready)
 
@@ -357,6 +362,7 @@ class ModemWorker:
         except CommandError as exc:  # already gone (invalid index): nothing left to do
             logger.debug("{}: delete {} refused: {}", self.url, index, exc)
             self.reassembler.forget_index(index)
+        self._deleted += 1
 
     def _expire(self) -> None:
         for ready in self.reassembler.expire(self.clock()):

@@ -198,3 +198,21 @@ def test_a_database_error_in_a_claim_does_not_kill_the_modem_thread(emulator, po
     wait_for(lambda: outbox.states()[item] in ("sent", "delivered"), timeout=10)
     emulator.deliver(pdu.encode_deliver("+6282", "masih dibaca", STAMP))
     wait_for(lambda: "masih dibaca" in inbox.texts(), timeout=10)
+
+
+def test_a_full_sim_that_the_same_drain_empties_does_not_split_a_long_sms(emulators, run_pool) -> None:
+    """The SIM is full when listed, its last slot holds part 1 of a long SMS and the network holds part 2
+    (storage full). Reading the full SIM frees the other slots and part 2 comes in: the long SMS must be
+    joined, not handed over as two incomplete halves (part 2 alone would wait out the reassembly timeout)."""
+    emu = emulators("sim800", capacity=3)
+    long_text = "panjang " * 25  # 200 characters: two parts
+    emu.deliver(pdu.encode_deliver("+6281", "satu", STAMP))
+    emu.deliver(pdu.encode_deliver("+6282", "dua", STAMP))
+    for part in deliver_pdus("+6283", long_text, STAMP, ref=9):
+        emu.deliver(part)  # part 1 in the last slot, part 2 in the network's backlog
+    assert len(emu.storage) == 3 and len(emu.backlog) == 1
+    _pool, inbox = run_pool([emu])
+    wait_for(lambda: len(inbox.messages) >= 3 and not emu.storage and not emu.backlog, timeout=8,
+             what="three messages in the inbox and an empty SIM")
+    assert not any(m.incomplete for m in inbox.messages), [(m.text, m.incomplete) for m in inbox.messages]
+    assert sorted(inbox.texts()) == sorted(["satu", "dua", long_text])
