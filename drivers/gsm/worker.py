@@ -86,7 +86,10 @@ class ModemWorker:
         """Ask the pulsa by USSD between sends (any thread). Without `code`, the SIM's operator's balance code;
         without `pattern`, its pattern. The Future gives the `UssdAnswer` or raises `UssdFailed`; the amount
         read lands in `health().pulsa`."""
-        return self.ussd.ask(code, pattern)
+        future = self.ussd.ask(code, pattern)
+        if self._stop.is_set():
+            self.ussd.fail_all("the modem worker is stopped")
+        return future
 
     # ---------------------------------------------------------------------------------- lifecycle
 
@@ -134,6 +137,7 @@ class ModemWorker:
                 self._sleep(delay)
                 failures += 1
         self.modem.close()
+        self.ussd.fail_all("the modem worker stopped")
         self.state = "stopped"
 
     def _down(self, state: str, message: str, hung: bool = False) -> None:

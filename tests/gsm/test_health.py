@@ -289,3 +289,16 @@ def test_as_dict_gives_json_types_only() -> None:
     copy = h.copy()
     copy.network_states["CREG"] = 0
     assert h.network_states == {"CREG": 1}
+
+
+def test_a_balance_check_asked_of_a_stopped_pool_fails_instead_of_waiting_forever(emulators, pool_for) -> None:
+    emu = emulators("sim800")
+    emu.ussd.silent = True
+    pool = pool_for([emu], wait_ready=True)
+    in_flight = pool.check_balance()[0]
+    wait_for(lambda: emu.ussd_pending)
+    queued = pool.check_balance()[0]
+    pool.stop()
+    for future in (in_flight, queued, pool.check_balance()[0]):
+        with pytest.raises(UssdFailed):
+            future.result(timeout=5)
