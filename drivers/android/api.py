@@ -192,10 +192,13 @@ class PhoneApi:
     def register(self, webhook_url: str, signing_key: str) -> list[str]:
         """Point the phone's webhooks at us and give it our signing key; returns what could not be done."""
         problems = []
+        # internet_required off: the phone posts to us on the school's network, which may have no internet
+        settings = domain.SettingsWebhooks(signing_key=signing_key, internet_required=False)
         try:
-            self.client.patch_settings(domain.DeviceSettings(webhooks=domain.SettingsWebhooks(signing_key=signing_key)))
+            self.client.patch_settings(domain.DeviceSettings(webhooks=settings))
         except Refused as exc:
-            problems.append(f"the phone did not take the signing key ({exc}): enter it in the app's webhook settings")
+            problems.append(f"the phone did not take the signing key ({exc}): enter it in the app's webhook "
+                            "settings and turn off 'Require Internet connection'")
         for event in EVENTS:
             webhook = domain.Webhook(id=f"absensi-{event.replace(':', '-')}", url=webhook_url,
                                      event=domain.WebhookEvent(event))

@@ -26,7 +26,7 @@ def test_an_outbox_row_goes_out_and_the_phones_reports_mark_it(store: Store, pho
     assert {w["event"] for w in phone.webhooks.values()} == {"sms:received", "sms:sent", "sms:delivered",
                                                               "sms:failed"}
     assert {w["url"] for w in phone.webhooks.values()} == {gws.webhook_url}
-    assert phone.signing_key == KEY
+    assert phone.signing_key == KEY and phone.settings["webhooks"]["internet_required"] is False
     item = add_sms(store, PARENT, "Budi tidak hadir hari ini (Alfa).", clock())
     wait_for(lambda: phone.ids_for("Budi tidak hadir hari ini (Alfa)."), what="the send")
     [mid] = phone.ids_for("Budi tidak hadir hari ini (Alfa).")
