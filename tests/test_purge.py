@@ -30,9 +30,11 @@ from absensi.engine.store.models import (
     EngineLease,
     Enrolment,
     InboxRow,
+    Incident,
     JobRun,
     OutboxRow,
     ParentLink,
+    ServiceHealth,
     SmsSender,
     Tally,
     TelegramLink,
@@ -122,11 +124,21 @@ def _tally(old: bool) -> Tally:  # an hourly cap counter of 2026 goes; a recent 
                  updated_at=OLD if old else RECENT)
 
 
+def _service_health(old: bool) -> ServiceHealth:  # a modem last heard of in 2026 is no longer used
+    return ServiceHealth(name="sms:/dev/ttyUSB9" if old else "sms:/dev/ttyUSB0", kind="modem", holder="host:123",
+                         data={"state": "ready"}, updated_at=OLD if old else RECENT)
+
+
+def _incident(old: bool) -> Incident:  # an alert of 2026, long cleared, goes; one still open stays
+    return Incident(key="modem_down:/dev/ttyUSB0", kind="modem_down", detail="", since=OLD if old else RECENT,
+                    opened_at=OLD if old else RECENT, cleared_at=OLD + timedelta(hours=1) if old else None)
+
+
 FILL: dict[str, Callable[[bool], SQLModel]] = {
     "inbox": _inbox, "outbox": _outbox, "absence": _absence, "absence_change": _absence_change,
     "parent_link": _parent_link, "sms_sender": _sms_sender, "telegram_link": _telegram_link,
     "class_report": _class_report, "enrolment": _enrolment, "draft": _draft, "job_run": _job_run, "engine_lease": _engine_lease,
-    "tally": _tally,
+    "tally": _tally, "service_health": _service_health, "incident": _incident,
 }
 KEPT_WHATEVER_THEIR_AGE = {"engine_lease"}
 

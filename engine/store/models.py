@@ -219,3 +219,30 @@ class Enrolment(SQLModel, table=True):
     absen_no: int
     start_day: date
     end_day: date | None = None
+
+
+class ServiceHealth(SQLModel, table=True):
+    """What a running `absensi run` process knows, published every ~30 s (SPEC §9): one row per SMS device
+    (its driver's health), the Telegram connection and the process itself. `absensi status` and `/status` read
+    these rows, so neither ever opens the serial port the service holds. No phone number, no message."""
+
+    __tablename__ = "service_health"
+    name: str = Field(primary_key=True, max_length=200)  # "sms:/dev/ttyUSB0", "telegram", "process:host:pid"
+    kind: str = Field(max_length=16)  # modem, gateway, telegram, process
+    holder: str = Field(max_length=200)  # host:pid of the process that published it
+    data: dict[str, Any] = _json()
+    updated_at: datetime = _ts()
+
+
+class Incident(SQLModel, table=True):
+    """One operations alert (SPEC §9): told to the admin once when it opens and once when it clears, so a
+    restart neither repeats nor forgets it. `key` names the condition ("modem_down:/dev/ttyUSB0")."""
+
+    __tablename__ = "incident"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, index=True)
+    kind: str = Field(max_length=32)
+    detail: str = ""
+    since: datetime = _ts()  # when the condition began (as far as the service saw)
+    opened_at: datetime = _ts()  # when the admin was told
+    cleared_at: datetime | None = _ts(nullable=True)  # None while it lasts

@@ -27,6 +27,7 @@ from sqlmodel import Session, SQLModel
 from ..rules import CompiledRules
 from ..school.model import School
 from ..school.phones import normalize
+from . import usage
 from .models import (
     Absence,
     AbsenceChange,
@@ -34,15 +35,18 @@ from .models import (
     Draft,
     Enrolment,
     InboxRow,
+    Incident,
     JobRun,
     OutboxRow,
     ParentLink,
+    ServiceHealth,
     SmsSender,
     Tally,
     TelegramLink,
 )
 
 DRAFT_DAYS = 7  # an officer's keyboard left unfinished this long is abandoned
+HEALTH_DAYS = 30  # a device or process that published nothing for this long is no longer used
 KEPT_PREFIX = "purged:"  # tally keys that hold the counts a purge keeps
 UNSENT = ("pending", "sending")
 
@@ -161,6 +165,16 @@ def _message_counts(direction: str) -> Callable[[Purge, list[tuple]], Counter[st
     return count
 
 
+def _outbox_counts(p: Purge, rows: list[tuple]) -> Counter[str]:
+    """Messages per channel, month and kind (as for the inbox), and SMS per day and kind exactly as `/sms`
+    counts them (store/usage.py), so a month's SMS figures and cost stay what they were."""
+    counts = _message_counts("out")(p, [row[:3] for row in rows])
+    sms = [(kind, status, text, sent_at, created, payload)
+           for channel, created, kind, status, text, sent_at, payload in rows if channel == "sms"]
+    counts.update(usage.rollup(sms, p.school.calendar.tz))
+    return counts
+
+
 def _absence_counts(p: Purge, rows: list[tuple]) -> Counter[str]:
     return Counter(f"{KEPT_PREFIX}absence:{p.month(day)}:{status}" for day, status in rows if status)
 
@@ -180,7 +194,8 @@ class Policy:
 # that caused them), parent_link before sms_sender (a number whose last link goes is no longer registered).
 RETENTION: dict[str, Policy] = {
     "outbox": Policy("sent messages: the retention period; replies to unregistered numbers: their window",
-                     _outbox_due, ("channel", "created_at", "kind"), _message_counts("out")),
+                     _outbox_due, ("channel", "created_at", "kind", "status", "text", "sent_at", "payload"),
+                     _outbox_counts),
     "inbox": Policy("received messages: the retention period; handled SMS of unregistered numbers: their window",
                     _inbox_due, ("channel", "received_at"), _message_counts("in")),
     "absence": Policy("absence records: the retention period (by school day)",
@@ -199,6 +214,10 @@ RETENTION: dict[str, Policy] = {
     "job_run": Policy("which scheduled jobs ran (no personal data): the retention period",
                       lambda p: JobRun.at < p.boundary),
     "engine_lease": Policy("who runs the engine (host and process, no personal data): kept", None),
+    "service_health": Policy(f"what the service published of its devices (no personal data): {HEALTH_DAYS} days "
+                             "after the last update", lambda p: ServiceHealth.updated_at < p.now - timedelta(days=HEALTH_DAYS)),
+    "incident": Policy("operations alerts (no personal data): cleared ones, the retention period",
+                       lambda p: and_(Incident.cleared_at.is_not(None), Incident.cleared_at < p.boundary)),
     "tally": Policy("counts: purged:* kept for good; other counters untouched for the retention period go",
                     lambda p: and_(~Tally.key.startswith(KEPT_PREFIX), Tally.updated_at < p.boundary)),
 }
