@@ -72,6 +72,8 @@ class Deliverer:
         self._network_failures = 0
         self._network_paused_until = 0.0
         self._woken = asyncio.Event()
+        self.network_down_since: datetime | None = None  # sends failing for the network since (health)
+        self.flood_wait_until: datetime | None = None  # the latest FloodWait Telegram imposed (health)
 
     # ---- the loop -------------------------------------------------------------------------------
 
@@ -187,6 +189,7 @@ class Deliverer:
             self._on_failure(item, classify(exc))
             return
         self._network_failures = 0
+        self.network_down_since = None
         self.outbox.sent(item.id, self.clock(), native_id=",".join(i for i in native_ids if i) or None)
 
     async def _send(self, item: OutboxItem, reserved: bool) -> list[str]:
@@ -281,6 +284,7 @@ class Deliverer:
     def _flood(self, item: OutboxItem, failure: Failure, now: datetime) -> None:
         """Wait exactly what Telegram named; the chat's later items wait too, to keep their order."""
         until = now + timedelta(seconds=failure.wait)
+        self.flood_wait_until = max(until, self.flood_wait_until or until)
         self.pacer.pause(item.to, self._seconds() + failure.wait)
         self.outbox.retry(item.id, now, failure.reason, until)
         for later in self._queues.pop(item.to, deque()):
@@ -291,6 +295,7 @@ class Deliverer:
         self.outbox.retry(item.id, now, failure.reason, next_try)
         if failure.network:
             self._network_failures += 1
+            self.network_down_since = self.network_down_since or now
             pause = self.policy.reconnect.delay(self._network_failures)  # all sending waits for the network
             self._network_paused_until = self._seconds() + pause
 

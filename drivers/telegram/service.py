@@ -88,6 +88,9 @@ class TelegramService:
         self.client: Any = None
         self._deliverer: Deliverer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._connected_since: datetime | None = None  # for health(): None while not connected …
+        self._down_since: datetime | None = clock()  # … and since when
+        self._error: str | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until `stop`; reconnect with backoff after failures; raise only for bad credentials."""
@@ -98,14 +101,34 @@ class TelegramService:
             try:
                 await self._serve(stop)
                 failures = 0
-            except TelegramCredentialsError:
+            except TelegramCredentialsError as exc:
+                self._lost(exc)
                 raise
             except Exception as exc:
+                self._lost(exc)
                 failures += 1
                 delay = self.policy.reconnect.delay(failures)
                 logger.warning("telegram: connection lost or Telegram unreachable ({}: {}); check the internet "
                                "connection; reconnecting in {:.0f} s", type(exc).__name__, exc, delay)
                 await _sleep_or_stop(self.sleep(delay), stop)
+
+    def health(self) -> dict[str, Any]:
+        """The connection as `absensi status` and the alerts see it (JSON types; any thread): connected or
+        since when not (a send failing for the network counts), the last error, a flood wait in force."""
+        deliverer = self._deliverer
+        down = self._down_since
+        if down is None and deliverer is not None and deliverer.network_down_since is not None:
+            down = deliverer.network_down_since
+        flood = deliverer.flood_wait_until if deliverer is not None else None
+        return {"configured": True, "connected": down is None, "bot_id": self.credentials.bot_id,
+                "since": self._connected_since.isoformat() if self._connected_since and down is None else None,
+                "down_since": down.isoformat() if down else None, "error": self._error,
+                "flood_wait_until": flood.isoformat() if flood else None}
+
+    def _lost(self, exc: BaseException) -> None:
+        self._connected_since = None
+        self._down_since = self._down_since or self.clock()
+        self._error = f"{type(exc).__name__}: {exc}"[:200]
 
     def wake(self) -> None:
         """Thread-safe: new Telegram items are in the outbox; deliver them now rather than at the next poll."""
@@ -116,6 +139,7 @@ class TelegramService:
         self.client = await self._start_client()
         me = self.client.me
         logger.info("telegram: connected as @{} ({})", getattr(me, "username", "?"), getattr(me, "id", "?"))
+        self._connected_since, self._down_since, self._error = self.clock(), None, None
         self._deliverer = Deliverer(self.outbox, self.client, clock=self.clock, sleep=self.sleep,
                                     policy=self.policy)
         try:
