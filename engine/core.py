@@ -14,12 +14,12 @@ from typing import Any
 from loguru import logger
 from sqlmodel import Session
 
-from .chat.parents import handle_sms
-from .chat.staff import handle_telegram
+from .chat.parents import handle_parents
+from .chat.staff import handle_staff
 from .flows.routing import route_targets
 from .flows.schedule import run_due_jobs
 from .flows.startup import seed
-from .messages import Channel, InboundMessage, OutboundMessage
+from .messages import InboundMessage, OutboundMessage
 from .rules import CompiledRules
 from .school.model import School
 from .store import Store, enrolment, queries
@@ -62,7 +62,7 @@ class Engine:
         """Process one message in one transaction; on a bug, the inbox row records it and nothing else changes."""
         try:
             with self.store.unit() as session:
-                turn = Turn(self.live, session, now, inbox_id, msg.source_id)
+                turn = Turn(self.live, session, now, inbox_id, msg.source_id, msg.address)
                 self._dispatch(turn, msg)
                 produced = self._commit_outbound(turn)
                 self._mark(session, inbox_id, "done", None, now)
@@ -98,7 +98,7 @@ class Engine:
         with self.store.unit() as session:
             turn = Turn(self.live, session, now)
             for target in route_targets(turn, "school_reload", None, turn.today):
-                turn.tg(target, template, kind="admin", **values)
+                turn.to_staff(target, template, kind="admin", **values)
             return self._commit_outbound(turn)
 
     def tick(self, now: datetime) -> list[OutboundMessage]:
@@ -113,10 +113,11 @@ class Engine:
     # ------------------------------------------------------------------------------------ internals
 
     def _dispatch(self, turn: Turn, msg: InboundMessage) -> None:
-        if msg.channel == Channel.SMS:
-            handle_sms(turn, msg)
+        """The conversation the message's channel carries (settings `conversations`) decides who answers."""
+        if self.rules.conversation(msg.channel) == "parents":
+            handle_parents(turn, msg)  # keycodes: REG, SAKIT/IZIN, INFO, STOP, help
         else:
-            handle_telegram(turn, msg)
+            handle_staff(turn, msg)  # commands, buttons, officers' reports, replies bridged back
 
     def _commit_outbound(self, turn: Turn) -> list[OutboundMessage]:
         """Outbox rows for what the turn produced, minus keys already sent: one multi-row insert."""
@@ -143,7 +144,7 @@ class Engine:
     def _delivery_failed(self, session: Session, row: OutboxRow, now: datetime) -> None:
         turn = Turn(self.live, session, now)
         for target in route_targets(turn, "delivery_failed", None, turn.today):
-            turn.tg(target, "tg_delivery_failed", key=f"failed:{row.id}:{target}", kind="delivery_failed",
+            turn.to_staff(target, "tg_delivery_failed", key=f"failed:{row.id}:{target}", kind="delivery_failed",
                     to=row.recipient, reason=row.error or "", text=row.text[:200])
         self._commit_outbound(turn)
 

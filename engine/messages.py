@@ -13,13 +13,21 @@ from enum import StrEnum
 
 
 class Channel(StrEnum):
+    """A way messages travel. Which conversation a channel carries (parents' keycodes or staff's chat) is the
+    rules' choice (`settings.conversations`), not the channel's; a driver serves one channel."""
+
     SMS = "sms"
     TELEGRAM = "telegram"
+
+    @property
+    def metered(self) -> bool:
+        """Paid per segment and limited in length, with no keyboards or files: replies are kept to one part."""
+        return self is Channel.SMS
 
 
 @dataclass(frozen=True, slots=True)
 class Address:
-    """Where a message comes from or goes to.
+    """Where a message comes from or goes to: one address of a contact (a parent, a staff member, a group).
 
     SMS: an E.164 number (`+62812…`) or an alphanumeric sender (`TELKOMSEL`).
     Telegram: the decimal chat id as text (users positive, groups negative).

@@ -11,12 +11,12 @@ from sqlalchemy import select
 from sqlmodel import Session
 from transitions import Machine
 
-from .messages import Button, Channel, Document, OutboundMessage
+from .messages import Address, Button, Document, OutboundMessage
 from .rules import CompiledRules
 from .rules.smslen import fit_one
 from .school.calendar import tanggal
 from .school.model import School, StaffRole
-from .school.phones import is_phone, mask
+from .school.phones import is_phone, mask, mobile
 from .store.models import TelegramLink
 
 LINKS_TTL = timedelta(minutes=1)
@@ -88,6 +88,7 @@ class Turn:
     now: datetime
     inbox_id: int | None = None
     source_id: str = ""
+    origin: Address | None = None  # where the message being handled came from (None for a clock tick)
     out: list[OutboundMessage] = field(default_factory=list)
 
     @property
@@ -110,23 +111,54 @@ class Turn:
         """The outbox priority of a message of `kind` (see PRIORITY)."""
         return PRIORITY.get(kind, DEFAULT_PRIORITY)
 
-    def sms(self, to: str, template: str, /, *, key: str | None = None, kind: str = "reply", **values: object) -> None:
-        """An SMS; only to a valid mobile number (SPEC §3), and replies trimmed to one segment."""
-        if not is_phone(to, self.school.region):
-            logger.info("no SMS to {}: not a mobile number", mask(to))
-            return
-        body = self.text(template, **values)
-        self.out.append(OutboundMessage(Channel.SMS, to, body if kind in UNTRIMMED else fit_one(body), key=key,
-                                        kind=kind))
+    # -------------------------------------------------------------------------------- contacts
+    # The engine speaks to contacts — a parent (by phone number), a staff member or a group (by chat id) — and
+    # never names a channel: a reply goes back on the channel the message came from, and a conversation the
+    # engine starts goes on the channel the rules' `reach` names for that kind of contact (settings.yaml).
 
-    def tg(self, to: int | str, template: str, /, *, key: str | None = None, kind: str = "reply", bridge: str | None = None,
-           buttons: tuple[tuple[Button, ...], ...] = (), request_contact: bool = False, remove_keyboard: bool = False,
-           document: Document | None = None, edit: str | None = None, **values: object) -> None:
-        self.tg_raw(to, self.text(template, **values), key=key, kind=kind, bridge=bridge, buttons=buttons,
-                    request_contact=request_contact, remove_keyboard=remove_keyboard, document=document, edit=edit)
+    def parent(self, phone: str) -> Address:
+        """Where a parent (or any SMS-side sender) is reached: back where this message came from, if it did."""
+        origin = self.origin
+        if origin is not None and self.rules.conversation(origin.channel) == "parents" \
+                and (origin.id == phone or mobile(origin.id, self.school.region) == phone):
+            return Address(origin.channel, phone)
+        return Address(self.rules.reach("parents"), phone)
 
-    def tg_raw(self, to: int | str, body: str, **extra: Any) -> None:
-        self.out.append(OutboundMessage(Channel.TELEGRAM, str(to), body, **extra))
+    def staff(self, chat: int | str) -> Address:
+        """Where a staff member or a group is reached: its chat, on the channel staff talk on."""
+        origin, chat = self.origin, str(chat)
+        if origin is not None and origin.id == chat and self.rules.conversation(origin.channel) == "staff":
+            return origin
+        return Address(self.rules.reach("staff"), chat)
+
+    def to_parent(self, phone: str, template: str, /, **options: Any) -> None:
+        self.send(self.parent(phone), template, **options)
+
+    def to_staff(self, chat: int | str, template: str, /, **options: Any) -> None:
+        self.send(self.staff(chat), template, **options)
+
+    def to_staff_text(self, chat: int | str, body: str, /, **options: Any) -> None:
+        self.send_text(self.staff(chat), body, **options)
+
+    def send(self, to: Address, template: str, /, *, key: str | None = None, kind: str = "reply",
+             bridge: str | None = None, buttons: tuple[tuple[Button, ...], ...] = (), request_contact: bool = False,
+             remove_keyboard: bool = False, document: Document | None = None, edit: str | None = None,
+             **values: object) -> None:
+        self.send_text(to, self.text(template, **values), key=key, kind=kind, bridge=bridge, buttons=buttons,
+                       request_contact=request_contact, remove_keyboard=remove_keyboard, document=document,
+                       edit=edit)
+
+    def send_text(self, to: Address, body: str, /, *, kind: str = "reply", **extra: Any) -> None:
+        """One outbound message, shaped by what its channel can carry (`Channel.metered`): a metered channel
+        (SMS) goes only to a valid mobile number (SPEC §3), carries no keyboard or file, and a reply is trimmed
+        to one segment; a chat channel carries everything."""
+        if to.channel.metered:
+            if not is_phone(to.id, self.school.region):
+                logger.info("no {} to {}: not a mobile number", to.channel, mask(to.id))
+                return
+            body = body if kind in UNTRIMMED else fit_one(body)
+            extra = {k: v for k, v in extra.items() if k in ("key", "bridge")}
+        self.out.append(OutboundMessage(to.channel, to.id, body, kind=kind, **extra))
 
     def date_text(self, day: date) -> str:
         return tanggal(day)

@@ -132,3 +132,17 @@ def test_the_delivery_policy_doubles_up_to_its_cap() -> None:
     policy = DeliveryPolicy(max_attempts=3, retry=Backoff(30, 100))
     assert [policy.retry.delay(n) for n in range(4)] == [30, 60, 100, 100]
     assert not policy.exhausted(1) and policy.exhausted(2)
+
+
+def test_every_sms_action_has_one_handler_and_is_documented() -> None:
+    """An SMS action is named once in the rules' vocabulary; the handler table and rules/README.md follow it."""
+    import re
+    from typing import get_args
+
+    from absensi.engine.chat.parents import ACTIONS
+    from absensi.engine.rules.schema import SmsAction
+
+    assert set(ACTIONS) == set(get_args(SmsAction))
+    line = next(x for x in (ROOT / "rules" / "README.md").read_text().splitlines() if x.startswith("SMS actions:"))
+    documented = re.findall(r"(?<!needs )`(\w+)`", line.split("Command actions")[0])
+    assert set(documented) == set(get_args(SmsAction))

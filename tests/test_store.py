@@ -167,7 +167,7 @@ def test_a_crashing_message_is_marked_and_changes_nothing(store: Store, rules, m
         turn.session.add(ParentLink(phone="+6281111111111", nis="1001", consent_at=T0))
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr("absensi.engine.core.handle_sms", boom)
+    monkeypatch.setattr("absensi.engine.core.handle_parents", boom)
     assert engine.receive(sms("REG AB12CD"), T0) == []
     with store.unit() as session:
         row = session.scalars(select(InboxRow)).one()
@@ -182,7 +182,7 @@ def test_failed_messages_are_listed_and_retried_from_the_command_line(db_url, ru
 
     store = Store(db_url)
     engine = Engine(rules, mini, store, T0)
-    monkeypatch.setattr("absensi.engine.core.handle_sms", lambda turn, msg: 1 / 0)
+    monkeypatch.setattr("absensi.engine.core.handle_parents", lambda turn, msg: 1 / 0)
     engine.receive(sms("REG AB12CD"), T0)
     monkeypatch.undo()  # "the fix is deployed"
     store.close()

@@ -22,10 +22,10 @@ _DATA = re.compile(r"^a(\d{8})([tpkx])(\d{0,4})$")
 def start(turn: Turn, user: int, roles: list[StaffRole]) -> None:
     officer = officer_class(turn, roles)
     if officer is None:
-        turn.tg(user, "tg_not_allowed", command="absen")
+        turn.to_staff(user, "tg_not_allowed", command="absen")
         return
     if not turn.school.calendar.is_school_day(turn.today):
-        turn.tg(user, "tg_not_school_day", date=turn.date_text(turn.today))
+        turn.to_staff(user, "tg_not_school_day", date=turn.date_text(turn.today))
         return
     draft = turn.session.get(Draft, user) or Draft(telegram_id=user, day=turn.today, class_name=officer.scope)
     draft.day, draft.class_name, draft.picks, draft.page = turn.today, officer.scope, {}, 0
@@ -35,7 +35,7 @@ def start(turn: Turn, user: int, roles: list[StaffRole]) -> None:
 
 def _show(turn: Turn, user: int, draft: Draft, edit: str | None = None) -> None:
     """The keyboard; after a press it replaces the message that carried it instead of stacking up."""
-    turn.tg(user, "tg_buttons_intro", date=turn.date_text(draft.day), buttons=keyboard(turn, draft), edit=edit,
+    turn.to_staff(user, "tg_buttons_intro", date=turn.date_text(draft.day), buttons=keyboard(turn, draft), edit=edit,
             **{"class": draft.class_name})
 
 
@@ -68,7 +68,7 @@ def press(turn: Turn, user: int, roles: list[StaffRole], data: str, message: str
     day = _day(match.group(1)) if match else None
     officer = officer_class(turn, roles)
     if match is None or draft is None or officer is None or day != turn.today or draft.day != day:
-        turn.tg(user, "tg_button_stale", date=turn.date_text(day) if day else "hari lain")
+        turn.to_staff(user, "tg_button_stale", date=turn.date_text(day) if day else "hari lain")
         return
     action, number = match.group(2), match.group(3)
     if action == "t" and number:
@@ -77,7 +77,7 @@ def press(turn: Turn, user: int, roles: list[StaffRole], data: str, message: str
         draft.page = int(number)
     elif action == "x":
         turn.session.delete(draft)
-        turn.tg(user, "tg_buttons_cancelled")
+        turn.to_staff(user, "tg_buttons_cancelled")
         return
     elif action == "k":
         _submit(turn, user, officer, draft)
@@ -107,7 +107,7 @@ def _toggle(turn: Turn, draft: Draft, number: int) -> None:
 
 def _submit(turn: Turn, user: int, officer: StaffRole, draft: Draft) -> None:
     if not draft.picks:
-        turn.tg(user, "tg_buttons_empty")
+        turn.to_staff(user, "tg_buttons_empty")
         return
     students = turn.school.students
     items = [(students[nis], "officer_report", code) for nis, code in draft.picks.items() if nis in students]

@@ -40,7 +40,7 @@ def officer_text(turn: Turn, user: int, roles: list[StaffRole], text: str) -> No
     assert officer is not None
     line = parse_officer(text, turn.rules)
     if line.kind == "unknown":
-        turn.tg(user, "tg_unknown_text")
+        turn.to_staff(user, "tg_unknown_text")
         return
     apply_report(turn, user, officer, line.kind, line.reason, line.refs, line.note)
 
@@ -49,16 +49,16 @@ def apply_report(turn: Turn, user: int, officer: StaffRole, kind: str, reason: s
                  note: str) -> None:
     """Record an officer's one-line report for today, then answer with the class list."""
     if not turn.school.calendar.is_school_day(turn.today):
-        turn.tg(user, "tg_not_school_day", date=turn.date_text(turn.today))
+        turn.to_staff(user, "tg_not_school_day", date=turn.date_text(turn.today))
         return
     students: list[Student] = []
     if kind != "nihil":
         if not refs:
-            turn.tg(user, "tg_report_needs_refs", example="A 3 7 12" if kind == "report" else "BATAL 5")
+            turn.to_staff(user, "tg_report_needs_refs", example="A 3 7 12" if kind == "report" else "BATAL 5")
             return
         students, unknown = resolve_refs(turn, officer.scope, refs)
         if unknown:
-            turn.tg(user, "tg_unknown_refs", refs=", ".join(unknown[:20]), **{"class": officer.scope})
+            turn.to_staff(user, "tg_unknown_refs", refs=", ".join(unknown[:20]), **{"class": officer.scope})
             return
     trigger = "withdraw" if kind == "withdraw" else "officer_report"
     record_reports(turn, user, officer, [(s, trigger, reason) for s in students], note, nihil=kind == "nihil")
@@ -74,7 +74,7 @@ def record_reports(turn: Turn, user: int, officer: StaffRole, items: list[tuple[
         notices.extend(ctx.notices)
     mark_class_reported(turn, officer, nihil=nihil)
     for notice in notices:
-        turn.tg_raw(user, notice)
+        turn.to_staff_text(user, notice)
     views.class_list(turn, user, officer.scope, turn.today)
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import get_args
 
 from loguru import logger
 
@@ -11,6 +14,7 @@ from ..flows.absences import load_absence, run_absence
 from ..flows.registration import load_sender, reply_to_stranger, run_registration
 from ..flows.routing import route_targets
 from ..messages import InboundMessage
+from ..rules.schema import Keycode, SmsAction
 from ..school.model import Student
 from ..school.phones import mask, mobile
 from ..store import queries
@@ -19,7 +23,7 @@ from ..turn import Turn
 from .grammar import MAX_TEXT, split_keyword
 
 
-def handle_sms(turn: Turn, msg: InboundMessage) -> None:
+def handle_parents(turn: Turn, msg: InboundMessage) -> None:
     phone = mobile(msg.sender, turn.school.region)
     if phone is None:
         # SPEC §3: operator promotions, short codes, 7–8 digit senders: never answered, registered or forwarded.
@@ -27,21 +31,21 @@ def handle_sms(turn: Turn, msg: InboundMessage) -> None:
         return
     word, rest = split_keyword(msg.text)
     keycode = turn.rules.sms_words.get(word)
-    action = keycode[1].action if keycode else turn.rules.rules.sms.fallback
-    if action == "register":
-        _register(turn, phone, rest)
-    elif action == "parent_report":
-        assert keycode is not None and keycode[1].reason is not None
-        _parent_report(turn, phone, keycode[0], keycode[1].reason, rest)
-    elif action == "info":
-        _info(turn, phone, rest)
-    elif action == "stop":
-        run_registration(turn, load_sender(turn, phone), "stop")
-    elif action == "help":
-        _help(turn, phone)
+    name, spec = keycode if keycode else (word, None)
+    ACTIONS[spec.action if spec else turn.rules.rules.sms.fallback](turn, phone, Said(name, spec, rest))
 
 
-def _register(turn: Turn, phone: str, rest: str) -> None:
+@dataclass(frozen=True, slots=True)
+class Said:
+    """What a parent's SMS said: its keycode (as the rules name it), the keycode's spec, and the rest."""
+
+    keycode: str
+    spec: Keycode | None
+    rest: str
+
+
+def _register(turn: Turn, phone: str, said: Said) -> None:
+    rest = said.rest
     code = re.sub(r"[^A-Za-z0-9]", "", rest.split()[0] if rest.split() else "")
     if not code:  # SPEC §3: `REG` without a code gets the format reply (not a wrong-code count)
         _help(turn, phone)
@@ -68,7 +72,9 @@ def pick_child(children: list[Student], rest: str) -> tuple[Student | None, str]
     return (matches[0], note.strip()) if len(matches) == 1 else (None, rest)
 
 
-def _parent_report(turn: Turn, phone: str, keyword: str, reason: str, rest: str) -> None:
+def _parent_report(turn: Turn, phone: str, said: Said) -> None:
+    assert said.spec is not None and said.spec.reason is not None  # the compiler requires a reason
+    keyword, reason, rest = said.keycode, said.spec.reason, said.rest
     children = children_of(turn, phone)
     if not children:
         reply_to_stranger(turn, phone, "not_registered", kind="help")
@@ -76,7 +82,7 @@ def _parent_report(turn: Turn, phone: str, keyword: str, reason: str, rest: str)
     child, note = pick_child(children, rest)
     if child is None:
         names = ", ".join(f"{c.name.split()[0]} ({c.nis})" for c in children)
-        turn.sms(phone, "parent_choose_child", children=names,
+        turn.to_parent(phone, "parent_choose_child", children=names,
                  example=f"{keyword} {children[0].name.split()[0]} {rest[:20] or 'demam'}".strip())
         return
     # A parent answering today's alfa SMS after the cutoff corrects today rather than reporting for tomorrow.
@@ -96,7 +102,8 @@ def _count_today(turn: Turn, sender: SmsSender, day_attr: str, count_attr: str) 
     return int(getattr(sender, count_attr))
 
 
-def _info(turn: Turn, phone: str, text: str) -> None:
+def _info(turn: Turn, phone: str, said: Said) -> None:
+    text = said.rest
     if not text.strip(string.punctuation + string.whitespace):  # SPEC §3: an empty INFO gets the help reply, nothing forwarded
         _help(turn, phone)
         return
@@ -107,12 +114,29 @@ def _info(turn: Turn, phone: str, text: str) -> None:
     children = children_of(turn, phone)
     about = f" (ortu {', '.join(f'{c.name}, {c.class_name}' for c in children)})" if children else ""
     for chat in route_targets(turn, "info", None, turn.today):
-        turn.tg(chat, "tg_info_forward", key=f"info:{turn.source_id}:{chat}", kind="info", bridge=phone,
+        turn.to_staff(chat, "tg_info_forward", key=f"info:{turn.source_id}:{chat}", kind="info", bridge=phone,
                 phone=phone, sender=about, text=text[:MAX_TEXT] or "-", date=turn.date_text(turn.today))
-    turn.sms(phone, "info_ok", kind="ack")
+    turn.to_parent(phone, "info_ok", kind="ack")
 
 
-def _help(turn: Turn, phone: str) -> None:
+def _stop(turn: Turn, phone: str, said: Said) -> None:
+    run_registration(turn, load_sender(turn, phone), "stop")
+
+
+def _help(turn: Turn, phone: str, said: Said | None = None) -> None:
     sender = load_sender(turn, phone)
     if _count_today(turn, sender, "help_day", "help_count") <= turn.rules.rules.settings.guards.help_per_day:
         reply_to_stranger(turn, phone, "help", kind="help")
+
+
+# The SMS actions a keycode may name in rules/keycodes.yaml, each with its handler, once. The names are the
+# rules' vocabulary (`schema.SmsAction`, which `absensi check` validates); this table must cover them all.
+ACTIONS: dict[str, Callable[[Turn, str, Said], None]] = {
+    "register": _register,  # REG <code>: link this number to the child with that parent code
+    "parent_report": _parent_report,  # SAKIT/IZIN [child] [note]: the keycode's `reason` for today
+    "info": _info,  # INFO <text>: forwarded to the officials' group
+    "stop": _stop,  # STOP: this number gets no more SMS
+    "help": _help,  # anything else (the fallback): the format reply, once a day
+}
+if set(ACTIONS) != set(get_args(SmsAction)):  # pragma: no cover - a mistake caught at import, in every test
+    raise RuntimeError(f"SMS actions and their handlers differ: {sorted(set(ACTIONS) ^ set(get_args(SmsAction)))}")

@@ -20,7 +20,7 @@ from . import buttons, views
 from .officers import officer_class, officer_text
 
 
-def handle_telegram(turn: Turn, msg: InboundMessage) -> None:
+def handle_staff(turn: Turn, msg: InboundMessage) -> None:
     user = int(msg.sender)
     if msg.chat is not None and msg.chat != msg.sender:
         if msg.reply_to:  # in groups only replies to the bot's messages reach us
@@ -37,13 +37,13 @@ def handle_telegram(turn: Turn, msg: InboundMessage) -> None:
     if text.startswith("/"):
         _command(turn, user, roles, text)
     elif not roles:
-        turn.tg(user, "tg_not_linked", request_contact=True)
+        turn.to_staff(user, "tg_not_linked", request_contact=True)
     elif msg.press is not None:
         buttons.press(turn, user, roles, msg.press, msg.reply_to)
     elif officer_class(turn, roles) is not None:
         officer_text(turn, user, roles, text)
     else:
-        turn.tg(user, "tg_unknown_text")
+        turn.to_staff(user, "tg_unknown_text")
 
 
 # ---------------------------------------------------------------------------------------- linking
@@ -52,12 +52,12 @@ def handle_telegram(turn: Turn, msg: InboundMessage) -> None:
 def _link(turn: Turn, msg: InboundMessage, user: int) -> None:
     assert msg.contact is not None
     if msg.contact.user_id != user:
-        turn.tg(user, "tg_contact_not_own", request_contact=True)
+        turn.to_staff(user, "tg_contact_not_own", request_contact=True)
         return
     phone = normalize(msg.contact.phone, turn.school.region)
     staff = turn.school.staff_with(phone=phone) if phone else []
     if not staff or phone is None:
-        turn.tg(user, "tg_contact_unknown", phone=national(phone) if phone else msg.contact.phone[:20],
+        turn.to_staff(user, "tg_contact_unknown", phone=national(phone) if phone else msg.contact.phone[:20],
                 remove_keyboard=True)
         return
     # One account per number: a re-link (new phone, new account) replaces the old link.
@@ -66,7 +66,7 @@ def _link(turn: Turn, msg: InboundMessage, user: int) -> None:
     turn.session.add(TelegramLink(telegram_id=user, phone=phone, linked_at=turn.now))
     turn.session.flush()
     turn.forget_links()
-    turn.tg(user, "tg_linked", name=staff[0].name, roles=roles_text(turn, turn.roles_of(user)), remove_keyboard=True)
+    turn.to_staff(user, "tg_linked", name=staff[0].name, roles=roles_text(turn, turn.roles_of(user)), remove_keyboard=True)
 
 
 def roles_text(turn: Turn, roles: list[StaffRole]) -> str:
@@ -97,9 +97,9 @@ def _command(turn: Turn, user: int, roles: list[StaffRole], text: str) -> None:
     if spec is not None and spec.action == "start":
         _start(turn, user, roles)
     elif not roles:
-        turn.tg(user, "tg_not_linked", request_contact=True)
+        turn.to_staff(user, "tg_not_linked", request_contact=True)
     elif spec is None or name not in allowed_commands(turn, roles):
-        turn.tg(user, "tg_not_allowed", command=name[:32])
+        turn.to_staff(user, "tg_not_allowed", command=name[:32])
     elif spec.action == "help":
         _help(turn, user, roles)
     elif spec.action == "report_buttons":
@@ -112,9 +112,9 @@ def _command(turn: Turn, user: int, roles: list[StaffRole], text: str) -> None:
 
 def _start(turn: Turn, user: int, roles: list[StaffRole]) -> None:
     if roles:
-        turn.tg(user, "tg_already_linked", name=roles[0].name, roles=roles_text(turn, roles))
+        turn.to_staff(user, "tg_already_linked", name=roles[0].name, roles=roles_text(turn, roles))
     else:
-        turn.tg(user, "tg_welcome", request_contact=True)
+        turn.to_staff(user, "tg_welcome", request_contact=True)
 
 
 def _help(turn: Turn, user: int, roles: list[StaffRole]) -> None:
@@ -124,7 +124,7 @@ def _help(turn: Turn, user: int, roles: list[StaffRole]) -> None:
         reasons = ", ".join(f"{r.words[0]}/{code}" if r.words[0] != code else code
                             for code, r in turn.rules.rules.reasons.items())
         reporting = turn.text("tg_help_report", reasons=reasons, example="S 5 demam, A 3 7 12")
-    turn.tg(user, "tg_help", commands="\n".join(lines), reporting=reporting)
+    turn.to_staff(user, "tg_help", commands="\n".join(lines), reporting=reporting)
 
 
 # -------------------------------------------------------------------------------------- reply bridge
@@ -141,13 +141,13 @@ def _bridge(turn: Turn, msg: InboundMessage, user: int, chat: int, quiet: bool =
     roles = [r for r in turn.roles_of(user) if not turn.rules.rules.roles[r.role].student]
     if row is None or not row.bridge or not roles or not msg.text.strip():
         if not quiet and roles and chat == user:
-            turn.tg(user, "tg_bridge_unknown")
+            turn.to_staff(user, "tg_bridge_unknown")
         return False
     values = {"role": role_label(turn, roles[0]), "name": roles[0].name, "text": msg.text.strip()}
     if not _fits_bridge(turn, chat, turn.text("bridge_sms", **values), row.bridge):
         return True
-    turn.sms(row.bridge, "bridge_sms", key=f"bridge:{turn.source_id}", kind="bridge", **values)
-    turn.tg(chat, "tg_bridge_sent", to=mask(row.bridge))
+    turn.to_parent(row.bridge, "bridge_sms", key=f"bridge:{turn.source_id}", kind="bridge", **values)
+    turn.to_staff(chat, "tg_bridge_sent", to=mask(row.bridge))
     return True
 
 
@@ -160,7 +160,7 @@ def _fits_bridge(turn: Turn, chat: int, body: str, sender: str) -> bool:
     parts, gsm = segments(body)
     if parts <= guards.bridge_max_parts:
         return True
-    turn.tg(chat, "tg_bridge_too_long", bridge=sender, parts=parts, max=guards.bridge_max_parts,
+    turn.to_staff(chat, "tg_bridge_too_long", bridge=sender, parts=parts, max=guards.bridge_max_parts,
             cost=rupiah(parts * guards.sms_part_price), over=len(body) - fitting_length(body, guards.bridge_max_parts),
             hint="" if gsm else turn.text("tg_bridge_emoji_hint"))
     return False

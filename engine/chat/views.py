@@ -34,15 +34,15 @@ def class_list(turn: Turn, user: int, class_name: str, day: date) -> None:
         lines.append(f"{student.absen_no}. {student.name}: {row.status} {turn.rules.reason_name(row.status or '')}"
                      f"{note}{by}")
     if lines:
-        turn.tg(user, "tg_class_list", list="\n".join(lines), date=turn.date_text(day), **{"class": class_name})
+        turn.to_staff(user, "tg_class_list", list="\n".join(lines), date=turn.date_text(day), **{"class": class_name})
     else:
-        turn.tg(user, "tg_class_list_empty", date=turn.date_text(day), **{"class": class_name})
+        turn.to_staff(user, "tg_class_list_empty", date=turn.date_text(day), **{"class": class_name})
 
 
 def command(turn: Turn, user: int, roles: list[StaffRole], action: str, argument: str) -> None:
     scope = scope_of(turn.school, turn.rules, roles)
     if scope.empty:
-        turn.tg(user, "tg_no_data", what="cakupan Anda")
+        turn.to_staff(user, "tg_no_data", what="cakupan Anda")
         return
     handler = {
         "today": _today, "month_recap": _month, "semester_recap": _semester, "student_history": _history,
@@ -52,9 +52,9 @@ def command(turn: Turn, user: int, roles: list[StaffRole], action: str, argument
 
 
 def _send(turn: Turn, user: int, text: str, document: tuple[str, bytes] | None = None) -> None:
-    turn.tg_raw(user, text)
+    turn.to_staff_text(user, text)
     if document is not None:
-        turn.tg_raw(user, document[0], document=Document(document[0], document[1]))
+        turn.to_staff_text(user, document[0], document=Document(document[0], document[1]))
 
 
 def _slug(text: str) -> str:
@@ -76,7 +76,7 @@ def _status(turn: Turn, user: int, scope: Scope, argument: str) -> None:
 def _month(turn: Turn, user: int, scope: Scope, argument: str) -> None:
     match = _MONTH.match(argument) if argument else None
     if argument and (match is None or not 1 <= int(match.group(2)) <= 12):
-        turn.tg_raw(user, "Format bulan: /rekap YYYY-MM, contoh /rekap 2026-11")
+        turn.to_staff_text(user, "Format bulan: /rekap YYYY-MM, contoh /rekap 2026-11")
         return
     year, month = (int(match.group(1)), int(match.group(2))) if match else (turn.today.year, turn.today.month)
     start, end = month_bounds(year, month)
@@ -88,7 +88,7 @@ def _month(turn: Turn, user: int, scope: Scope, argument: str) -> None:
           (f"rekap-{stem}.xlsx", reports.export_xlsx("rekap-kelas", snap)))
     if len(scope.classes) > 1:  # and the overview with its charts for heads of department and the school
         name = f"rekap-kelas-per-{stem}.xlsx"
-        turn.tg_raw(user, name, document=Document(name, reports.export_xlsx("rekap-sekolah", snap)))
+        turn.to_staff_text(user, name, document=Document(name, reports.export_xlsx("rekap-sekolah", snap)))
 
 
 def _semester_bounds(turn: Turn, argument: str) -> tuple[date, date, str] | None:
@@ -105,7 +105,7 @@ def _semester_bounds(turn: Turn, argument: str) -> tuple[date, date, str] | None
 def _semester(turn: Turn, user: int, scope: Scope, argument: str) -> None:
     bounds = _semester_bounds(turn, argument)
     if bounds is None:
-        turn.tg(user, "tg_no_data", what=f"semester {argument}".strip())
+        turn.to_staff(user, "tg_no_data", what=f"semester {argument}".strip())
         return
     snap = make_snapshot(turn.session, turn.school, turn.rules, scope, *bounds, turn.today)
     text = reports.export_text("semester", snap)
@@ -122,7 +122,7 @@ def _history(turn: Turn, user: int, scope: Scope, argument: str) -> None:
     snap = make_snapshot(turn.session, turn.school, turn.rules, scope, *bounds, turn.today, with_changes=True,
                          nis=nis) if nis in turn.school.students else None
     if snap is None or nis not in snap.rows_by_student:
-        turn.tg(user, "tg_no_data", what=f"NIS {nis[:20]}" if nis else "NIS (contoh: /riwayat 1001)")
+        turn.to_staff(user, "tg_no_data", what=f"NIS {nis[:20]}" if nis else "NIS (contoh: /riwayat 1001)")
         return
     text = reports.export_text("riwayat", snap, nis=nis)
     _send(turn, user, text, (f"riwayat-{nis}.xlsx", reports.export_xlsx("riwayat", snap, nis=nis)))
@@ -131,7 +131,7 @@ def _history(turn: Turn, user: int, scope: Scope, argument: str) -> None:
 def _attention(turn: Turn, user: int, scope: Scope, argument: str) -> None:
     bounds = _semester_bounds(turn, "")
     if bounds is None:
-        turn.tg(user, "tg_no_data", what="semester berjalan")
+        turn.to_staff(user, "tg_no_data", what="semester berjalan")
         return
     snap = make_snapshot(turn.session, turn.school, turn.rules, scope, *bounds, turn.today)
     _send(turn, user, reports.export_text("perhatian", snap),

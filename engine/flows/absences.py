@@ -92,7 +92,7 @@ class AbsenceContext:
         spec = self.turn.rules.rules.reasons.get(self.reason or "")
         template = spec.parent_sms if spec else "reason_parent"
         for phone in self.parents():
-            self.turn.sms(phone, template, key=f"alfa:{self.student.nis}:{self.row.day}:{phone}", kind="alfa",
+            self.turn.to_parent(phone, template, key=f"alfa:{self.student.nis}:{self.row.day}:{phone}", kind="alfa",
                           **self._values())
             self.row.parent_notified = True
 
@@ -100,28 +100,28 @@ class AbsenceContext:
         phones = self.parents()
         parents = ", ".join(mask(p) for p in phones) if phones else "belum ada nomor terdaftar"
         for chat in route_targets(self.turn, "alfa_push", self.student.class_name, self.row.day):
-            self.turn.tg(chat, "tg_alfa_push", key=f"alfa-push:{self.student.nis}:{self.row.day}:{chat}",
+            self.turn.to_staff(chat, "tg_alfa_push", key=f"alfa-push:{self.student.nis}:{self.row.day}:{chat}",
                          kind="push", reporter=self.reporter, parents=parents, **self._values())
 
     def forward_parent_message(self) -> None:
         for chat in route_targets(self.turn, "parent_report", self.student.class_name, self.row.day):
             key = f"parent:{self.turn.source_id}:{chat}"
             if _is_student_chat(self.turn, chat):  # officers: masked number, and they cannot answer by SMS
-                self.turn.tg(chat, "tg_parent_forward_officer", key=key, kind="forward", phone=mask(self.reporter),
+                self.turn.to_staff(chat, "tg_parent_forward_officer", key=key, kind="forward", phone=mask(self.reporter),
                              note=self.note or "-", **self._values())
             else:
-                self.turn.tg(chat, "tg_parent_forward", key=key, kind="forward", bridge=self.reporter,
+                self.turn.to_staff(chat, "tg_parent_forward", key=key, kind="forward", bridge=self.reporter,
                              phone=self.reporter, note=self.note or "-", **self._values())
 
     def confirm_parent(self) -> None:
         if self.reply_to:
-            self.turn.sms(self.reply_to, "parent_report_ok", **self._values())
+            self.turn.to_parent(self.reply_to, "parent_report_ok", **self._values())
 
     def tell_parent_decision_stands(self) -> None:
         """A parent's SAKIT/IZIN against the school's D/P: the record stays, and the parent is told so."""
         if self.reply_to:
             values = {**self._values(), "reason": self.turn.rules.reason_name(self.row.status or "")}
-            self.turn.sms(self.reply_to, "parent_report_stands", **values)
+            self.turn.to_parent(self.reply_to, "parent_report_stands", **values)
 
     def tell_parent_reason_stands(self) -> None:
         values = {**self._values(), "reason": self.turn.rules.reason_name(self.row.status or "")}

@@ -30,11 +30,11 @@ def correct(turn: Turn, user: int, roles: list[StaffRole], argument: str) -> Non
     if day is None or (code is None and word.upper() not in PRESENT):
         _usage(turn, user)
     elif student is None:  # outside the scope looks exactly like unknown
-        turn.tg(user, "tg_no_data", what=f"siswa {ref[:20]}")
+        turn.to_staff(user, "tg_no_data", what=f"siswa {ref[:20]}")
     elif day > turn.today:
-        turn.tg(user, "tg_correct_future", date=turn.date_text(day))
+        turn.to_staff(user, "tg_correct_future", date=turn.date_text(day))
     elif not turn.school.calendar.is_school_day(day):
-        turn.tg(user, "tg_not_school_day", date=turn.date_text(day))
+        turn.to_staff(user, "tg_not_school_day", date=turn.date_text(day))
     else:
         _apply(turn, user, roles, student, day, code, note)
 
@@ -44,7 +44,7 @@ def _apply(turn: Turn, user: int, roles: list[StaffRole], student: Student, day:
     old = load_absence(turn, student, day).status
     teacher = roles[0]
     run_absence(turn, student, day, "correct", reason=code, note=note, source=teacher.role, reporter=teacher.name)
-    turn.tg(user, "tg_corrected", student=student.name, nis=student.nis, date=turn.date_text(day),
+    turn.to_staff(user, "tg_corrected", student=student.name, nis=student.nis, date=turn.date_text(day),
             old=_label(turn, old), new=_label(turn, code), note=note, **{"class": student.class_name})
 
 
@@ -75,4 +75,4 @@ def parse_date(text: str) -> date | None:
 
 
 def _usage(turn: Turn, user: int) -> None:
-    turn.tg(user, "tg_correct_usage", example=f"/koreksi 1001 {turn.today.isoformat()} S surat dokter")
+    turn.to_staff(user, "tg_correct_usage", example=f"/koreksi 1001 {turn.today.isoformat()} S surat dokter")

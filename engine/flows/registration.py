@@ -60,12 +60,12 @@ class RegistrationContext:
 
     def reply_registered(self) -> None:
         assert self.student is not None
-        self.turn.sms(self.sender.phone, "reg_ok", kind="registration", student=self.student.name,
+        self.turn.to_parent(self.sender.phone, "reg_ok", kind="registration", student=self.student.name,
                       nis=self.student.nis, **{"class": self.student.class_name})
 
     def reply_student_full(self) -> None:
         assert self.student is not None
-        self.turn.sms(self.sender.phone, "reg_student_full", kind="registration", student=self.student.name,
+        self.turn.to_parent(self.sender.phone, "reg_student_full", kind="registration", student=self.student.name,
                       nis=self.student.nis, max=self.turn.rules.rules.settings.max_parents_per_student,
                       **{"class": self.student.class_name})
 
@@ -89,7 +89,7 @@ class RegistrationContext:
             link.active, link.stopped_at = False, self.turn.now
 
     def reply_stopped(self) -> None:
-        self.turn.sms(self.sender.phone, "stop_ok")
+        self.turn.to_parent(self.sender.phone, "stop_ok")
 
     def reply_not_registered(self) -> None:
         reply_to_stranger(self.turn, self.sender.phone, "not_registered", kind="help")
@@ -131,7 +131,7 @@ def reply_to_stranger(turn: Turn, phone: str, template: str, /, *, kind: str, **
     reply is dropped and the admin is told, once per window. Registered parents are never capped.
     """
     if _is_registered(turn, phone) or _within_cap(turn):
-        turn.sms(phone, template, kind=kind, **values)
+        turn.to_parent(phone, template, kind=kind, **values)
     else:
         logger.debug("automatic reply {} dropped: the cap on replies to unregistered numbers is reached", template)
 
@@ -182,4 +182,4 @@ def _bump(turn: Turn, *tallies: Tally) -> None:
 def _tell_admin_cap(turn: Turn, window: str, limit: str, until: str) -> None:
     """Once per window: the outbox keeps one row per key, so later drops in the same window add nothing."""
     for chat in route_targets(turn, "reply_cap", None, turn.today):
-        turn.tg(chat, "tg_reply_cap", key=f"reply-cap:{window}:{chat}", kind="reply_cap", limit=limit, until=until)
+        turn.to_staff(chat, "tg_reply_cap", key=f"reply-cap:{window}:{chat}", kind="reply_cap", limit=limit, until=until)

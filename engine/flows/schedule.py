@@ -44,7 +44,7 @@ def _remind(turn: Turn, day: date, index: int, roles: list[str], template: str) 
             for staff in staff_for(turn, role, class_name, day):
                 chat = turn.telegram_id_of(staff)
                 if chat is not None:
-                    turn.tg(chat, template, key=f"remind:{day}:{index}:{class_name}:{chat}", kind="reminder",
+                    turn.to_staff(chat, template, key=f"remind:{day}:{index}:{class_name}:{chat}", kind="reminder",
                             date=turn.date_text(day), **{"class": class_name})
 
 

@@ -3,7 +3,7 @@
 transitions accepts unknown callback names silently until they fire, so every trigger, condition,
 action and template field a rule set may name is listed here, and the compiler refuses anything
 else before a Machine is built. Each condition/action name is a method of the flow's context class
-(`engine/flows.py`); a test keeps the two in step.
+(`engine/flows/absences.py`, `engine/flows/registration.py`); a test keeps the two in step.
 """
 
 from __future__ import annotations

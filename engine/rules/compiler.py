@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 from transitions import EventData, Machine
 
+from ..messages import Channel
 from ..ports import Backoff, DeliveryPolicy
 from . import catalogue
 from .diagnostics import DataError, Problems, did_you_mean
@@ -51,6 +52,14 @@ class CompiledRules:
                               retry=Backoff(d.retry_first_seconds, max(d.retry_first_seconds, d.retry_max_seconds)),
                               reconnect=Backoff(d.reconnect_first_seconds,
                                                 max(d.reconnect_first_seconds, d.reconnect_max_seconds)))
+
+    def conversation(self, channel: Channel) -> str:
+        """The conversation `channel` carries: `parents` (SMS keycodes) or `staff` (chat commands)."""
+        return self.rules.settings.conversations[str(channel)]
+
+    def reach(self, conversation: str) -> Channel:
+        """The channel the engine starts a conversation with `conversation` contacts on."""
+        return Channel(self.rules.settings.reach[conversation])  # type: ignore[index]
 
     def reason_name(self, code: str) -> str:
         reason = self.rules.reasons.get(code)
@@ -118,6 +127,7 @@ def _cross_check(rules: RuleSet, source: Source, problems: Problems) -> None:
     _check_words(rules, source, problems)
     _check_keycodes(rules, source, problems)
     _check_roles_and_routes(rules, source, problems)
+    _check_channels(rules, source, problems)
     for name, flow in rules.flows.items():
         _check_flow(name, flow, source, problems)
     for name in catalogue.FLOWS:
@@ -161,6 +171,32 @@ def _check_keycodes(rules: RuleSet, source: Source, problems: Problems) -> None:
                          hint=did_you_mean(str(spec.reason), rules.reasons) or f"one of: {', '.join(rules.reasons)}")
         elif spec.action != "parent_report" and spec.reason is not None:
             problems.add(*source.locate(where), f"'reason' only goes with action parent_report, not {spec.action}")
+
+
+def _check_channels(rules: RuleSet, source: Source, problems: Problems) -> None:
+    """Every channel carries a conversation, and each conversation is started on a channel that carries it."""
+    known = [str(c) for c in Channel]
+    carried = rules.settings.conversations
+    for channel in carried:
+        if channel not in known:
+            problems.add(*source.locate(("settings", "conversations", channel), key=True), f"unknown channel '{channel}'",
+                         hint=did_you_mean(channel, known) or f"one of: {', '.join(known)}")
+    for channel in known:
+        if channel not in carried and carried:
+            problems.add(*source.locate(("settings", "conversations"), key=True),
+                         f"channel '{channel}' carries no conversation: its messages could not be answered",
+                         hint=f"add `{channel}: parents` or `{channel}: staff`")
+    for conversation, channel in rules.settings.reach.items():
+        where = source.locate(("settings", "reach", conversation))
+        if channel not in known:
+            problems.add(*where, f"unknown channel '{channel}'", hint=did_you_mean(channel, known))
+        elif carried.get(channel) != conversation:
+            problems.add(*where, f"{conversation} are reached on '{channel}', which carries "
+                                 f"{carried.get(channel) or 'no'} conversation",
+                         hint=" or ".join(c for c, kind in carried.items() if kind == conversation))
+    for conversation in ("parents", "staff"):
+        if conversation not in rules.settings.reach:
+            problems.add(*source.locate(("settings", "reach"), key=True), f"no channel to reach {conversation} on")
 
 
 def _check_roles_and_routes(rules: RuleSet, source: Source, problems: Problems) -> None:

@@ -68,6 +68,9 @@ class Settings(Strict):
     max_parents_per_student: int = Field(2, ge=1, le=10)
     guards: Guards = Guards()
     delivery: Delivery = Delivery()
+    # channel → the conversation it carries; conversation → the channel the engine starts it on
+    conversations: dict[str, Literal["parents", "staff"]] = {"sms": "parents", "telegram": "staff"}
+    reach: dict[Literal["parents", "staff"], str] = {"parents": "sms", "staff": "telegram"}
     reminders: list[Reminder] = []
     thresholds: Thresholds = Thresholds()
     retention_school_years: int = Field(2, ge=1, le=10)
