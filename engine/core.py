@@ -8,7 +8,7 @@ message processed twice never sends a parent two SMS.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from loguru import logger
@@ -26,12 +26,16 @@ from .store import Store, enrolment, queries
 from .store.models import OutboxRow
 from .turn import Live, Turn
 
+# A message fails for good within hours of being written (the delivery policy's attempts and waits); older
+# failures were told before a restart or belong to a database restored from a backup.
+FAILURES_TOLD_WITHIN = timedelta(days=2)
+
 
 class Engine:
     def __init__(self, rules: CompiledRules, school: School, store: Store, now: datetime) -> None:
         self.live = Live(rules, own_copy(school))
         self.store = store
-        store.on_failure = self._delivery_failed
+        self.failures_told = 0  # outbox id up to which failed messages were told to the admin (see tick)
         seed(self.school, store, now)
         self.roster_day = self.school.calendar.today(now)
         self.sync_roster(now)
@@ -108,6 +112,7 @@ class Engine:
         with self.store.unit() as session:
             turn = Turn(self.live, session, now)
             run_due_jobs(turn)
+            self._tell_failures(turn)
             return self._commit_outbound(turn)
 
     # ------------------------------------------------------------------------------------ internals
@@ -141,12 +146,17 @@ class Engine:
             session.connection().execute(queries.MARK_INBOX, {"inbox_id": inbox_id, "new_status": status,
                                                               "new_error": error, "done_at": now})
 
-    def _delivery_failed(self, session: Session, row: OutboxRow, now: datetime) -> None:
-        turn = Turn(self.live, session, now)
-        for target in route_targets(turn, "delivery_failed", None, turn.today):
-            turn.to_staff(target, "tg_delivery_failed", key=f"failed:{row.id}:{target}", kind="delivery_failed",
-                    to=row.recipient, reason=row.error or "", text=row.text[:200])
-        self._commit_outbound(turn)
+    def _tell_failures(self, turn: Turn) -> None:
+        """Messages a driver failed for good are told to the admin here, in the engine's thread and from the
+        engine's state, whichever process's driver failed them; the notice's key makes telling twice (after a
+        restart) impossible."""
+        failed = turn.session.execute(queries.NEWLY_FAILED, {"after": self.failures_told,
+                                                             "since": turn.now - FAILURES_TOLD_WITHIN}).all()
+        for row_id, recipient, error, text in failed:
+            for target in route_targets(turn, "delivery_failed", None, turn.today):
+                turn.to_staff(target, "tg_delivery_failed", key=f"failed:{row_id}:{target}", kind="delivery_failed",
+                              to=recipient, reason=error or "", text=text[:200])
+            self.failures_told = max(self.failures_told, row_id)
 
 
 def own_copy(school: School) -> School:

@@ -204,17 +204,20 @@ def test_a_permanent_failure_is_reported_to_the_admin_once(store: Store, rules) 
 
     school = load_school(Path(__file__).resolve().parent.parent / "sample_school", rules.rules)
     admin = next(s.telegram_id for s in school.staff if s.role == "admin")
-    Engine(rules, school, store, T0)
+    engine = Engine(rules, school, store, T0)
     with store.unit() as session:
         session.add(outbox_row(OutboundMessage(Channel.TELEGRAM, "700123", "halo"), T0, None))
     item = store.claim(Channel.TELEGRAM, T0)[0]
-    store.failed(item.id, T0, "bot diblokir oleh pengguna")
+    store.failed(item.id, T0, "bot diblokir oleh pengguna")  # in a driver's thread: only the row changes
+    engine.tick(T0)  # the engine's thread tells the admin
+    Engine(rules, school, store, T0).tick(T0)  # a restarted engine does not tell again
     with store.unit() as session:
         notes = session.scalars(select(OutboxRow).where(OutboxRow.kind == "delivery_failed")).all()
         assert [(n.recipient, "diblokir" in n.text) for n in notes] == [(str(admin), True)]
     # the notice itself failing does not start a loop of notices
     notice = store.claim(Channel.TELEGRAM, T0)[0]
     store.failed(notice.id, T0, "admin juga memblokir bot")
+    engine.tick(T0)
     with store.unit() as session:
         assert len(session.scalars(select(OutboxRow).where(OutboxRow.kind == "delivery_failed")).all()) == 1
 

@@ -36,6 +36,11 @@ ACTIVE_PARENT_COUNT = (select(func.count()).select_from(ParentLink)
                        .where(ParentLink.nis == bindparam("nis"), ParentLink.active.is_(True)))
 
 # inbox and outbox
+# Messages that failed for good, not yet told (the admin's own notices excepted), recent enough to matter.
+NEWLY_FAILED = (select(OutboxRow.id, OutboxRow.recipient, OutboxRow.error, OutboxRow.text)
+                .where(OutboxRow.status == "failed", OutboxRow.kind != "delivery_failed",
+                       OutboxRow.id > bindparam("after"), OutboxRow.created_at >= bindparam("since"))
+                .order_by(OutboxRow.id).limit(200))
 EXISTING_KEYS = select(OutboxRow.key).where(OutboxRow.key.in_(bindparam("keys", expanding=True)))
 ADD_OUTBOX = insert(OutboxRow.__table__)  # type: ignore[attr-defined]
 MARK_INBOX = (update(InboxRow).where(InboxRow.id == bindparam("inbox_id"))

@@ -7,7 +7,7 @@ claim/sent/retry/failed/delivery_report/recover cycle. The engine works inside `
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -43,8 +43,6 @@ class Store:
         """The store at `url`, migrated to the current schema; a new database is created unless `create`
         is False (then a missing SQLite file, or a database without absensi's tables, is MissingDatabase)."""
         self.url = url
-        # Called inside the transaction that marks an item failed for good (the engine tells the admin).
-        self.on_failure: Callable[[Session, OutboxRow, datetime], None] | None = None
         # The drivers' policy (settings.yaml `delivery`); a retry past its attempts fails the item here too.
         self.policy = DeliveryPolicy()
         if url.startswith("sqlite:///") and create:
@@ -165,7 +163,6 @@ class Store:
             if row.attempts >= self.policy.max_attempts:
                 row.status = "failed"
                 logger.warning("outbox {}: gave up after {} attempts: {}", item_id, row.attempts, reason)
-                self._tell_admin(session, row, now)
             else:
                 row.status, row.next_try_at = "pending", next_try
 
@@ -176,7 +173,6 @@ class Store:
                 return
             row.status, row.error, row.attempts = "failed", reason, row.attempts + 1
             logger.warning("outbox {}: failed: {}", item_id, reason)
-            self._tell_admin(session, row, now)
 
     def delivery_report(self, channel: Channel, native_ref: str, delivered: bool, now: datetime) -> bool:
         with self.unit() as session:
@@ -214,7 +210,6 @@ class Store:
                 row.payload = {**payload, "interrupted": interrupted}
                 if interrupted > MAX_INTERRUPTIONS:
                     row.status, row.error = "failed", f"interrupted {interrupted} times while sending"
-                    self._tell_admin(session, row, now)
                 else:
                     row.status, row.next_try_at = "pending", now
             return recovered
@@ -222,10 +217,6 @@ class Store:
     def _set(self, item_id: int, **values: Any) -> None:
         with self.unit() as session:
             session.execute(update(OutboxRow).where(OutboxRow.id == item_id).values(**values))
-
-    def _tell_admin(self, session: Session, row: OutboxRow, now: datetime) -> None:
-        if self.on_failure is not None and row.kind != "delivery_failed":
-            self.on_failure(session, row, now)
 
     def outbox_since(self, first_id: int) -> list[OutboxRow]:
         with self.unit() as session:
