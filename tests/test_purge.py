@@ -34,6 +34,7 @@ from absensi.engine.store.models import (
     JobRun,
     OutboxRow,
     ParentLink,
+    Punch,
     ServiceHealth,
     SmsSender,
     Tally,
@@ -134,11 +135,16 @@ def _incident(old: bool) -> Incident:  # an alert of 2026, long cleared, goes; o
                     opened_at=OLD if old else RECENT, cleared_at=OLD + timedelta(hours=1) if old else None)
 
 
+def _punch(old: bool) -> Punch:  # a student's arrival in 2026 goes with that year's records
+    at = OLD if old else RECENT
+    return Punch(nis="1001", user_id="1001", at=at, device="mesin 1", source="usb", imported_at=at)
+
+
 FILL: dict[str, Callable[[bool], SQLModel]] = {
     "inbox": _inbox, "outbox": _outbox, "absence": _absence, "absence_change": _absence_change,
     "parent_link": _parent_link, "sms_sender": _sms_sender, "telegram_link": _telegram_link,
     "class_report": _class_report, "enrolment": _enrolment, "draft": _draft, "job_run": _job_run, "engine_lease": _engine_lease,
-    "tally": _tally, "service_health": _service_health, "incident": _incident,
+    "tally": _tally, "service_health": _service_health, "incident": _incident, "punch": _punch,
 }
 KEPT_WHATEVER_THEIR_AGE = {"engine_lease"}
 

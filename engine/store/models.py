@@ -246,3 +246,19 @@ class Incident(SQLModel, table=True):
     since: datetime = _ts()  # when the condition began (as far as the service saw)
     opened_at: datetime = _ts()  # when the admin was told
     cleared_at: datetime | None = _ts(nullable=True)  # None while it lasts
+
+
+class Punch(SQLModel, table=True):
+    """One fingerprint punch at the school's gate (SPEC §10): as the machine reported it, with the student it
+    maps to (`nis` None: an id no student has — a teacher, a test finger, a typo in `finger_id`, kept so that
+    nothing is dropped silently). The unique key makes importing the same file twice add nothing."""
+
+    __tablename__ = "punch"
+    __table_args__ = (UniqueConstraint("device", "user_id", "at"), Index("ix_punch_nis_at", "nis", "at"))
+    id: int | None = Field(default=None, primary_key=True)
+    nis: str | None = Field(default=None, max_length=32)
+    user_id: str = Field(max_length=32)  # the id the machine reports, without padding
+    at: datetime = _ts(index=True)
+    device: str = Field(max_length=64)  # "mesin 1", a serial number, a host:port
+    source: str = Field(max_length=16)  # usb (attlog.dat), export (xlsx/CSV), live (pulled), scenario
+    imported_at: datetime = _ts()
