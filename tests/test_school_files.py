@@ -202,7 +202,8 @@ def test_template_round_trip(tmp_path: Path, rules: CompiledRules) -> None:
     book = load_workbook(book_path)
     assert book.sheetnames[:4] == ["classes", "students", "staff", "parents"]
     headers = {name: [c.value for c in book[name][1]] for name in book.sheetnames[:4]}
-    assert headers["students"] == ["nis *", "name *", "class *", "parent_code *", "absen_no", "nisn", "gender"]
+    assert headers["students"] == ["nis *", "name *", "class *", "parent_code *", "absen_no", "nisn", "gender",
+                                   "finger_id"]
     assert headers["classes"] == ["class *", "grade *", "department *"]
     (pick,) = [v for v in book["students"].data_validations.dataValidation if "C2" in str(v.sqref)]
     assert pick.type == "list" and pick.formula1 == "=classes!$A$2:$A$2000"

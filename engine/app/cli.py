@@ -389,6 +389,32 @@ def codes(
                   markup=False, soft_wrap=True)
 
 
+finger_app = typer.Typer(no_args_is_help=True, help="Fingerprint arrival logs (SPEC §10).")
+app.add_typer(finger_app, name="finger")
+
+
+@finger_app.command("import")
+def finger_import(
+    files: Annotated[list[Path], typer.Argument(help="*_attlog.dat files from a machine's USB export, or the "
+                                                     "vendor software's .xlsx/.csv export.")],
+    school: SchoolOpt = None,
+    rules: RulesOpt = None,
+    db: DbOpt = None,
+    device: Annotated[str | None, typer.Option("--device", help="The machine's name (default: from the file: "
+                                                                "1_attlog.dat is 'mesin 1').")] = None,
+    shift: Annotated[int, typer.Option("--shift", help="Minutes the machine's clock was ahead (negative: "
+                                                       "behind); its times are corrected.")] = 0,
+) -> None:
+    """Import punches, once: importing the same file again adds nothing; unknown ids are listed."""
+    from .finger import import_files
+
+    quiet_logs()
+    school = need_school(school)
+    _, loaded = load_all(school, rules)
+    url = database_url(db, school)
+    import_files(files, loaded, lambda: open_store(url), device, shift)
+
+
 @app.command()
 def template(
     output: Annotated[Path, typer.Option("-o", "--output", help="The .xlsx workbook to write.")],

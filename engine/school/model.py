@@ -26,6 +26,7 @@ class Student:
     nisn: str = ""
     gender: str = ""
     explicit_no: bool = False  # absen_no was written in students.csv
+    finger_id: str = ""  # the fingerprint machine's user id when it is not the NIS (SPEC §10)
 
 
 @dataclass(frozen=True)

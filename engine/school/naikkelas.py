@@ -85,7 +85,7 @@ def _move_people(school: School, result: YearPlan, renamed: dict[str, str]) -> N
     for student in school.students.values():
         if student.class_name in renamed:
             result.students.append(Student(student.nis, student.name, renamed[student.class_name], student.parent_code,
-                                           0, student.nisn, student.gender))
+                                           0, student.nisn, student.gender, finger_id=student.finger_id))
             kept.add(student.nis)
     departments = {c.department for c in result.classes}
     for staff in school.staff:
@@ -117,7 +117,7 @@ def _add_new_students(result: YearPlan, new_students: list[Student]) -> None:
             raise YearError(f"new student {student.nis} has the NIS of a continuing student")
         taken.add(student.nis)
         result.students.append(Student(student.nis, student.name, student.class_name, student.parent_code, 0,
-                                       student.nisn, student.gender))
+                                       student.nisn, student.gender, finger_id=student.finger_id))
     if new_students:
         result.lines.append(f"students: {len(new_students)} new student(s) added")
 
@@ -141,8 +141,10 @@ def write_year(school: School, plan: YearPlan, out: Path) -> None:
     out.mkdir(parents=True)
     _write_csv(out / "classes.csv", ["class", "grade", "department"],
                [[c.name, c.grade, c.department] for c in plan.classes])
-    _write_csv(out / "students.csv", ["nis", "nisn", "name", "gender", "class", "parent_code"],
-               [[s.nis, s.nisn, s.name, s.gender, s.class_name, s.parent_code] for s in plan.students])
+    finger = ["finger_id"] if any(s.finger_id for s in plan.students) else []  # the machines keep their ids
+    _write_csv(out / "students.csv", ["nis", "nisn", "name", "gender", "class", "parent_code", *finger],
+               [[s.nis, s.nisn, s.name, s.gender, s.class_name, s.parent_code, *([s.finger_id] if finger else [])]
+                for s in plan.students])
     _write_csv(out / "staff.csv", ["name", "role", "scope", "phone", "telegram_id"],
                [[s.name, s.role, s.scope, s.phone or "", s.telegram_id or ""] for s in plan.staff])
     if plan.parents:

@@ -110,11 +110,34 @@ def read_students(school: School, problems: Problems, classes: Table | None = No
             if number:
                 explicit[row["nis"]] = int(number)
             school.students[row["nis"]] = Student(row["nis"], row["name"], row["class"], row["parent_code"], 0,
-                                                  row.get("nisn", ""), row.get("gender", "").upper())
+                                                  row.get("nisn", ""), row.get("gender", "").upper(),
+                                                  finger_id=row.get("finger_id", ""))
     names.unchecked(table, problems)
+    _finger_ids_unique(table, school, problems)
     table.finish(problems)
     _number_students(school, explicit, path, problems)
     return table
+
+
+def _finger_ids_unique(table: Table, school: School, problems: Problems) -> None:
+    """A machine's user id names one student: a `finger_id` (else the NIS) used twice is an error at its
+    second row. Leading zeros do not count: machines drop or add them (`00123` is `123`)."""
+    lines = {nis: line for line, row in table.rows if (nis := row["nis"])}
+    owner: dict[str, str] = {}
+    for student in sorted(school.students.values(), key=lambda s: lines.get(s.nis, 0)):
+        key = finger_key(student.finger_id or student.nis)
+        other = owner.setdefault(key, student.nis)
+        if other != student.nis:
+            column = "finger_id" if student.finger_id else "nis"
+            table.report(problems, lines.get(student.nis, 0), column,
+                         f"finger id '{student.finger_id or student.nis}' of student {student.nis} is already "
+                         f"student {other}'s", hint="give one of them a finger_id as the machine knows them")
+
+
+def finger_key(user_id: str) -> str:
+    """How a fingerprint user id is compared: without spaces, and without leading zeros when numeric."""
+    text = user_id.strip()
+    return text.lstrip("0") or text[:1] if text.isdigit() else text.casefold()
 
 
 def _student_row_ok(table: Table, line: int, row: dict[str, str], names: ClassNames, school: School,

@@ -37,7 +37,7 @@ ALIASES: dict[str, str] = {
 # Each table's (required, optional) columns (SPEC §2).
 TABLES: dict[str, tuple[list[str], list[str]]] = {
     "classes": (["class", "grade", "department"], []),
-    "students": (["nis", "name", "class", "parent_code"], ["absen_no", "nisn", "gender"]),
+    "students": (["nis", "name", "class", "parent_code"], ["absen_no", "nisn", "gender", "finger_id"]),
     "staff": (["name", "role", "scope", "phone", "telegram_id"], []),
     "parents": (["phone", "nis"], []),
 }
@@ -321,6 +321,17 @@ def read_table(directory: Path, stem: str, problems: Problems, *, needed: bool =
         return table
     _read_header(table, cells, required, optional, problems)
     return table
+
+
+def read_cells(path: Path, columns: list[str], problems: Problems) -> list[tuple[int, list[str]]]:
+    """One file of another shape than the roster's (a fingerprint machine's export): a CSV, decoded and split as
+    above (`columns` guide the delimiter's detection), or an .xlsx's first sheet; (line or sheet row, cells).
+    OSError, csv.Error or ValueError for a file that cannot be read."""
+    table = Table(path, sheet=path.suffix.lower() == ".xlsx")
+    if table.sheet:
+        problems.set_lines(table.file, [])  # a workbook has no text lines to quote
+        return _xlsx_rows(path, None)
+    return _csv_rows(table, columns, problems)
 
 
 def _csv_rows(table: Table, columns: list[str], problems: Problems) -> list[tuple[int, list[str]]]:

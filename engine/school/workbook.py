@@ -20,7 +20,7 @@ from .codes import new_code
 from .tables import TABLES
 
 LAST_ROW = 2000  # lists and text formats reach this row
-TEXT_COLUMNS = {"nis", "nisn", "parent_code", "phone", "telegram_id", "class", "scope"}
+TEXT_COLUMNS = {"nis", "nisn", "parent_code", "phone", "telegram_id", "class", "scope", "finger_id"}
 
 NOTES: dict[str, str] = {
     "class": "The class name, e.g. X TKJ 1. Unique in the school.",
@@ -33,6 +33,7 @@ NOTES: dict[str, str] = {
     "absen_no": "Optional: the number on the class list; empty = by name.",
     "nisn": "Optional: the 10-digit NISN.",
     "gender": "Optional: L or P.",
+    "finger_id": "Optional: the student's user id on the fingerprint machine; empty = the NIS.",
     "role": "A role from rules/roles.yaml (pick from the list). One row per role held.",
     "scope": "The class (wali_kelas, ketua_kelas, sekretaris), the department (ketua_jurusan), "
              "the weekdays on duty (guru_piket: mon,thu), or empty (school-wide roles).",
@@ -45,7 +46,7 @@ def examples() -> dict[str, list[str]]:
     """One example row per sheet, to be replaced by the school's own rows."""
     return {
         "classes": ["X TKJ 1", "10", "TKJ"],
-        "students": ["1001", "Budi Santoso", "X TKJ 1", new_code(set()), "", "0101000001", "L"],
+        "students": ["1001", "Budi Santoso", "X TKJ 1", new_code(set()), "", "0101000001", "L", ""],
         "staff": ["Ahmad Fauzi, S.Kom.", "wali_kelas", "X TKJ 1", "081311110003", ""],
         "parents": ["081234500001", "1001"],
     }
