@@ -11,6 +11,8 @@ from sqlalchemy import delete, select
 from ..flows import corrections
 from ..flows.routing import role_label
 from ..messages import InboundMessage
+from ..operations import views as operations
+from ..rules.commands import command_for
 from ..rules.smslen import fitting_length, rupiah, segments
 from ..school.model import StaffRole
 from ..school.phones import mask, national, normalize
@@ -100,6 +102,8 @@ def _command(turn: Turn, user: int, roles: list[StaffRole], text: str) -> None:
         turn.to_staff(user, "tg_not_linked", request_contact=True)
     elif spec is None or name not in allowed_commands(turn, roles):
         turn.to_staff(user, "tg_not_allowed", command=name[:32])
+    elif (spec := command_for(turn.rules.rules, name, [r.role for r in roles]) or spec).action in operations.ACTIONS:
+        operations.command(turn, user, spec.action, argument.strip())  # /status for the admin, /sms (SPEC §9)
     elif spec.action == "help":
         _help(turn, user, roles)
     elif spec.action == "report_buttons":
@@ -110,6 +114,12 @@ def _command(turn: Turn, user: int, roles: list[StaffRole], text: str) -> None:
         views.command(turn, user, roles, spec.action, argument.strip())
 
 
+def command_description(turn: Turn, name: str, roles: list[StaffRole]) -> str:
+    """What command `name` does for these roles (a role's variant says it in its own words)."""
+    spec = command_for(turn.rules.rules, name, [r.role for r in roles]) or turn.rules.commands[name]
+    return spec.description
+
+
 def _start(turn: Turn, user: int, roles: list[StaffRole]) -> None:
     if roles:
         turn.to_staff(user, "tg_already_linked", name=roles[0].name, roles=roles_text(turn, roles))
@@ -118,7 +128,7 @@ def _start(turn: Turn, user: int, roles: list[StaffRole]) -> None:
 
 
 def _help(turn: Turn, user: int, roles: list[StaffRole]) -> None:
-    lines = [f"/{n} - {turn.rules.commands[n].description}" for n in allowed_commands(turn, roles)]
+    lines = [f"/{n} - {command_description(turn, n, roles)}" for n in allowed_commands(turn, roles)]
     reporting = ""
     if officer_class(turn, roles) is not None:  # the one-line report grammar, for those who report
         reasons = ", ".join(f"{r.words[0]}/{code}" if r.words[0] != code else code

@@ -11,6 +11,7 @@ from datetime import date, time
 from loguru import logger
 from sqlalchemy import select
 
+from ..operations import alerts
 from ..store.models import ClassReport, JobRun
 from ..store.purge import purge as purge_due
 from ..turn import Turn
@@ -21,6 +22,7 @@ def run_due_jobs(turn: Turn) -> None:
     local = turn.school.calendar.local(turn.now)
     if _once(turn, f"purge:{local.date()}"):
         purge(turn)
+    alerts.run(turn)  # operations (SPEC §9): incidents opened and cleared, the daily summary, pulsa answers
     if not turn.school.calendar.is_school_day(local.date()):
         return
     for index, reminder in enumerate(turn.rules.rules.settings.reminders):

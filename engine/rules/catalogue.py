@@ -74,6 +74,9 @@ SMS_TEMPLATES: dict[str, frozenset[str]] = {
     "reason_parent": _STUDENT | {"reason"},
     "parent_report_stands": _STUDENT | {"reason"},
     "bridge_sms": frozenset({"role", "text", "name", "school"}),
+    # operations (SPEC §9): to the admin's phone when Telegram is the part that is down
+    "sms_alert": frozenset({"problem", "school"}),
+    "sms_alert_cleared": frozenset({"problem", "school"}),
 }
 TELEGRAM_TEMPLATES: dict[str, frozenset[str]] = {
     "tg_welcome": frozenset({"school"}),
@@ -112,6 +115,25 @@ TELEGRAM_TEMPLATES: dict[str, frozenset[str]] = {
     "tg_corrected": _STUDENT | {"old", "new", "note"},
     "tg_correct_usage": frozenset({"example"}),
     "tg_correct_future": frozenset({"date"}),
+    # operations (SPEC §9): what needs attention, in words the alerts, /status and the summary share …
+    "ops_no_engine": frozenset(),
+    "ops_modem_down": frozenset({"device", "state", "since"}),
+    "ops_sim_full": frozenset({"device", "used", "total"}),
+    "ops_pulsa_low": frozenset({"device", "pulsa", "threshold"}),
+    "ops_outbox_waiting": frozenset({"count", "channel", "minutes"}),
+    "ops_inbox_error": frozenset({"count"}),
+    "ops_telegram_down": frozenset({"since", "error"}),
+    # … the alerts, /status, the pulsa answer, the daily summary, /sms
+    "tg_alert": frozenset({"problem", "since", "school"}),
+    "tg_alert_cleared": frozenset({"problem", "since", "duration", "school"}),
+    "tg_service_status": frozenset({"school", "time", "engine", "devices", "telegram", "queues", "inbox", "database",
+                                    "problems", "pulsa"}),
+    "tg_pulsa_checking": frozenset(),
+    "tg_pulsa_result": frozenset({"time", "lines"}),
+    "tg_daily_summary": frozenset({"school", "date", "reported", "classes", "missing", "alfa", "failed", "sms",
+                                   "parts", "cost", "problems"}),
+    "tg_sms_usage": frozenset({"school", "month", "kinds", "count", "parts", "failed", "cost", "price", "days"}),
+    "tg_month_format": frozenset({"command", "example"}),
 }
 # Reminder templates are named by settings.reminders; they may use these fields.
 REMINDER_FIELDS = frozenset({"class", "date", "school"})
@@ -122,4 +144,5 @@ PARENT_NOTICE_FIELDS = _STUDENT | {"reason"}
 FIELD_SIZES: dict[str, int] = {
     "student": 30, "class": 10, "school": 24, "date": 17, "nis": 10, "code": 8, "max": 1,
     "reason": 10, "note": 40, "children": 60, "example": 20, "role": 22, "text": 60, "name": 30,
+    "problem": 60,
 }

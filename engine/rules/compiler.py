@@ -18,6 +18,7 @@ from transitions import EventData, Machine
 from ..messages import Channel
 from ..ports import Backoff, DeliveryPolicy
 from . import catalogue
+from .commands import check_variants
 from .diagnostics import DataError, Problems, did_you_mean
 from .loader import Source, load_rules_dir
 from .schema import Command, Keycode, RuleSet, Strict
@@ -127,6 +128,7 @@ def _cross_check(rules: RuleSet, source: Source, problems: Problems) -> None:
     _check_words(rules, source, problems)
     _check_keycodes(rules, source, problems)
     _check_roles_and_routes(rules, source, problems)
+    check_variants(rules, source, problems)
     _check_channels(rules, source, problems)
     for name, flow in rules.flows.items():
         _check_flow(name, flow, source, problems)
