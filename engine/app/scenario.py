@@ -18,6 +18,8 @@ from ruamel.yaml.comments import CommentedMap
 from absensi.drivers.simulator import Delivered, Simulator
 
 from ..core import Engine
+from ..finger.files import RawPunch
+from ..finger.punches import store_punches
 from ..messages import Channel, Contact, InboundMessage
 from ..rules import load_rules
 from ..rules.diagnostics import DataError, Problems
@@ -28,7 +30,7 @@ from ..store import Store
 from .reload import load_checked
 
 PROJECT_RULES = Path(__file__).resolve().parents[2] / "rules"
-STEP_KINDS = ("sms", "telegram", "at", "reload")
+STEP_KINDS = ("sms", "telegram", "at", "reload", "finger")
 
 
 class ScenarioError(Exception):
@@ -147,6 +149,8 @@ class _Runner:
             return f"at {moment.isoformat()}", []
         if "reload" in step:
             return self._reload(step["reload"] or {})
+        if "finger" in step:
+            return self._finger(step["finger"], line)
         self.engine.tick(self.now)
         self.count += 1
         if "sms" in step:
@@ -170,6 +174,18 @@ class _Runner:
             return f"reload {self.school_dir.name} (refused: {len(problems.errors)} error(s))", []
         self.engine.switch(*loaded, self.now)
         return f"reload {self.school_dir.name}", []
+
+    def _finger(self, spec: dict[str, Any], line: int) -> tuple[str, list[str]]:
+        """A punch at the gate (SPEC §10), `id` as the machine reports it: stored as an import stores it, then
+        the checks that are due run (the clock stays; a punch may be earlier than now, as imports are)."""
+        moment = _moment(spec["at"], self.path, spec, "at")
+        local = self.engine.school.calendar.local(moment).replace(tzinfo=None)
+        punch = RawPunch(str(self.path), line, str(spec["id"]).strip(), local, str(spec.get("device", "scenario")),
+                         "scenario")
+        with self.engine.store.unit() as session:
+            store_punches(session, self.engine.school, [punch], self.now)
+        self.engine.tick(self.now)
+        return f"finger {punch.user_id} {local:%H:%M}", []
 
     def _telegram(self, spec: dict[str, Any], line: int) -> tuple[str, list[str]]:
         sender = str(int(spec["from"]))

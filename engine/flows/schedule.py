@@ -11,6 +11,7 @@ from datetime import date, time
 from loguru import logger
 from sqlalchemy import select
 
+from ..finger import checks as finger_checks
 from ..operations import alerts
 from ..store.models import ClassReport, JobRun
 from ..store.purge import purge as purge_due
@@ -30,6 +31,7 @@ def run_due_jobs(turn: Turn) -> None:
         due = time(hh, mm) <= local.time() < turn.rules.cutoff  # after the cutoff a reminder is only noise
         if due and _once(turn, f"reminder:{local.date()}:{index}"):
             _remind(turn, local.date(), index, reminder.to, reminder.template)
+    finger_checks.run(turn)  # fingerprint punches against the reports (SPEC §10, rules/finger.yaml)
 
 
 def _once(turn: Turn, key: str) -> bool:

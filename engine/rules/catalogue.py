@@ -135,6 +135,13 @@ TELEGRAM_TEMPLATES: dict[str, frozenset[str]] = {
     "tg_sms_usage": frozenset({"school", "month", "kinds", "count", "parts", "failed", "cost", "price", "days"}),
     "tg_month_format": frozenset({"command", "example"}),
 }
+# fingerprint cross-checks (SPEC §10, rules/finger.yaml)
+TELEGRAM_TEMPLATES.update({
+    "tg_finger_absent": _STUDENT | {"reason", "time", "reporter"},
+    "tg_finger_absent_reporter": _STUDENT | {"reason", "time"},
+    "tg_finger_late": frozenset({"date", "bell", "count", "list"}),
+    "tg_finger_nihil": frozenset({"class", "date", "time", "count", "list"}),
+})
 # Reminder templates are named by settings.reminders; they may use these fields.
 REMINDER_FIELDS = frozenset({"class", "date", "school"})
 # A reason's parent notice (reasons.*.parent_sms) may use these fields.

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .finger import Finger
 from .operators import DEFAULT_OPERATORS, check_code, check_pattern
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -220,6 +221,7 @@ class RuleSet(Strict):
     flows: dict[str, Flow]
     templates: dict[str, str]
     operators: dict[str, Operator] = Field(default_factory=_default_operators)
+    finger: Finger = Finger()  # fingerprint cross-checks (rules/finger.yaml, SPEC §10)
 
 
 SECTIONS = tuple(RuleSet.model_fields)

@@ -1,0 +1,58 @@
+"""The `finger` section (rules/finger.yaml, SPEC §10): how the fingerprint punches are cross-checked with the
+officers' reports, and who is told. Nothing here changes a record: people decide.
+
+Kept apart from `schema.py` (which only imports `Finger`) so the section's shape and its cross-checks
+against roles and reasons live together.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .diagnostics import Problems, did_you_mean
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def _hhmm(value: str | None) -> str | None:
+    if value is not None and not _HHMM.match(value):
+        raise ValueError(f"'{value}' is not a time of day like \"07:00\"")
+    return value
+
+
+class Finger(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    bell: str = "07:00"  # a first punch after this is a late arrival
+    min_stay_minutes: int = Field(60, ge=1, le=720)  # a later punch at least this long after the first is going home
+    # reported absent, yet clocked in that day: told at once, with the time
+    absent_but_present: list[str] = ["wali_kelas", "guru_bk"]
+    absent_reasons: list[str] | None = None  # None: every reason the school does not decide itself (not D, P)
+    ask_reporter: bool = True  # the officer who reported is asked to check too
+    # late arrivals (first punch after the bell), listed once a day at late_at
+    late_at: str = "08:00"
+    late_to: list[str] = ["guru_piket"]
+    # a class that reported NIHIL with students who have no punch by nihil_at (None: the first reminder's time)
+    nihil_at: str | None = None
+    nihil_to: list[str] = ["ketua_kelas", "sekretaris", "wali_kelas"]
+
+    _times = field_validator("bell", "late_at", "nihil_at")(_hhmm)
+
+
+Locate = Callable[[tuple[str | int, ...]], tuple[str, int, int]]
+
+
+def check_finger(finger: Finger, roles: Collection[str], reasons: Collection[str], locate: Locate,
+                 problems: Problems) -> None:
+    """Role and reason names of the section, against roles.yaml and reasons.yaml, at file:line:column."""
+    for key in ("absent_but_present", "late_to", "nihil_to"):
+        for i, role in enumerate(getattr(finger, key)):
+            if role not in roles:
+                problems.add(*locate(("finger", key, i)), f"unknown role '{role}'", hint=did_you_mean(role, roles))
+    for i, code in enumerate(finger.absent_reasons or []):
+        if code not in reasons:
+            problems.add(*locate(("finger", "absent_reasons", i)), f"unknown reason '{code}'",
+                         hint=did_you_mean(code, reasons))
