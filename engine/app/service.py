@@ -18,7 +18,7 @@ from typing import Any
 from loguru import logger
 from rich.console import Console
 
-from ..chat.staff import allowed_commands
+from ..chat.staff import allowed_commands, command_description
 from ..core import Engine
 from ..messages import Channel, OutboundMessage
 from ..ports import DeliveryPolicy, DriverOptions
@@ -29,6 +29,7 @@ from ..store import Store
 from ..store.lease import RETRY_SECONDS, Lease, current_holder
 from ..turn import Turn
 from .drivers import Started, UnknownDriver, start_all
+from .monitor import Monitor
 from .reload import Watch, load_checked
 
 POLL_SECONDS = 0.5
@@ -53,9 +54,12 @@ def command_menus(engine: Engine | None) -> dict[int, list[tuple[str, str]]]:
     with engine.store.unit() as session:
         turn = Turn(engine.live, session, clock())
         users = {s.telegram_id for s in engine.school.staff if s.telegram_id} | set(turn.linked_phones().values())
-        rules = engine.rules.commands
-        return {uid: [(c, rules[c].description) for c in allowed_commands(turn, turn.roles_of(uid))]
-                for uid in users if uid is not None}
+        menus = {}
+        for uid in users:
+            if uid is not None:
+                roles = turn.roles_of(uid)  # a role's variant of a command (the admin's /status) says its own words
+                menus[uid] = [(c, command_description(turn, c, roles)) for c in allowed_commands(turn, roles)]
+        return menus
 
 
 def engine_loop(engine: Engine, stop: threading.Event, now: Callable[[], datetime] = clock,
@@ -197,6 +201,9 @@ def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin
         return 2
     if credentials is None:
         console.print(f"Telegram: not running ({reason}); Telegram messages wait in the outbox.")
+    # what the drivers know, published for `absensi status`, /status and the alerts (SPEC §9)
+    monitor = Monitor(store, lambda: leader.rules, school.calendar.tz, pool, telegram, clock,
+                      leading=lambda: leader.engine is not None, telegram_reason=reason or "").start()
     try:
         if telegram is not None:
             asyncio.run(_run_telegram(telegram))
@@ -209,6 +216,7 @@ def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin
         return 1
     finally:
         stop.set()
+        monitor.stop()
         if pool is not None:
             pool.stop()
         worker.join(timeout=5)

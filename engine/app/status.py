@@ -1,22 +1,27 @@
 """`absensi status`: what the running service is doing, read from the database it shares (SPEC §8, §9).
 
-Only what the store knows: which process is the engine and whether it shows life, the inbox (unhandled,
-kept as errors) and the outbox per channel. A process that is not the engine still serves its drivers.
+The service publishes what its drivers know every 30 s (engine/app/monitor.py); this reads those rows and
+what the store itself knows (`operations.facts`), and judges them with the same conditions and thresholds
+as the alerts (`operations.conditions`, the service's own `settings.alerts`), so the command's exit code
+and the admin's alerts agree. It never opens a serial port: the service holds them.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
+from pydantic import ValidationError
 
+from ..operations.conditions import Condition, conditions, describe
+from ..operations.facts import ENGINE_SILENT, Facts, Published, gather
+from ..rules.schema import Alerts
 from ..store import Store
-from ..store.lease import HEARTBEAT, current_holder
-from ..store.models import InboxRow, OutboxRow
+from .monitor import absensi_version
 
-ENGINE_SILENT = HEARTBEAT * 3  # no heartbeat for this long: no engine is handling messages
-OLDEST_WAITING = timedelta(minutes=15)  # SPEC §9: an outbox message waiting this long needs attention
+__all__ = ["ENGINE_SILENT", "Health", "health"]
 
 
 @dataclass
@@ -31,40 +36,81 @@ class Health:
     outbox: dict[str, dict[str, int]] = field(default_factory=dict)  # channel -> status -> count
     oldest_pending_s: float | None = None
     problems: list[str] = field(default_factory=list)
+    checked_at: str = ""
+    version: str = ""  # of this command; the service's is in `service`
+    service: dict[str, Any] | None = None  # the engine's process: holder, version, started_at, uptime_s
+    standby: list[str] = field(default_factory=list)  # other processes serving drivers
+    devices: list[dict[str, Any]] = field(default_factory=list)  # as published, plus `stale`, `down_since`
+    telegram: dict[str, Any] | None = None
+    sms_today: dict[str, int] = field(default_factory=dict)
+    database_bytes: int | None = None
+    incidents: list[dict[str, Any]] = field(default_factory=list)  # open alerts
+    watching: list[str] = field(default_factory=list)  # conditions within their grace (not yet problems)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
 def health(store: Store, now: datetime) -> Health:
-    lease = current_holder(store)
-    age = (now - lease.heartbeat_at).total_seconds() if lease else None
     with store.unit() as session:
-        waiting, oldest = session.execute(select(func.count(), func.min(InboxRow.received_at))
-                                          .where(InboxRow.status == "new")).one()
-        errors = session.scalar(select(func.count()).where(InboxRow.status == "error")) or 0
-        outbox: dict[str, dict[str, int]] = {}
-        for channel, status, count in session.execute(
-                select(OutboxRow.channel, OutboxRow.status, func.count())
-                .where(OutboxRow.status.in_(("pending", "sending", "failed")))
-                .group_by(OutboxRow.channel, OutboxRow.status)):
-            outbox.setdefault(channel, {})[status] = count
-        pending = session.scalar(select(func.min(OutboxRow.created_at)).where(OutboxRow.status == "pending"))
-    result = Health(
+        probe = gather(session, now, UTC)
+        tz = _timezone(probe)
+        facts = gather(session, now, tz) if tz is not UTC else probe
+    found = conditions(facts, _limits(facts))
+    return _health(facts, found)
+
+
+def _timezone(facts: Facts) -> tzinfo:
+    process = facts.engine_process or (facts.processes[0] if facts.processes else None)
+    name = process.get("timezone") if process else None
+    try:
+        return ZoneInfo(str(name)) if name else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def _limits(facts: Facts) -> Alerts:
+    """The thresholds the running service uses (it publishes them), else the defaults."""
+    process = facts.engine_process
+    published = process.get("alerts") if process else None
+    try:
+        return Alerts(**published) if isinstance(published, dict) else Alerts()
+    except ValidationError:
+        return Alerts()
+
+
+def _health(facts: Facts, found: list[Condition]) -> Health:
+    now, lease = facts.now, facts.engine
+    oldest_pending = min(facts.oldest_unsent.values(), default=None)
+    process = facts.engine_process
+    service = None
+    if process is not None:
+        started = process.moment("started_at")
+        service = {"holder": process.holder, "version": process.get("version"), "started_at": process.get("started_at"),
+                   "uptime_s": (now - started).total_seconds() if started else None,
+                   "published_s_ago": (now - process.updated_at).total_seconds()}
+    return Health(
         engine=lease.holder if lease else None, engine_since=lease.acquired_at.isoformat() if lease else None,
-        engine_alive=age is not None and age <= ENGINE_SILENT.total_seconds(), heartbeat_age_s=age,
-        inbox_waiting=waiting, oldest_waiting_s=(now - oldest).total_seconds() if oldest else None,
-        inbox_errors=errors, outbox=outbox, oldest_pending_s=(now - pending).total_seconds() if pending else None)
-    result.problems = _problems(result)
-    return result
+        engine_alive=facts.engine_alive,
+        heartbeat_age_s=(now - lease.heartbeat_at).total_seconds() if lease else None,
+        inbox_waiting=facts.inbox_waiting,
+        oldest_waiting_s=(now - facts.oldest_waiting).total_seconds() if facts.oldest_waiting else None,
+        inbox_errors=facts.inbox_errors, outbox=facts.outbox,
+        oldest_pending_s=(now - oldest_pending).total_seconds() if oldest_pending else None,
+        problems=[describe(c) for c in found if c.due], checked_at=now.isoformat(), version=absensi_version(),
+        service=service,
+        standby=[p.holder for p in facts.processes if (process is None or p.holder != process.holder)
+                 and not p.stale(now)],
+        devices=[_device(d, now) for d in facts.devices],
+        telegram=_device(facts.telegram, now) if facts.telegram is not None else None,
+        sms_today=asdict(facts.sms_today), database_bytes=facts.database_bytes,
+        incidents=[{"key": i.key, "since": i.since.isoformat(), "opened_at": i.opened_at.isoformat(),
+                    "detail": i.detail} for i in facts.incidents],
+        watching=[describe(c) for c in found if not c.due])
 
 
-def _problems(h: Health) -> list[str]:
-    problems = []
-    if not h.engine_alive:
-        problems.append("no engine is handling messages (is `absensi run` running?)")
-    if h.inbox_errors:
-        problems.append(f"{h.inbox_errors} message(s) kept in the error inbox: see `absensi inbox`")
-    if h.oldest_pending_s is not None and h.oldest_pending_s > OLDEST_WAITING.total_seconds():
-        problems.append(f"an outbox message has waited {h.oldest_pending_s / 60:.0f} min")
-    return problems
+def _device(row: Published, now: datetime) -> dict[str, Any]:
+    down = row.down_since(now)
+    return {**row.data, "name": row.name, "kind": row.kind, "holder": row.holder,
+            "published_at": row.updated_at.isoformat(), "stale": row.stale(now),
+            "working": down is None, "down_since": down.isoformat() if down else None}
