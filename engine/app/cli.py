@@ -302,7 +302,8 @@ def run(
 
 @app.command()
 def report(
-    name: Annotated[str, typer.Argument(help="harian, status, rekap-kelas, rekap-sekolah, semester, riwayat, perhatian")],
+    name: Annotated[str, typer.Argument(help="harian, status, rekap-kelas, rekap-sekolah, semester, riwayat, perhatian, "
+                                             "sms")],
     output: Annotated[Path, typer.Option("-o", "--output", help="The .xlsx file to write.")],
     school: SchoolOpt = None,
     rules: RulesOpt = None,
@@ -314,14 +315,18 @@ def report(
     day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD")] = None,
     student: Annotated[str | None, typer.Option("--student", help="NIS (for riwayat)")] = None,
 ) -> None:
-    """Write one report as .xlsx (harian, status, rekap-kelas, rekap-sekolah, semester, riwayat, perhatian)."""
+    """Write one report as .xlsx (harian, status, rekap-kelas, rekap-sekolah, semester, riwayat, perhatian; sms:
+    the month's SMS per day and kind, parts, failures and cost)."""
     from ..reports import REPORTS
     from .cli_reports import write_report
 
     quiet_logs()
     school = need_school(school)
+    if name == "sms":
+        _sms_report(school, rules, db, month, output)
+        return
     if name not in REPORTS:
-        fail(f"unknown report '{name}': choose one of {', '.join(REPORTS)}")
+        fail(f"unknown report '{name}': choose one of {', '.join(REPORTS)}, sms")
     output_file(output, "a report is an Excel workbook", ".xlsx")
     compiled, loaded = load_all(school, rules)
     store = open_store(database_url(db, school))
@@ -329,6 +334,25 @@ def report(
         text = write_report(compiled, loaded, store, name, output, class_name=class_name, department=department,
                             month=month, semester=semester, day=day, nis=student,
                             today=datetime.now(loaded.calendar.tz).date())
+    except ValueError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{output}: cannot write: {exc.strerror or exc}")
+    finally:
+        store.close()
+    console.print(text, markup=False)
+    console.print(f"[green]wrote {output}[/green]")
+
+
+def _sms_report(school: Path, rules: Path | None, db: str | None, month: str | None, output: Path) -> None:
+    """`absensi report sms [--month YYYY-MM]`: the month's SMS usage and cost (SPEC §9), the sheet of `/sms`."""
+    from .cli_ops import write_sms_report
+
+    output_file(output, "a report is an Excel workbook", ".xlsx")
+    compiled, loaded = load_all(school, rules)
+    store = open_store(database_url(db, school))
+    try:
+        text = write_sms_report(compiled, loaded, store, output, month, datetime.now(loaded.calendar.tz).date())
     except ValueError as exc:
         fail(str(exc))
     except OSError as exc:
@@ -537,10 +561,12 @@ def status(
     db: DbOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """The health of the running service: which process is the engine, inbox and outbox; exit 1 on trouble."""
+    """The health of the running service as it publishes it (modems, Telegram, engine, queues, pulsa, database);
+    exit 1 when something needs attention — the alerts' own conditions (SPEC §9)."""
     import json
     from datetime import UTC
 
+    from .cli_ops import print_health
     from .status import health
 
     quiet_logs()
@@ -551,23 +577,8 @@ def status(
     if as_json:
         typer.echo(json.dumps(state.as_dict(), indent=2))
     else:
-        _print_health(state)
+        print_health(state, console)
     raise typer.Exit(1 if state.problems else 0)
-
-
-def _print_health(state) -> None:  # type: ignore[no-untyped-def]
-    if state.engine is None:
-        console.print("Engine: none has run on this database yet")
-    else:
-        alive = "running" if state.engine_alive else "[red]silent[/red]"
-        console.print(f"Engine: {state.engine}, since {state.engine_since}, {alive} "
-                      f"(last sign of life {state.heartbeat_age_s:.0f} s ago)")
-    oldest = f", oldest {state.oldest_waiting_s:.0f} s" if state.oldest_waiting_s is not None else ""
-    console.print(f"Inbox: {state.inbox_waiting} waiting{oldest}; {state.inbox_errors} kept as errors")
-    for channel, counts in sorted(state.outbox.items()):
-        console.print(f"Outbox {channel}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
-    for problem in state.problems:
-        console.print(f"[red]! {problem}[/red]")
 
 
 @app.command()
