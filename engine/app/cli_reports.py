@@ -52,8 +52,9 @@ def write_report(rules: CompiledRules, school: School, store: Store, name: str, 
         enrolment.apply_numbers(session, school, min(end, today))  # the absen numbers officers used then
         snap = make_snapshot(session, school, rules, scope, start, end, label, today, with_changes=name == "riwayat",
                              nis=nis if name == "riwayat" else None)
-    write_private(output, reports.export_xlsx(name, snap, **kwargs))  # owner only (SPEC §8)
-    return reports.export_text(name, snap, **kwargs)
+    workbook, text = reports.export(name, snap, **kwargs)  # one computation for both
+    write_private(output, workbook)  # owner only (SPEC §8)
+    return text
 
 
 def _period(school: School, name: str, month: str | None, semester: str | None, day: str | None,

@@ -5,17 +5,21 @@ The engine builds a `Snapshot` (already limited to the viewer's scope and the pe
     build(name, snap, class_name=…, day=…, nis=…)  -> list[Table]   # the one computation
     export_xlsx(name, snap, …)                      -> bytes         # .xlsx, charts for rekap-sekolah
     export_text(name, snap, …)                      -> str           # Telegram text (≤ ~4000 chars)
+    export(name, snap, …)                           -> (bytes, str)  # both, from one computation
 
 `name` is a report NAME of SPEC §5: harian, status, rekap-kelas, rekap-sekolah, semester, riwayat,
 perhatian. Per-class reports (rekap-kelas, semester) without `class_name` give one table (one sheet)
 per class in scope.
+
+The spreadsheet (openpyxl) and chart (matplotlib) libraries are imported by `export_xlsx` when a report
+is made, never with this package: the service and the command line start without them.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from . import charts, compute
+from . import compute
 from .fmt import mask_phone
 from .model import (
     DEFAULT_COUNTING,
@@ -29,13 +33,12 @@ from .model import (
 )
 from .table import Table
 from .text import render_text
-from .xlsx import render_xlsx
 
 REPORTS = ("harian", "status", "rekap-kelas", "rekap-sekolah", "semester", "riwayat", "perhatian")
 
 __all__ = [
     "DEFAULT_COUNTING", "REPORTS", "Change", "ClassReport", "ClassRow", "Entry", "Snapshot", "StudentRow",
-    "Table", "Thresholds", "build", "export_text", "export_xlsx", "mask_phone",
+    "Table", "Thresholds", "build", "export", "export_text", "export_xlsx", "mask_phone",
 ]  # fmt: skip
 
 
@@ -66,11 +69,24 @@ def build(
     raise ValueError(f"laporan tidak dikenal: {name!r} (pilihan: {', '.join(REPORTS)})")
 
 
+def export(name: str, snap: Snapshot, **kw: object) -> tuple[bytes, str]:
+    """The report as an .xlsx file and as a text, computed once."""
+    tables = build(name, snap, **kw)  # type: ignore[arg-type]
+    return _xlsx(name, snap, tables), render_text(tables)
+
+
 def export_xlsx(name: str, snap: Snapshot, **kw: object) -> bytes:
     """The report as an .xlsx file; rekap-sekolah also gets a 'Grafik' sheet and the daily trend."""
-    tables = build(name, snap, **kw)  # type: ignore[arg-type]
+    return _xlsx(name, snap, build(name, snap, **kw))  # type: ignore[arg-type]
+
+
+def _xlsx(name: str, snap: Snapshot, tables: list[Table]) -> bytes:
+    from .xlsx import render_xlsx
+
     if name != "rekap-sekolah":
         return render_xlsx(tables)
+    from . import charts
+
     trend = compute.daily_trend(snap)
     images = [
         (

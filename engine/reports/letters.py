@@ -8,20 +8,28 @@ and `STOP` withdraws it.
 
 DejaVu fonts are used when installed, so any name prints; otherwise fpdf2's core fonts, with text
 reduced to latin-1 (accents folded, other characters replaced) rather than failing.
+
+Speed: fpdf2's `multi_cell` measures a line again for every character it adds (quadratic in the line's
+length), and most paragraphs are the same in every letter. `_Paragraphs` breaks a paragraph into lines
+once per font, size, width and text, exactly where `multi_cell` would (the same greedy rule, the same
+arithmetic), and draws the lines with `cell`; a text it cannot break the same way (a word wider than the
+line, special spaces or hyphens, line breaks) goes to `multi_cell` as before. fpdf is imported when
+letters are made, never with this module.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from typing import TYPE_CHECKING, Any
 
 from .fmt import long_date
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 PAGE_W, PAGE_H, MARGIN = 210.0, 297.0, 14.0
@@ -48,6 +56,79 @@ class _Fonts:
     unicode: bool
 
 
+# Characters after which (or instead of which) fpdf2 breaks or measures a line its own way: text holding
+# one of them is left to `multi_cell`.
+_SPECIAL = frozenset("\n\r\f\u00ad\u00a0\u200b\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+                     "\u200a\u2028\u2029\u205f\u3000\t")
+_TOLERANCE = 1e-9  # fpdf2's FloatTolerance
+
+
+@dataclass
+class _Paragraphs:
+    """Paragraphs drawn as `multi_cell` draws them (same lines, same positions), each broken once."""
+
+    pdf: FPDF
+    _lines: dict[tuple[object, ...], list[str] | None] = field(default_factory=dict)
+    _units: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)  # font → char → width
+
+    def write(self, w: float, h: float, text: str, align: str, new_x: Any, new_y: Any) -> None:
+        from fpdf.enums import XPos, YPos
+
+        pdf = self.pdf
+        key = (pdf.font_family, pdf.font_style, pdf.font_size_pt, w, text)
+        if key not in self._lines:
+            self._lines[key] = self._break(w, text)
+        lines = self._lines[key]
+        if align == "J" and lines is not None:  # justified: the last line is left-aligned, the others spaced out
+            lines, align = (lines, "L") if len(lines) == 1 else (None, align)
+        if lines is None:
+            pdf.multi_cell(w, h, text, align=align, new_x=new_x, new_y=new_y)
+            return
+        for i, line in enumerate(lines):
+            last = i == len(lines) - 1
+            pdf.cell(w, h, line, align=align, new_x=new_x if last else XPos.LEFT, new_y=new_y if last else YPos.NEXT)
+
+    def _break(self, w: float, text: str) -> list[str] | None:
+        """The lines `multi_cell(w, …)` makes of `text` in the current font: each char is added while the line
+        so far plus the char fits in w less the cell margins; the first that does not fit breaks the line at
+        the last space (dropped). None when the text needs one of multi_cell's other rules."""
+        pdf = self.pdf
+        if not text or _SPECIAL.intersection(text) or "  " in text or text != text.strip(" "):
+            return None
+        limit = w - float(pdf.c_margin) - float(pdf.c_margin)
+        scale, k = pdf.font_size_pt, pdf.k
+
+        def fits(units: int, last: int) -> bool:  # fpdf2: line width + char width > max width (tolerance)
+            return not (units - last) * scale * 0.001 / k + last * scale * 0.001 / k - limit > _TOLERANCE
+
+        known = self._units.setdefault((pdf.font_family, pdf.font_style), {})
+        lines: list[str] = []
+        line, line_units = "", 0
+        space = self._measure(known, " ")
+        for word in text.split(" "):
+            units = [known[ch] if ch in known else self._measure(known, ch) for ch in word]
+            if line:
+                candidate = line_units + space + sum(units)
+                if fits(candidate, units[-1]):
+                    line, line_units = f"{line} {word}", candidate
+                    continue
+                lines.append(line)
+            running = 0
+            for u in units:  # a word alone on its line: every char must fit, or multi_cell breaks inside it
+                if not fits(running + u, u):
+                    return None
+                running += u
+            line, line_units = word, running
+        lines.append(line)
+        return lines
+
+    def _measure(self, known: dict[str, int], ch: str) -> int:
+        """The char's width in the current font's units (1/1000 of the size), as fpdf2 sums them."""
+        pdf = self.pdf
+        known[ch] = round(pdf.get_string_width(ch) * pdf.k / (pdf.font_size_pt * 0.001))
+        return known[ch]
+
+
 def render_letters(
     school_name: str,
     sms_number: str,
@@ -57,14 +138,20 @@ def render_letters(
     on: date | None = None,
     per_page: int = 2,
     font_dirs: Sequence[Path] = FONT_DIRS,
+    progress: Callable[[int], None] | None = None,
 ) -> bytes:
-    """The letters as PDF bytes; `students` are (name, class, nis, parent_code) in print order."""
+    """The letters as PDF bytes; `students` are (name, class, nis, parent_code) in print order.
+    `progress(n)` is called after each letter with the number made so far."""
+    from fpdf import FPDF
+
     if per_page not in (1, 2):
         raise ValueError("per_page must be 1 or 2")
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_title(f"Surat Orang Tua - {school_name}")
     fonts = _load_fonts(pdf, font_dirs)
+    paragraphs = _Paragraphs(pdf)
+    dated = _dated(place, on)
     for i, raw in enumerate(students):
         student = raw if isinstance(raw, LetterStudent) else LetterStudent(*raw)
         slot = i % per_page
@@ -73,7 +160,9 @@ def render_letters(
         top = slot * SLOT_H
         if per_page == 2 and slot == 1:
             _cut_line(pdf)
-        _letter(pdf, fonts, top, school_name, sms_number, student, _dated(place, on))
+        _letter(pdf, paragraphs, fonts, top, school_name, sms_number, student, dated)
+        if progress is not None:
+            progress(i + 1)
     return bytes(pdf.output())
 
 
@@ -117,11 +206,14 @@ def _safe(fonts: _Fonts, text: str) -> str:
 
 
 def _letter(
-    pdf: FPDF, fonts: _Fonts, top: float, school: str, number: str, st: LetterStudent, dated: str
+    pdf: FPDF, paragraphs: _Paragraphs, fonts: _Fonts, top: float, school: str, number: str, st: LetterStudent,
+    dated: str,
 ) -> None:
+    from fpdf.enums import XPos, YPos
+
     def write(text: str, size: float = 10, style: str = "", h: float = 5, align: str = "L") -> None:
         pdf.set_font(fonts.sans, style, size)
-        pdf.multi_cell(TEXT_W, h, _safe(fonts, text), align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        paragraphs.write(TEXT_W, h, _safe(fonts, text), align, XPos.LMARGIN, YPos.NEXT)
 
     pdf.set_left_margin(MARGIN)
     pdf.set_xy(MARGIN, top + 10)
@@ -140,7 +232,7 @@ def _letter(
     pdf.cell(45, 8, "Nomor SMS sekolah:", new_x=XPos.RIGHT, new_y=YPos.TOP)
     pdf.set_font(fonts.mono, "B", 15)
     pdf.cell(0, 8, display_number(number), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    _commands(pdf, fonts, st.parent_code)
+    _commands(pdf, paragraphs, fonts, st.parent_code)
     pdf.ln(1.5)
     write(_consent(st.name), 8.5, "", 3.9)
     pdf.ln(1)
@@ -158,6 +250,8 @@ def display_number(number: str) -> str:
 
 
 def _student_block(pdf: FPDF, fonts: _Fonts, st: LetterStudent) -> None:
+    from fpdf.enums import XPos, YPos
+
     for label, value in (("Nama siswa", st.name), ("Kelas", st.class_name), ("NIS", st.nis)):
         pdf.set_font(fonts.sans, "", 10)
         pdf.cell(30, 5.5, label, new_x=XPos.RIGHT, new_y=YPos.TOP)
@@ -166,6 +260,8 @@ def _student_block(pdf: FPDF, fonts: _Fonts, st: LetterStudent) -> None:
 
 
 def _code_box(pdf: FPDF, fonts: _Fonts, code: str) -> None:
+    from fpdf.enums import XPos, YPos
+
     pdf.ln(2)
     pdf.set_font(fonts.sans, "", 10)
     pdf.cell(45, 14, "Kode orang tua:", new_x=XPos.RIGHT, new_y=YPos.TOP)
@@ -178,7 +274,9 @@ def _code_box(pdf: FPDF, fonts: _Fonts, code: str) -> None:
     pdf.ln(2.5)
 
 
-def _commands(pdf: FPDF, fonts: _Fonts, code: str) -> None:
+def _commands(pdf: FPDF, paragraphs: _Paragraphs, fonts: _Fonts, code: str) -> None:
+    from fpdf.enums import XPos, YPos
+
     rows = (
         (f"REG {code}", "mendaftarkan nomor ini untuk anak di atas (sekali saja)"),
         ("SAKIT <keterangan>", "memberi tahu anak sakit hari ini, contoh: SAKIT demam"),
@@ -194,7 +292,7 @@ def _commands(pdf: FPDF, fonts: _Fonts, code: str) -> None:
     pdf.set_x(MARGIN + 4)
     pdf.set_font(fonts.sans, "", 8.5)
     note = "Bila nomor ini terdaftar untuk beberapa anak, tulis nama atau NIS anak: SAKIT <nama anak> <keterangan>."
-    pdf.multi_cell(TEXT_W - 4, 4, note, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    paragraphs.write(TEXT_W - 4, 4, note, "J", XPos.LMARGIN, YPos.NEXT)
 
 
 def _consent(name: str) -> str:

@@ -227,6 +227,17 @@ _PLAIN = json.dumps([[False, False, 11.0, None], None, [None, None, None, None, 
                      [None, None, None], "General"])  # fmt: skip
 
 
+def assert_sized(data: bytes) -> None:
+    """Each sheet states its extent (`<dimension>`) as its cells span it: a reader in openpyxl's read-only mode
+    pads every row to that width (a school's script reading rows by column index relies on it)."""
+    full = load_workbook(io.BytesIO(data))
+    fast = load_workbook(io.BytesIO(data), read_only=True)
+    for ws, ro in zip(full.worksheets, fast.worksheets, strict=True):
+        assert ro.calculate_dimension() == ws.calculate_dimension(), ws.title
+        assert {len(row) for row in ro.iter_rows(values_only=True)} == {ws.max_column}, ws.title
+    fast.close()
+
+
 # --- PDF text, read back from the file (fpdf2 writes Type0 fonts with a ToUnicode map, and core fonts as latin-1)
 
 
@@ -354,6 +365,7 @@ def produce(seeded: Seeded, tmp_path: Path) -> dict[str, object]:
         out = tmp_path / f"{key}.xlsx"
         text = write_report(seeded.rules, seeded.school, seeded.store, name, out, today=TODAY, **args)  # type: ignore[arg-type]
         made[key] = {"text": text, "sheets": canonical_workbook(out.read_bytes())}
+        assert_sized(out.read_bytes())
     students = sorted(seeded.school.students.values(), key=lambda s: (s.class_name, s.absen_no))
     letters = [(s.name, s.class_name, s.nis, s.parent_code) for s in students]
     for per_page in (1, 2):
