@@ -1,41 +1,55 @@
-"""`absensi`: the command line (SPEC §5)."""
+"""`absensi`: the command line (SPEC §5).
+
+Only typer and rich are imported with this module: each command imports what it uses when it runs, so
+`absensi --help` and `absensi check` never load the database layer, the report, chart and PDF libraries
+or a driver (tests/test_cli_imports.py holds this).
+"""
 
 from __future__ import annotations
 
 import os
-import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
-from ..rules import compile_rules, load_rules
-from ..rules.compiler import CompiledRules
-from ..rules.diagnostics import DataError, Problems
-from ..rules.schema import Role
-from ..school.files import load_school, read_school
-from ..school.model import School
-from ..store import MissingDatabase, Store, sqlite_url
-from .logs import log_uncaught, redact
+from .logs import log_uncaught
 from .logs import setup as setup_logs
+from .paths import PROJECT_ROOT, SAMPLE_SCHOOL, resolve_rules_dir
 from .private import PRIVATE_UMASK, make_private, write_private
-from .reload import check_groups
-from .scenario import (
-    PROJECT_RULES,
-    ScenarioError,
-    StepResult,
-    resolve_rules_dir,
-    run_scenario,
-)
 
-PROJECT_ROOT = PROJECT_RULES.parent
-SAMPLE_SCHOOL = PROJECT_ROOT / "sample_school"  # only `absensi demo` uses it unasked (SPEC §5)
+if TYPE_CHECKING:
+    from ..rules.compiler import CompiledRules
+    from ..rules.schema import Role
+    from ..school.model import School
+    from ..store import Store
+    from .scenario import StepResult
+
+__all__ = ["PROJECT_ROOT", "SAMPLE_SCHOOL", "app", "main"]
+
+
+class Commands(TyperGroup):
+    """The top-level commands; a driver's sub-commands (`absensi modem …`) are imported only when one of
+    them runs: `--help` lists them from a stand-in with the same name and help (see `_mount_optional`)."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:  # (typer's own click: its types are private)
+        load = LAZY_GROUPS.get(args[0]) if args else None
+        if load is not None:
+            real = load()
+            if real is None:
+                self.commands.pop(args[0], None)  # not installed after all: "No such command", as before
+            else:
+                self.commands[args[0]] = real
+        return super().resolve_command(ctx, args)
+
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False,
-                  help="absensi: student absences by Telegram and SMS.")
+                  help="absensi: student absences by Telegram and SMS.", cls=Commands)
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
@@ -68,6 +82,8 @@ def need_school(school: Path | None) -> Path:
 
 
 def database_url(db: str | None, school: Path) -> str:
+    from ..store import sqlite_url
+
     return db or os.environ.get("DATABASE_URL") or sqlite_url(school.resolve() / "absensi.db")
 
 
@@ -75,6 +91,8 @@ def open_store(url: str, *, create: bool = False) -> Store:
     """The store at `url`. Commands that only read pass create=False: a missing database is an error, never
     created; a URL that is wrong or a server that does not answer is one line, not a traceback."""
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+    from ..store import MissingDatabase, Store
 
     shown = shown_url(url)
     if create and url.startswith("sqlite:///"):
@@ -125,6 +143,11 @@ def write_or_fail(path: Path, write: Callable[[], object]) -> None:
 
 def load_all(school: Path, rules: Path | None) -> tuple[CompiledRules, School]:
     """Rules and school data, or a clean exit listing every problem (never a traceback)."""
+    from ..rules import load_rules
+    from ..rules.diagnostics import DataError, Problems
+    from ..school.files import load_school
+    from .reload import check_groups
+
     try:
         compiled = load_rules(resolve_rules_dir(school, rules))
         loaded = load_school(school, compiled.rules)
@@ -142,6 +165,11 @@ def load_all(school: Path, rules: Path | None) -> tuple[CompiledRules, School]:
 @app.command()
 def check(school: SchoolOpt = None, rules: RulesOpt = None, db: DbOpt = None) -> None:
     """Validate the rules and the school data; every problem as file:line:column: message."""
+    from ..rules import compile_rules
+    from ..rules.diagnostics import Problems
+    from ..school.files import read_school
+    from .reload import check_groups
+
     school = need_school(school)
     problems = Problems()
     rules_dir = resolve_rules_dir(school, rules)
@@ -154,20 +182,23 @@ def check(school: SchoolOpt = None, rules: RulesOpt = None, db: DbOpt = None) ->
     if problems.items:
         typer.echo(problems.render())  # plain: no wrapping, so file:line:column stays greppable
     if loaded is not None and not problems.errors:
-        _print_numbering(loaded, database_url(db, school))
+        _print_numbering(loaded, db, school)
     errors, warnings = len(problems.errors), len(problems.warnings)
     summary = f"{errors} error(s), {warnings} warning(s) in {rules_dir} and {school}"
     console.print(f"[{'red' if errors else 'green'}]{summary}[/]", soft_wrap=True)
     raise typer.Exit(1 if errors else 0)
 
 
-def _print_numbering(loaded: School, url: str) -> None:
+def _print_numbering(loaded: School, db: str | None, school: Path) -> None:
     """What this roster would change in the absen numbers the database holds (nothing changes here)."""
+    if _no_sqlite_file(db or os.environ.get("DATABASE_URL"), school):
+        return  # no database yet (and no need to load the database layer to learn so)
     from datetime import UTC
 
-    from ..store import enrolment
+    from ..store import Store, enrolment
     from ..store.store import MissingDatabase
 
+    url = database_url(db, school)
     try:
         store = Store.open_existing(url)
     except MissingDatabase:
@@ -184,11 +215,24 @@ def _print_numbering(loaded: School, url: str) -> None:
         console.print(f"numbering: {line}", markup=False)
 
 
+def _no_sqlite_file(url: str | None, school: Path) -> bool:
+    """The database is a SQLite file that is not there (the default SCHOOL/absensi.db, or a plain
+    sqlite:/// URL): `Store.open_existing` would say MissingDatabase."""
+    if url is None:
+        return not (school.resolve() / "absensi.db").is_file()
+    if url.startswith("sqlite:///") and "?" not in url and url != "sqlite:///:memory:":
+        name = url.removeprefix("sqlite:///")
+        return bool(name) and not Path(name).is_file()
+    return False
+
+
 def _roles_only(rules_dir: Path) -> dict[str, Role] | None:
     """The roles of a rule set that does not compile, if they alone are valid (its problems are known)."""
     from pydantic import TypeAdapter, ValidationError
 
+    from ..rules.diagnostics import Problems
     from ..rules.loader import load_rules_dir, plain
+    from ..rules.schema import Role
 
     data, _ = load_rules_dir(rules_dir, Problems())
     try:
@@ -203,6 +247,11 @@ def simulate(
     db: Annotated[str | None, typer.Option("--db", help="Keep the last scenario's database at this URL.")] = None,
 ) -> None:
     """Run scenario files against the real engine; exit 1 on a failed expectation."""
+    import tempfile
+
+    from ..store import sqlite_url
+    from .scenario import ScenarioError, run_scenario
+
     quiet_logs("ERROR")
     for path in scenarios:
         if not path.is_file():
@@ -381,10 +430,27 @@ def letters(
         fail(f"unknown class '{class_name}': give a class as classes.csv names it (e.g. {', '.join(names[:3])})")
     students = sorted((s for s in loaded.students.values() if not class_name or s.class_name == class_name),
                       key=lambda s: (s.class_name, s.absen_no))
-    pdf = render_letters(loaded.name, loaded.sms_number, [(s.name, s.class_name, s.nis, s.parent_code) for s in students],
-                         place=loaded.place, on=date.today(), per_page=2 if two_per_page else 1)
+    with _progress("letters", len(students)) as advance:
+        pdf = render_letters(loaded.name, loaded.sms_number,
+                             [(s.name, s.class_name, s.nis, s.parent_code) for s in students],
+                             place=loaded.place, on=date.today(), per_page=2 if two_per_page else 1, progress=advance)
     write_or_fail(output, lambda: write_private(output, pdf))
     console.print(f"[green]wrote {output}: {len(students)} letters[/green]")
+
+
+@contextmanager
+def _progress(what: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on the terminal's stderr while `total` things are made (nothing when not a terminal);
+    yields a function to call with the count done so far."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    if not err.is_terminal:  # a log or a pipe gets the result line only, as before
+        yield lambda done: None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task(what, total=total)
+        yield lambda done: bar.update(task, completed=done)
 
 
 @app.command()
@@ -446,6 +512,8 @@ def template(
     rules: RulesOpt = None,
 ) -> None:
     """An import workbook: a sheet per table with its columns, an example row and a class list to pick from."""
+    from ..rules import compile_rules
+    from ..rules.diagnostics import Problems
     from ..school.workbook import write_template
 
     school = need_school(school)
@@ -468,6 +536,7 @@ def inbox(
 
     from ..school.phones import mask
     from ..store.models import InboxRow
+    from .logs import redact
 
     quiet_logs()
     school = need_school(school)
@@ -652,13 +721,33 @@ def main() -> None:
         raise SystemExit(1) from None
 
 
+MODEM_HELP = "GSM modem tools (probe)."
+LAZY_GROUPS: dict[str, Callable[[], Any]] = {}  # name → loads the real group when it runs
+
+
 def _mount_optional() -> None:
-    """Driver sub-commands (`absensi modem …`) when their driver is installed."""
+    """Driver sub-commands (`absensi modem …`) when their driver is installed: a stand-in with the name
+    and help until one of them runs (`Commands.resolve_command` then loads the driver's own group)."""
+    from importlib.util import find_spec
+
+    try:
+        installed = find_spec("absensi.drivers.gsm") is not None and find_spec("serial") is not None
+    except (ImportError, ValueError):
+        installed = False
+    if installed and "modem" not in LAZY_GROUPS:
+        app.add_typer(typer.Typer(), name="modem", help=MODEM_HELP)
+        LAZY_GROUPS["modem"] = _load_modem
+
+
+def _load_modem() -> Any:
+    """The GSM driver's `modem` group, mounted as before (None: the driver cannot be imported)."""
     try:
         from absensi.drivers.gsm.cli import modem_app
     except ImportError:
-        return
-    app.add_typer(modem_app, name="modem", help="GSM modem tools (probe).")
+        return None
+    holder = typer.Typer()
+    holder.add_typer(modem_app, name="modem", help=MODEM_HELP)
+    return typer.main.get_group(holder).commands["modem"]
 
 
 if __name__ == "__main__":

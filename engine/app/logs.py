@@ -19,8 +19,6 @@ from typing import TextIO
 
 from loguru import logger
 
-from ..school.phones import mask
-
 # A phone number as people, modems and libraries write it: +62 812-3456-7890, 0062812…, 62812…, 0812…
 # (also with spaces, dots or dashes), or any run of 9 or more digits (a number without its country code,
 # a foreign number). False positives (a long id, an IMEI) are masked too: a log is no worse for it.
@@ -40,7 +38,13 @@ def redact(text: str) -> str:
     """`text` with every phone number masked (`0812****890`), PDUs and SQL values hidden."""
     text = _SQL_VALUES.sub(_hidden_values, text)
     text = _HEX.sub(lambda m: f"[{len(m.group())} hex characters hidden]", text)
-    return _PHONE.sub(lambda m: mask(_as_national(m.group())), text)
+    return _PHONE.sub(_masked, text)
+
+
+def _masked(found: re.Match[str]) -> str:
+    from ..school.phones import mask  # phonenumbers is loaded when a log line first holds a number
+
+    return mask(_as_national(found.group()))
 
 
 def _hidden_values(found: re.Match[str]) -> str:

@@ -15,15 +15,16 @@ import signal
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..rules import compile_rules
 from ..rules.compiler import CompiledRules
 from ..rules.diagnostics import Problems
 from ..school.files import read_school
 from ..school.model import School
-from ..store import Store
-from ..store.claims import process_tag
-from ..store.models import Tally
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) only when a command uses it: `absensi check` never does
+    from ..store import Store
 
 REQUEST_KEY = "reload:request"  # a counter `absensi reload` bumps; the engine reloads when it moves
 WATCHED_SUFFIXES = (".csv", ".xlsx", ".yaml", ".yml")
@@ -85,6 +86,8 @@ class Watch:
 
 
 def requested_count(store: Store) -> int:
+    from ..store.models import Tally
+
     with store.unit() as session:
         row = session.get(Tally, REQUEST_KEY)
         return row.count if row is not None else 0
@@ -92,7 +95,9 @@ def requested_count(store: Store) -> int:
 
 def request(store: Store, now: datetime) -> str:
     """`absensi reload`: leave a request for the engine, and signal it when it runs on this host."""
+    from ..store.claims import process_tag
     from ..store.lease import current_holder
+    from ..store.models import Tally
 
     with store.unit() as session:
         row = session.get(Tally, REQUEST_KEY) or Tally(key=REQUEST_KEY, count=0, updated_at=now)

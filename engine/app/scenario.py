@@ -27,9 +27,9 @@ from ..rules.loader import read_yaml
 from ..school.files import load_school
 from ..school.phones import normalize
 from ..store import Store
+from .paths import resolve_rules_dir
 from .reload import load_checked
 
-PROJECT_RULES = Path(__file__).resolve().parents[2] / "rules"
 STEP_KINDS = ("sms", "telegram", "at", "reload", "finger")
 
 
@@ -56,13 +56,6 @@ class ScenarioResult:
     @property
     def ok(self) -> bool:
         return all(not s.failures for s in self.steps)
-
-
-def resolve_rules_dir(school_dir: Path, rules: Path | None) -> Path:
-    if rules is not None:
-        return rules
-    own = school_dir / "rules"
-    return own if own.is_dir() else PROJECT_RULES
 
 
 def load_scenario(path: Path) -> CommentedMap:
