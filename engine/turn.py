@@ -33,6 +33,7 @@ PRIORITY: dict[str, int] = {
     "delivery_failed": 20,  # Telegram, the admin: a message could not be delivered
     "reply_cap": 20,  # Telegram, the admin: automatic replies to unknown numbers are being dropped
     "admin": 20,  # Telegram, the admin: a rules or roster change applied or refused
+    "alert": 20,  # the admin: an operations incident opened or cleared (Telegram, or SMS when Telegram is down)
     "bridge": 30,  # SMS: a teacher's or an official's reply relayed to the sender
     "info": 30,  # Telegram: the public's INFO, forwarded to the officials
     "reminder": 40,  # Telegram: a class has not reported yet
