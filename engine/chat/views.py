@@ -76,7 +76,7 @@ def _status(turn: Turn, user: int, scope: Scope, argument: str) -> None:
 def _month(turn: Turn, user: int, scope: Scope, argument: str) -> None:
     match = _MONTH.match(argument) if argument else None
     if argument and (match is None or not 1 <= int(match.group(2)) <= 12):
-        turn.to_staff_text(user, "Format bulan: /rekap YYYY-MM, contoh /rekap 2026-11")
+        turn.to_staff(user, "tg_month_format", command="rekap", example=f"{turn.today:%Y-%m}")
         return
     year, month = (int(match.group(1)), int(match.group(2))) if match else (turn.today.year, turn.today.month)
     start, end = month_bounds(year, month)
