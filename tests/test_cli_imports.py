@@ -106,6 +106,15 @@ def test_the_service_starts_without_report_pdf_chart_or_telegram_libraries(tmp_p
     assert absent((*REPORTING, "pyrogram", "absensi.drivers.telegram"), modules) == []
 
 
+def test_the_telegram_credentials_are_read_without_pyrogram(tmp_path: Path) -> None:
+    """The service reads the credentials first; without them it runs without Telegram (and without pyrogram)."""
+    modules = loaded_after("from absensi.drivers.telegram import credentials_from_env\n"
+                           "assert credentials_from_env({})[0] is None", tmp_path)
+    assert absent(("pyrogram", "tgcrypto"), modules) == []
+    modules = loaded_after("from absensi.drivers.telegram import TelegramService", tmp_path)
+    assert "pyrogram" in modules
+
+
 @pytest.mark.parametrize(("command", "expected"), [
     ("from absensi.engine.reports import export_xlsx, REPORTS\n"
      "from absensi.engine.reports.model import Snapshot\n"

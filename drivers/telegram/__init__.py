@@ -19,15 +19,19 @@ thread: `threading.Thread(target=asyncio.run, args=(telegram.run(stop),))`, with
 `loop.call_soon_threadsafe(stop.set)`; the store must then accept calls from that thread.
 """
 
+from importlib import import_module
+
 from .credentials import (
     Credentials,
     TelegramCredentialsError,
     credentials_from_env,
     parse_credentials,
 )
-from .deliver import Deliverer
-from .pacing import Limits, Pacer
-from .service import TelegramService, make_client
+
+# pyrogram comes with the parts that use it, imported at their first use: a service reads the credentials
+# first and, without them, runs without Telegram and without loading pyrogram (issue 11).
+_LAZY = {"Deliverer": ".deliver", "Limits": ".pacing", "Pacer": ".pacing", "TelegramService": ".service",
+         "make_client": ".service"}
 
 __all__ = [
     "Credentials",
@@ -40,3 +44,10 @@ __all__ = [
     "make_client",
     "parse_credentials",
 ]
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(module, __name__), name)
