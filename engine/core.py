@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from loguru import logger
+from sqlalchemy import event
 from sqlmodel import Session
 
 from .chat.parents import handle_parents
@@ -19,6 +20,7 @@ from .chat.staff import handle_staff
 from .flows.routing import route_targets
 from .flows.schedule import run_due_jobs
 from .flows.startup import seed
+from .live import StaleLive
 from .messages import InboundMessage, OutboundMessage
 from .rules import CompiledRules
 from .school.model import School
@@ -29,6 +31,7 @@ from .turn import Live, Turn
 # A message fails for good within hours of being written (the delivery policy's attempts and waits); older
 # failures were told before a restart or belong to a database restored from a backup.
 FAILURES_TOLD_WITHIN = timedelta(days=2)
+BATCH = 50  # inbox rows handled in one transaction (each in a savepoint of its own only when one fails)
 
 
 class Engine:
@@ -56,31 +59,71 @@ class Engine:
             return []
         return self.process_pending(now)
 
-    def process_pending(self, now: datetime) -> list[OutboundMessage]:
+    def process_pending(self, now: datetime, limit: int = BATCH) -> list[OutboundMessage]:
+        """Handle what the inbox holds, in order, up to `limit` messages per transaction."""
         produced: list[OutboundMessage] = []
-        for inbox_id, msg in self.store.pending_inbox():
-            produced.extend(self.handle(msg, now, inbox_id))
-        return produced
+        while True:
+            pending = self.store.pending_inbox(limit)
+            if not pending:
+                return produced
+            produced.extend(self.handle_many(pending, now))
+            if len(pending) < limit:
+                return produced
 
     def handle(self, msg: InboundMessage, now: datetime, inbox_id: int | None = None) -> list[OutboundMessage]:
         """Process one message in one transaction; on a bug, the inbox row records it and nothing else changes."""
+        return self.handle_many([(inbox_id, msg)], now)
+
+    def handle_many(self, messages: list[tuple[int | None, InboundMessage]], now: datetime) -> list[OutboundMessage]:
+        """Handle `messages` in one transaction. If any fails, that transaction is rolled back and they are
+        handled again, each in a savepoint of its own: a failing one rolls back alone and its inbox row
+        records the error; the rest are done as if it had never come."""
         try:
             with self.store.unit() as session:
-                turn = Turn(self.live, session, now, inbox_id, msg.source_id, msg.address)
-                self._dispatch(turn, msg)
-                produced = self._commit_outbound(turn)
-                self._mark(session, inbox_id, "done", None, now)
-            return produced
-        except Exception as exc:  # one bad message must not stop the service
-            self.live.forget()  # the cache may hold what the rollback undid
-            logger.exception("failed to handle inbox #{} ({}); kept for `absensi inbox`", inbox_id, msg.channel)
-            with self.store.unit() as session:
-                self._mark(session, inbox_id, "error", f"{type(exc).__name__}: {exc}", now)
-            return []
+                autoflush(session, self.live)
+                batch = Batch(session, now)
+                for inbox_id, msg in messages:
+                    turn = Turn(self.live, session, now, inbox_id, msg.source_id, msg.address)
+                    self._dispatch(turn, msg)
+                    batch.add(inbox_id, turn)
+                self.live.flush(session)
+                return batch.commit()
+        except Exception as exc:  # one bad message must not stop the others
+            self.live.forget()  # it may hold what the rollback undid
+            if len(messages) == 1 and not isinstance(exc, StaleLive):
+                return self._failed(messages[0], exc, now)
+            logger.debug("a batch of {} failed ({}); handling them one by one", len(messages), type(exc).__name__)
+        with self.store.unit() as session:
+            batch = Batch(session, now)
+            for inbox_id, msg in messages:
+                try:
+                    with session.begin_nested():
+                        turn = Turn(self.live, session, now, inbox_id, msg.source_id, msg.address)
+                        self._dispatch(turn, msg)
+                        self.live.flush(session)
+                        batch.add(inbox_id, turn, write=True)
+                except Exception as exc:
+                    self.live.forget()
+                    logger.opt(exception=exc).error("failed to handle inbox #{} ({}); kept for `absensi inbox`",
+                                                    inbox_id, msg.channel)
+                    self._mark(session, inbox_id, "error", f"{type(exc).__name__}: {exc}", now)
+            return batch.commit()
+
+    def _failed(self, message: tuple[int | None, InboundMessage], exc: Exception, now: datetime) -> list[OutboundMessage]:
+        inbox_id, msg = message
+        logger.opt(exception=exc).error("failed to handle inbox #{} ({}); kept for `absensi inbox`", inbox_id,
+                                        msg.channel)
+        with self.store.unit() as session:
+            self._mark(session, inbox_id, "error", f"{type(exc).__name__}: {exc}", now)
+        return []
 
     def sync_roster(self, now: datetime) -> list[str]:
-        """Seat the roster in the store for today's school year: stable absen numbers, class history."""
+        """Seat the roster in the store for today's school year: stable absen numbers, class history.
+
+        A new school day also starts the in-memory state afresh (yesterday's records go, and the retention
+        purge runs)."""
         self.roster_day = self.school.calendar.today(now)
+        self.live.forget()
         with self.store.unit() as session:
             lines = enrolment.sync(session, self.school, self.roster_day).lines
         for line in lines:
@@ -103,17 +146,38 @@ class Engine:
             turn = Turn(self.live, session, now)
             for target in route_targets(turn, "school_reload", None, turn.today):
                 turn.to_staff(target, template, kind="admin", **values)
-            return self._commit_outbound(turn)
+            return commit_outbound(turn)
 
     def tick(self, now: datetime) -> list[OutboundMessage]:
         """Run the scheduled jobs that are due (reminders, retention purge); a new day re-seats the roster."""
         if self.school.calendar.today(now) != self.roster_day:
             self.sync_roster(now)
-        with self.store.unit() as session:
-            turn = Turn(self.live, session, now)
-            run_due_jobs(turn)
-            self._tell_failures(turn)
-            return self._commit_outbound(turn)
+        try:
+            with self.store.unit() as session:
+                deleted = watch_deletes(session)
+                turn = Turn(self.live, session, now)
+                run_due_jobs(turn)
+                self._tell_failures(turn)
+                self.live.flush(session)
+                produced = commit_outbound(turn)
+        except Exception:
+            self.live.forget()
+            raise
+        if deleted:  # the retention purge: rows the in-memory state holds may be gone
+            self.live.forget()
+        return produced
+
+    def next_due(self, now: datetime) -> datetime:
+        """The next moment after `now` a scheduled job falls due: a reminder later today, else the start of
+        the next day (a new roster day, the retention purge). The service's engine sleeps until then at most."""
+        local = self.school.calendar.local(now)
+        due = [(local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)]
+        for reminder in self.rules.rules.settings.reminders:
+            hh, mm = map(int, reminder.at.split(":"))
+            at = local.replace(hour=hh, minute=mm, second=0, microsecond=0)
+            if at > local:
+                due.append(at)
+        return min(due)
 
     # ------------------------------------------------------------------------------------ internals
 
@@ -123,22 +187,6 @@ class Engine:
             handle_parents(turn, msg)  # keycodes: REG, SAKIT/IZIN, INFO, STOP, help
         else:
             handle_staff(turn, msg)  # commands, buttons, officers' reports, replies bridged back
-
-    def _commit_outbound(self, turn: Turn) -> list[OutboundMessage]:
-        """Outbox rows for what the turn produced, minus keys already sent: one multi-row insert."""
-        produced = []
-        keys = {m.key for m in turn.out if m.key}
-        existing = set(turn.session.scalars(queries.EXISTING_KEYS, {"keys": sorted(keys)})) if keys else set()
-        for message in turn.out:
-            if message.key and message.key in existing:
-                continue
-            if message.key:
-                existing.add(message.key)
-            produced.append(message)
-        if produced:
-            rows = [outbox_values(m, turn.now, turn.inbox_id) for m in produced]
-            turn.session.connection().execute(queries.ADD_OUTBOX, rows)
-        return produced
 
     @staticmethod
     def _mark(session: Session, inbox_id: int | None, status: str, error: str | None, now: datetime) -> None:
@@ -164,6 +212,77 @@ def own_copy(school: School) -> School:
     copy = replace(school, students=dict(school.students))
     copy.index()
     return copy
+
+
+class Batch:
+    """Messages handled in one transaction: their outbox rows (minus keys already in the outbox, read once)
+    and their inbox rows marked done, each in one statement when the batch commits. With `write`, a
+    message's rows are written at once (inside its own savepoint)."""
+
+    def __init__(self, session: Session, now: datetime) -> None:
+        self.session, self.now = session, now
+        self.turns: list[Turn] = []
+        self.done: list[int] = []
+        self.produced: list[OutboundMessage] = []
+
+    def add(self, inbox_id: int | None, turn: Turn, write: bool = False) -> None:
+        if write:
+            self.produced.extend(commit_outbound(turn))
+            if inbox_id is not None:
+                self.session.connection().execute(queries.INBOX_DONE, {"ids": [inbox_id], "done_at": self.now})
+            return
+        self.turns.append(turn)
+        if inbox_id is not None:
+            self.done.append(inbox_id)
+
+    def commit(self) -> list[OutboundMessage]:
+        produced = commit_outbound(*self.turns) if self.turns else []
+        if self.done:
+            self.session.connection().execute(queries.INBOX_DONE, {"ids": self.done, "done_at": self.now})
+        return self.produced + produced
+
+
+def commit_outbound(*turns: Turn) -> list[OutboundMessage]:
+    """Outbox rows for what the turns produced, minus keys already in the outbox: one multi-row insert."""
+    session = turns[0].session
+    keys = {m.key for turn in turns for m in turn.out if m.key}
+    existing = set(session.connection().execute(queries.EXISTING_KEYS, {"keys": sorted(keys)}).scalars()) \
+        if keys else set()
+    produced, rows = [], []
+    for turn in turns:
+        for message in turn.out:
+            if message.key:
+                if message.key in existing:
+                    continue
+                existing.add(message.key)
+            produced.append(message)
+            rows.append(outbox_values(message, turn.now, turn.inbox_id))
+    if rows:
+        session.connection().execute(queries.ADD_OUTBOX, rows)
+    return produced
+
+
+def autoflush(session: Session, live: Live) -> None:
+    """What the batch changed in memory is written before anything in it reads the store through the session
+    (a report's snapshot): the in-memory state is written once per batch, not once per message."""
+
+    def before(state: Any) -> None:
+        if state.is_select and live.pending():
+            live.flush(session)
+
+    event.listen(session, "do_orm_execute", before)
+
+
+def watch_deletes(session: Session) -> list[bool]:
+    """A flag set when anything is deleted through `session` by a statement (the retention purge does)."""
+    seen: list[bool] = []
+
+    def on_execute(state: Any) -> None:
+        if state.is_delete and not seen:
+            seen.append(True)
+
+    event.listen(session, "do_orm_execute", on_execute)
+    return seen
 
 
 def outbox_row(message: OutboundMessage, now: datetime, inbox_id: int | None) -> OutboxRow:

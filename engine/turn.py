@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from loguru import logger
-from sqlalchemy import select
 from sqlmodel import Session
 from transitions import Machine
 
+from .live import LINKS_TTL, Live
 from .messages import Address, Button, Document, OutboundMessage
 from .rules import CompiledRules
 from .rules.smslen import fit_one
 from .school.calendar import tanggal
 from .school.model import School, StaffRole
 from .school.phones import is_phone, mask, mobile
-from .store.models import TelegramLink
 
-LINKS_TTL = timedelta(minutes=1)
+__all__ = ["LINKS_TTL", "Live", "Turn", "fire"]
 
 # Outbox order by message kind (SPEC §3: lower goes first; `Store.claim` orders by priority, then time).
 # One table for both channels, kept in code rather than in the rules: the kinds are the engine's own words
@@ -46,22 +46,6 @@ DEFAULT_PRIORITY = 50
 UNTRIMMED = frozenset({"alfa", "bridge"})
 
 
-
-@dataclass
-class Live:
-    """What every turn reads besides the store: the rules and roster in force, and the caches kept in step
-    with the store. The engine owns one; a reload replaces its rules and school and drops the caches."""
-
-    rules: CompiledRules
-    school: School
-    links: dict[str, int] | None = None  # phone → Telegram id of linked accounts (see Turn.linked_phones)
-    links_read: datetime | None = None
-
-    def forget(self) -> None:
-        """Drop the caches (a rollback or another process may have changed what they hold)."""
-        self.links = None
-
-
 class _Token:
     """The live instance a flow machine drives: just a state, copied to and from the stored record."""
 
@@ -70,14 +54,28 @@ class _Token:
 
 
 def fire(machine: Machine, state: str, trigger: str, ctx: Any) -> str:
-    """Run one trigger on a record in `state`; returns the new state (DESIGN: one machine, many models)."""
-    token = _Token(state)
-    machine.add_model(token, initial=state)
+    """Run one trigger on a record in `state`; returns the new state (DESIGN: one machine, many models).
+
+    Each machine keeps one idle token per thread, set to `state` before the trigger: adding a model to a
+    machine (and removing it) cost five times the trigger itself."""
+    idle = machine.__dict__.get("_absensi_idle")
+    if idle is None:
+        idle = machine.__dict__.setdefault("_absensi_idle", threading.local())
+    token: _Token | None = getattr(idle, "token", None)
+    if token is None:  # the first trigger on this thread, or one fired from inside another's callback
+        token = _Token(state)
+        machine.add_model(token, initial=state)
+    else:
+        idle.token = None
+        machine.set_state(state, model=token)
     try:
         token.trigger(trigger, ctx=ctx)  # type: ignore[attr-defined]
+        return token.state
     finally:
-        machine.remove_model(token)
-    return token.state
+        if getattr(idle, "token", None) is None:
+            idle.token = token
+        else:
+            machine.remove_model(token)
 
 
 @dataclass
@@ -167,21 +165,15 @@ class Turn:
     # -------------------------------------------------------------------------------- identities
 
     def linked_phones(self) -> dict[str, int]:
-        """E.164 phone → Telegram id for accounts linked by contact.
-
-        Cached in `Live`, dropped when a turn changes a link (`forget_links`) and re-read after LINKS_TTL of
-        message time, so a link made by another process (`absensi inbox --retry`) is seen too.
-        """
-        live = self.live
-        read = live.links_read
-        if live.links is None or read is None or self.now - read > LINKS_TTL or self.now < read:
-            rows = self.session.scalars(select(TelegramLink)).all()
-            live.links = {row.phone: row.telegram_id for row in rows}
-            live.links_read = self.now
-        return live.links
+        """E.164 phone → Telegram id for accounts linked by contact (held in `Live`, re-read after LINKS_TTL)."""
+        return self.live.links(self.session, self.now).by_phone
 
     def forget_links(self) -> None:
-        self.live.forget()
+        self.live.forget_links()
+
+    def link_telegram(self, user: int, phone: str) -> None:
+        """Link the account `user` to `phone` (it shared its own contact), replacing older links of either."""
+        self.live.link_telegram(self.session, user, phone, self.now)
 
     def telegram_id_of(self, staff: StaffRole) -> int | None:
         if staff.telegram_id is not None:
@@ -190,5 +182,4 @@ class Turn:
 
     def roles_of(self, user_id: int) -> list[StaffRole]:
         """Every staff row this Telegram account holds: listed by id, or linked by its phone."""
-        phones = {phone for phone, uid in self.linked_phones().items() if uid == user_id}
-        return [s for s in self.school.staff if s.telegram_id == user_id or (s.phone and s.phone in phones)]
+        return self.live.roles_of(self.session, self.now, user_id)

@@ -1,7 +1,8 @@
 """`/absen` with buttons: the class list as an inline keyboard, each press cycling a student's reason.
 
-The draft lives in the database (`Draft`); a button carries only a short token with its day, so it
-stays far under Telegram's 64-byte `callback_data` limit and a keyboard from an earlier day is refused.
+The draft lives in the database (`Draft`, held in memory by `Live`); a button carries only a short token
+with its day, so it stays far under Telegram's 64-byte `callback_data` limit and a keyboard from an earlier
+day is refused.
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from ..live import DraftRecord
 from ..messages import Button
 from ..school.model import StaffRole
-from ..store.models import Draft
 from ..turn import Turn
 from .officers import officer_class, record_reports
 
@@ -27,19 +28,18 @@ def start(turn: Turn, user: int, roles: list[StaffRole]) -> None:
     if not turn.school.calendar.is_school_day(turn.today):
         turn.to_staff(user, "tg_not_school_day", date=turn.date_text(turn.today))
         return
-    draft = turn.session.get(Draft, user) or Draft(telegram_id=user, day=turn.today, class_name=officer.scope)
-    draft.day, draft.class_name, draft.picks, draft.page = turn.today, officer.scope, {}, 0
-    turn.session.add(draft)
+    draft = DraftRecord(user, turn.today, officer.scope)
+    turn.live.put_draft(turn.session, draft)
     _show(turn, user, draft)
 
 
-def _show(turn: Turn, user: int, draft: Draft, edit: str | None = None) -> None:
+def _show(turn: Turn, user: int, draft: DraftRecord, edit: str | None = None) -> None:
     """The keyboard; after a press it replaces the message that carried it instead of stacking up."""
     turn.to_staff(user, "tg_buttons_intro", date=turn.date_text(draft.day), buttons=keyboard(turn, draft), edit=edit,
             **{"class": draft.class_name})
 
 
-def keyboard(turn: Turn, draft: Draft) -> tuple[tuple[Button, ...], ...]:
+def keyboard(turn: Turn, draft: DraftRecord) -> tuple[tuple[Button, ...], ...]:
     tag = f"a{draft.day:%Y%m%d}"
     members = turn.school.by_class.get(draft.class_name, [])
     pages = max(1, -(-len(members) // PAGE))
@@ -64,7 +64,7 @@ def _label(number: int, name: str, code: str | None) -> str:
 
 def press(turn: Turn, user: int, roles: list[StaffRole], data: str, message: str | None = None) -> None:
     match = _DATA.match(data)
-    draft = turn.session.get(Draft, user)
+    draft = turn.live.draft(turn.session, user)
     day = _day(match.group(1)) if match else None
     officer = officer_class(turn, roles)
     if match is None or draft is None or officer is None or day != turn.today or draft.day != day:
@@ -76,7 +76,7 @@ def press(turn: Turn, user: int, roles: list[StaffRole], data: str, message: str
     elif action == "p" and number:
         draft.page = int(number)
     elif action == "x":
-        turn.session.delete(draft)
+        turn.live.drop_draft(turn.session, user)
         turn.to_staff(user, "tg_buttons_cancelled")
         return
     elif action == "k":
@@ -92,7 +92,7 @@ def _day(text: str) -> date | None:
         return None
 
 
-def _toggle(turn: Turn, draft: Draft, number: int) -> None:
+def _toggle(turn: Turn, draft: DraftRecord, number: int) -> None:
     student = next((s for s in turn.school.by_class.get(draft.class_name, []) if s.absen_no == number), None)
     if student is None:
         return
@@ -102,14 +102,14 @@ def _toggle(turn: Turn, draft: Draft, number: int) -> None:
     picks = {k: v for k, v in draft.picks.items() if k != student.nis}
     if following is not None:
         picks[student.nis] = following
-    draft.picks = picks  # a new dict, so the JSON column is seen as changed
+    draft.picks = picks
 
 
-def _submit(turn: Turn, user: int, officer: StaffRole, draft: Draft) -> None:
+def _submit(turn: Turn, user: int, officer: StaffRole, draft: DraftRecord) -> None:
     if not draft.picks:
         turn.to_staff(user, "tg_buttons_empty")
         return
     students = turn.school.students
     items = [(students[nis], "officer_report", code) for nis, code in draft.picks.items() if nis in students]
-    turn.session.delete(draft)
+    turn.live.drop_draft(turn.session, user)
     record_reports(turn, user, officer, items, note="")

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from ..flows.absences import run_absence
+from ..live import ReportRecord
 from ..school.model import StaffRole, Student
-from ..store import queries
-from ..store.models import ClassReport
 from ..turn import Turn
 from . import views
 from .grammar import parse_officer
@@ -79,9 +78,11 @@ def record_reports(turn: Turn, user: int, officer: StaffRole, items: list[tuple[
 
 
 def mark_class_reported(turn: Turn, officer: StaffRole, nihil: bool) -> None:
-    row = turn.session.scalars(queries.CLASS_REPORT, {"class_name": officer.scope, "day": turn.today}).first()
-    if row is None:
-        turn.session.add(ClassReport(class_name=officer.scope, day=turn.today, reporter=officer.name,
-                                     source=officer.role, at=turn.now, nihil=nihil))
-    elif nihil:
-        row.nihil = True
+    live, today = turn.live, turn.today
+    report = live.class_report(turn.session, officer.scope, today, today)
+    if report is None:
+        live.mark_reported(turn.session, ReportRecord(officer.scope, today, officer.name, officer.role, turn.now,
+                                                      nihil), today)
+    elif nihil and not report.nihil:
+        report.nihil = True
+        live.mark_reported(turn.session, report, today)

@@ -13,12 +13,11 @@ from loguru import logger
 from ..flows.absences import load_absence, run_absence
 from ..flows.registration import load_sender, reply_to_stranger, run_registration
 from ..flows.routing import route_targets
+from ..live import Sender
 from ..messages import InboundMessage
 from ..rules.schema import Keycode, SmsAction
 from ..school.model import Student
 from ..school.phones import mask, mobile
-from ..store import queries
-from ..store.models import SmsSender
 from ..turn import Turn
 from .grammar import MAX_TEXT, split_keyword
 
@@ -56,8 +55,8 @@ def _register(turn: Turn, phone: str, said: Said) -> None:
 
 
 def children_of(turn: Turn, phone: str) -> list[Student]:
-    nis_list = turn.session.scalars(queries.CHILDREN, {"phone": phone})
-    return [turn.school.students[nis] for nis in nis_list if nis in turn.school.students]
+    students = turn.school.students
+    return [students[nis] for nis in turn.live.parents(turn.session).children(phone) if nis in students]
 
 
 def pick_child(children: list[Student], rest: str) -> tuple[Student | None, str]:
@@ -92,7 +91,7 @@ def _parent_report(turn: Turn, phone: str, said: Said) -> None:
                 reporter=phone, reply_to=phone, record=today if day == turn.today else None)
 
 
-def _count_today(turn: Turn, sender: SmsSender, day_attr: str, count_attr: str) -> int:
+def _count_today(turn: Turn, sender: Sender, day_attr: str, count_attr: str) -> int:
     """Bump a per-day counter on the sender; returns the count including this message."""
     today = turn.today
     if getattr(sender, day_attr) != today:

@@ -6,7 +6,7 @@ every report is computed within the scope those roles give (`views.py`).
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from ..flows import corrections
 from ..flows.routing import role_label
@@ -16,7 +16,7 @@ from ..rules.commands import command_for
 from ..rules.smslen import fitting_length, rupiah, segments
 from ..school.model import StaffRole
 from ..school.phones import mask, national, normalize
-from ..store.models import OutboxRow, TelegramLink
+from ..store.models import OutboxRow
 from ..turn import Turn
 from . import buttons, views
 from .officers import officer_class, officer_text
@@ -63,11 +63,7 @@ def _link(turn: Turn, msg: InboundMessage, user: int) -> None:
                 remove_keyboard=True)
         return
     # One account per number: a re-link (new phone, new account) replaces the old link.
-    turn.session.execute(delete(TelegramLink).where(TelegramLink.phone == phone))
-    turn.session.execute(delete(TelegramLink).where(TelegramLink.telegram_id == user))
-    turn.session.add(TelegramLink(telegram_id=user, phone=phone, linked_at=turn.now))
-    turn.session.flush()
-    turn.forget_links()
+    turn.link_telegram(user, phone)
     turn.to_staff(user, "tg_linked", name=staff[0].name, roles=roles_text(turn, turn.roles_of(user)), remove_keyboard=True)
 
 

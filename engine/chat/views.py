@@ -14,15 +14,14 @@ from ..messages import Document
 from ..reports.snapshot import Scope, make_snapshot, scope_of
 from ..school.calendar import month_bounds
 from ..school.model import StaffRole
-from ..store import queries
 from ..turn import Turn
 
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 
 def class_list(turn: Turn, user: int, class_name: str, day: date) -> None:
-    """The officer's answer: the class's absence list for the day."""
-    rows = turn.session.execute(queries.CLASS_ABSENCES, {"class_name": class_name, "day": day}).all()
+    """The officer's answer: the class's absence list for the day (today's, held in memory)."""
+    rows = turn.live.class_records(turn.session, class_name, day, turn.today)
     students = turn.school.students
     lines = []
     for row in sorted(rows, key=lambda r: students[r.nis].absen_no if r.nis in students else 0):
@@ -51,6 +50,20 @@ def command(turn: Turn, user: int, roles: list[StaffRole], action: str, argument
     handler(turn, user, scope, argument)
 
 
+def _snapshot(turn: Turn, scope: Scope, start: date, end: date, label: str, today: date,
+              **options: object) -> reports.Snapshot:
+    """The scope's snapshot of start..end, with its students as the engine holds them (they change only with
+    the roster), and for today the day's records it holds."""
+    nis = options.get("nis")
+    students = turn.live.student_rows(turn.session, scope, start, end, nis if isinstance(nis, str) else None)
+    records = None
+    if start == end >= turn.today:  # a day the engine holds: its records from memory, not the store
+        held = turn.live.day(turn.session, start, turn.today)
+        records = (list(held.records.rows.values()), list(held.reports.rows.values()))
+    return make_snapshot(turn.session, turn.school, turn.rules, scope, start, end, label, today,
+                         students=list(students), records=records, **options)  # type: ignore[arg-type]
+
+
 def _send(turn: Turn, user: int, text: str, document: tuple[str, bytes] | None = None) -> None:
     turn.to_staff_text(user, text)
     if document is not None:
@@ -63,13 +76,13 @@ def _slug(text: str) -> str:
 
 def _today(turn: Turn, user: int, scope: Scope, argument: str) -> None:
     day = turn.today
-    snap = make_snapshot(turn.session, turn.school, turn.rules, scope, day, day, turn.date_text(day), day)
+    snap = _snapshot(turn, scope, day, day, turn.date_text(day), day)
     _send(turn, user, reports.export_text("harian", snap, day=day))
 
 
 def _status(turn: Turn, user: int, scope: Scope, argument: str) -> None:
     day = turn.today
-    snap = make_snapshot(turn.session, turn.school, turn.rules, scope, day, day, turn.date_text(day), day)
+    snap = _snapshot(turn, scope, day, day, turn.date_text(day), day)
     _send(turn, user, reports.export_text("status", snap, day=day))
 
 
@@ -81,7 +94,7 @@ def _month(turn: Turn, user: int, scope: Scope, argument: str) -> None:
     year, month = (int(match.group(1)), int(match.group(2))) if match else (turn.today.year, turn.today.month)
     start, end = month_bounds(year, month)
     label = f"{reports.fmt.month_label(year, month)}"
-    snap = make_snapshot(turn.session, turn.school, turn.rules, scope, start, end, label, turn.today)
+    snap = _snapshot(turn, scope, start, end, label, turn.today)
     # Per student, as SPEC §4 asks: one sheet per class; the text is summarised when it cannot fit.
     stem = f"{_slug(scope.label)}-{year}-{month:02d}"
     _send(turn, user, reports.export_text("rekap-kelas", snap),
@@ -107,7 +120,7 @@ def _semester(turn: Turn, user: int, scope: Scope, argument: str) -> None:
     if bounds is None:
         turn.to_staff(user, "tg_no_data", what=f"semester {argument}".strip())
         return
-    snap = make_snapshot(turn.session, turn.school, turn.rules, scope, *bounds, turn.today)
+    snap = _snapshot(turn, scope, *bounds, turn.today)
     text = reports.export_text("semester", snap)
     content = reports.export_xlsx("semester", snap)
     _send(turn, user, text, (f"semester-{_slug(scope.label)}-{_slug(bounds[2])}.xlsx", content))
@@ -119,7 +132,7 @@ def _history(turn: Turn, user: int, scope: Scope, argument: str) -> None:
     bounds = _semester_bounds(turn, "") or (turn.today.replace(month=1, day=1), turn.today, f"Tahun {turn.today.year}")
     # The student's days in the viewer's classes (a wali kelas sees a moved student's days in her class only);
     # a student outside the scope is answered exactly like one that does not exist.
-    snap = make_snapshot(turn.session, turn.school, turn.rules, scope, *bounds, turn.today, with_changes=True,
+    snap = _snapshot(turn, scope, *bounds, turn.today, with_changes=True,
                          nis=nis) if nis in turn.school.students else None
     if snap is None or nis not in snap.rows_by_student:
         turn.to_staff(user, "tg_no_data", what=f"NIS {nis[:20]}" if nis else "NIS (contoh: /riwayat 1001)")
@@ -133,6 +146,6 @@ def _attention(turn: Turn, user: int, scope: Scope, argument: str) -> None:
     if bounds is None:
         turn.to_staff(user, "tg_no_data", what="semester berjalan")
         return
-    snap = make_snapshot(turn.session, turn.school, turn.rules, scope, *bounds, turn.today)
+    snap = _snapshot(turn, scope, *bounds, turn.today)
     _send(turn, user, reports.export_text("perhatian", snap),
           (f"perhatian-{_slug(scope.label)}.xlsx", reports.export_xlsx("perhatian", snap)))

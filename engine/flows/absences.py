@@ -6,37 +6,14 @@ only do what their names say, so a school can rewire the flow without touching c
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass, field
-from datetime import date, datetime
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import date
 
+from ..live import AbsenceRecord
 from ..school.model import Student
 from ..school.phones import mask
-from ..store import queries
 from ..turn import Turn, fire
 from .routing import route_targets
-
-
-@dataclass
-class AbsenceRecord:
-    """One student's record for one day, as the flow sees it (a row of the `absence` table)."""
-
-    nis: str
-    day: date
-    class_name: str
-    state: str
-    status: str | None = None
-    note: str = ""
-    source: str = ""
-    reporter: str = ""
-    reported_at: datetime | None = None
-    parent_notified: bool = False
-    id: int | None = None
-
-    def changes(self) -> dict[str, Any]:
-        return {"v_state": self.state, "v_status": self.status, "v_note": self.note, "v_source": self.source,
-                "v_reporter": self.reporter, "v_reported_at": self.reported_at,
-                "v_parent_notified": self.parent_notified}
 
 
 @dataclass
@@ -139,10 +116,8 @@ class AbsenceContext:
         rec = self.row
         rec.status, rec.note = status, note
         rec.source, rec.reporter, rec.reported_at = self.source, self.reporter, self.turn.now
-        if old != status:  # the history is append-only: a plain insert, no ORM bookkeeping
-            self.turn.session.connection().execute(queries.ADD_CHANGE, [
-                {"nis": rec.nis, "day": rec.day, "old": old, "new": status, "by": self.reporter,
-                 "source": self.source, "at": self.turn.now}])
+        if old != status:  # the history is append-only: written with the record
+            self.turn.live.record_change(rec.nis, rec.day, old, status, self.reporter, self.source, self.turn.now)
 
 
 def _is_student_chat(turn: Turn, chat: int) -> bool:
@@ -152,35 +127,27 @@ def _is_student_chat(turn: Turn, chat: int) -> bool:
 
 
 def parent_numbers(turn: Turn, nis: str) -> list[str]:
-    return list(turn.session.scalars(queries.PARENT_PHONES, {"nis": nis}))
+    return turn.live.parents(turn.session).phones(nis)
 
 
 def load_absence(turn: Turn, student: Student, day: date) -> AbsenceRecord:
-    row = turn.session.connection().execute(queries.ABSENCE_OF_DAY, {"nis": student.nis, "day": day}).first()
-    if row is None:
-        initial = turn.rules.rules.flows["absence"].initial
-        return AbsenceRecord(nis=student.nis, day=day, class_name=student.class_name, state=initial)
-    return AbsenceRecord(**{name: getattr(row, name) for name in AbsenceRecord.__dataclass_fields__})
+    """The student's record of `day` (held in memory for today and later; a new one if there is none)."""
+    return turn.live.absence(turn.session, student.nis, student.class_name, day, turn.today)
 
 
 def run_absence(turn: Turn, student: Student, day: date, trigger: str, *, reason: str | None, note: str,
                 source: str, reporter: str, reply_to: str | None = None,
                 record: AbsenceRecord | None = None) -> AbsenceContext:
     """Fire `trigger` on the student's record for `day` (`record`, when the caller has read it already),
-    then write the record once if it changed."""
+    then save the record if it changed (written when the message's turn ends)."""
     record = record or load_absence(turn, student, day)
-    before = astuple(record)
+    before = record.values()
     ctx = AbsenceContext(turn, record, student, reason, note, source, reporter, reply_to)
     record.state = fire(turn.rules.machines["absence"], record.state, trigger, ctx)
-    if astuple(record) != before:
+    if record.values() != before:
         save_absence(turn, record)
     return ctx
 
 
 def save_absence(turn: Turn, record: AbsenceRecord) -> None:
-    connection = turn.session.connection()
-    if record.id is None:
-        values = {name: getattr(record, name) for name in AbsenceRecord.__dataclass_fields__ if name != "id"}
-        connection.execute(queries.ADD_ABSENCE, [values])
-    else:
-        connection.execute(queries.SAVE_ABSENCE, {"row_id": record.id, **record.changes()})
+    turn.live.save_absence(turn.session, record, turn.today)

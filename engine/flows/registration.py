@@ -10,11 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from loguru import logger
-from sqlalchemy import bindparam, select
 
+from ..live import Counter, ParentLinkRecord, Sender
 from ..school.model import Student
-from ..store import queries
-from ..store.models import ParentLink, SmsSender, Tally
 from ..turn import Turn, fire
 from .routing import route_targets
 
@@ -22,11 +20,9 @@ from .routing import route_targets
 @dataclass
 class RegistrationContext:
     turn: Turn
-    sender: SmsSender
+    sender: Sender
     student: Student | None = None
     code: str = ""
-    _link_row: ParentLink | None = None
-    _link_read: bool = False  # the link may be None: remember that it was looked up
 
     @property
     def guards(self):
@@ -40,8 +36,8 @@ class RegistrationContext:
 
     def student_has_room(self) -> bool:
         assert self.student is not None
-        count = self.turn.session.scalar(queries.ACTIVE_PARENT_COUNT, {"nis": self.student.nis})
-        return (count or 0) < self.turn.rules.rules.settings.max_parents_per_student
+        count = self.turn.live.parents(self.turn.session).active_count(self.student.nis)
+        return count < self.turn.rules.rules.settings.max_parents_per_student
 
     def registration_blocked(self) -> bool:
         return self.sender.blocked_until is not None and self.turn.now < self.sender.blocked_until
@@ -53,10 +49,9 @@ class RegistrationContext:
 
     def link_child(self) -> None:
         assert self.student is not None
-        link = self._link() or ParentLink(phone=self.sender.phone, nis=self.student.nis)
-        link.active, link.origin, link.stopped_at = True, "sms", None
-        link.consent_at, link.consent_source = self.turn.now, self.turn.source_id
-        self.turn.session.add(link)
+        parents = self.turn.live.parents(self.turn.session)
+        parents.connect(self.turn.session.connection(), self.sender.phone, self.student.nis, self.turn.now,
+                        self.turn.source_id)
 
     def reply_registered(self) -> None:
         assert self.student is not None
@@ -84,9 +79,8 @@ class RegistrationContext:
         self.sender.wrong_codes = []
 
     def unlink_all(self) -> None:
-        links = self.turn.session.scalars(queries.ACTIVE_LINKS_OF_PHONE, {"phone": self.sender.phone})
-        for link in links:
-            link.active, link.stopped_at = False, self.turn.now
+        parents = self.turn.live.parents(self.turn.session)
+        parents.stop(self.turn.session.connection(), self.sender.phone, self.turn.now)
 
     def reply_stopped(self) -> None:
         self.turn.to_parent(self.sender.phone, "stop_ok")
@@ -94,26 +88,19 @@ class RegistrationContext:
     def reply_not_registered(self) -> None:
         reply_to_stranger(self.turn, self.sender.phone, "not_registered", kind="help")
 
-    def _link(self) -> ParentLink | None:
-        """This number's link to the student (read once per event: several conditions ask)."""
+    def _link(self) -> ParentLinkRecord | None:
+        """This number's link to the student, active or stopped."""
         if self.student is None:
             return None
-        if not self._link_read:
-            self._link_row = self.turn.session.scalars(
-                queries.LINK, {"phone": self.sender.phone, "nis": self.student.nis}).first()
-            self._link_read = True
-        return self._link_row
+        return self.turn.live.parents(self.turn.session).link(self.sender.phone, self.student.nis)
 
 
-def load_sender(turn: Turn, phone: str) -> SmsSender:
-    sender = turn.session.get(SmsSender, phone)
-    if sender is None:
-        sender = SmsSender(phone=phone, state=turn.rules.rules.flows["registration"].initial)
-        turn.session.add(sender)
-    return sender
+def load_sender(turn: Turn, phone: str) -> Sender:
+    """The number's registration state and counters (a new record if it has none), saved when the turn ends."""
+    return turn.live.sender(turn.session, phone, turn.rules.rules.flows["registration"].initial)
 
 
-def run_registration(turn: Turn, sender: SmsSender, trigger: str, student: Student | None = None,
+def run_registration(turn: Turn, sender: Sender, trigger: str, student: Student | None = None,
                      code: str = "") -> None:
     machine = turn.rules.machines["registration"]
     sender.state = fire(machine, sender.state, trigger, RegistrationContext(turn, sender, student, code))
@@ -137,7 +124,7 @@ def reply_to_stranger(turn: Turn, phone: str, template: str, /, *, kind: str, **
 
 
 def _is_registered(turn: Turn, phone: str) -> bool:
-    return turn.session.scalars(queries.CHILDREN, {"phone": phone}).first() is not None
+    return bool(turn.live.parents(turn.session).children(phone))
 
 
 def _within_cap(turn: Turn) -> bool:
@@ -160,20 +147,12 @@ def _within_cap(turn: Turn) -> bool:
     return True
 
 
-_TALLIES = select(Tally).where(Tally.key.in_(bindparam("keys", expanding=True)))  # built once: the hot path
+def _tallies(turn: Turn, keys: list[str]) -> list[Counter]:
+    """The counters named `keys`, in that order (held in memory once read); missing ones start at 0."""
+    return turn.live.counters(turn.session, keys, turn.now)
 
 
-def _tallies(turn: Turn, keys: list[str]) -> list[Tally]:
-    """The counters named `keys`, in that order, read in one query; missing ones start at 0."""
-    found = {t.key: t for t in turn.session.scalars(_TALLIES, {"keys": keys})}
-    for key in keys:
-        if key not in found:
-            found[key] = Tally(key=key, count=0, updated_at=turn.now)
-            turn.session.add(found[key])
-    return [found[key] for key in keys]
-
-
-def _bump(turn: Turn, *tallies: Tally) -> None:
+def _bump(turn: Turn, *tallies: Counter) -> None:
     for tally in tallies:
         tally.count += 1
         tally.updated_at = turn.now

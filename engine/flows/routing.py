@@ -15,9 +15,7 @@ def staff_for(turn: Turn, role: str, class_name: str | None, day: date) -> list[
         return []
     info = turn.school.classes.get(class_name or "")
     result = []
-    for staff in turn.school.staff:
-        if staff.role != role:
-            continue
+    for staff in turn.live.staff_with_role(role):
         if spec.scope == "class" and (info is None or staff.scope != info.name):
             continue
         if spec.scope == "department" and (info is None or staff.scope != info.department):

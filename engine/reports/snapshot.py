@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -75,7 +76,8 @@ def school_scope(school: School, class_name: str | None = None, department: str 
 
 def make_snapshot(session: Session, school: School, rules: CompiledRules, scope: Scope, start: date, end: date,
                   period_label: str, today: date | None = None, with_changes: bool = False,
-                  nis: str | None = None) -> Snapshot:
+                  nis: str | None = None, students: list[StudentRow] | None = None,
+                  records: tuple[Iterable[Any], Iterable[Any]] | None = None) -> Snapshot:
     """Everything in `scope` for start..end (of one student only, with `nis`). `with_changes` adds the
     correction history (riwayat).
 
@@ -83,18 +85,29 @@ def make_snapshot(session: Session, school: School, rules: CompiledRules, scope:
     period — a student who moved has a row in each class, for the days spent there — and a record counts in
     the class it was made in. Students with no seat at all in the period's school years (a database from
     before seats) are where the roster has them, for the whole period. The reports count the school days
-    up to `today` only (Hari Efektif, SPEC §7), for every report alike.
+    up to `today` only (Hari Efektif, SPEC §7), for every report alike. `students`: what `student_rows` gives
+    for the same scope, period and `nis`, when the caller holds it (the engine does: it changes only with the
+    seats, that is with the roster). `records`: every absence record and class report of the period, when the
+    caller holds them (the engine holds today's), read here instead of the store.
     """
-    students = _rows(session, school, scope, start, end, nis)
+    students = student_rows(session, school, scope, start, end, nis) if students is None else students
     in_scope = sorted({s.nis for s in students})
     classes = _classes(school, scope, {s.class_name for s in students})
     period = {"start": start, "end": end}
     everyone = scope.whole and nis is None
-    query = queries.ABSENCES_IN_PERIOD if everyone else queries.ABSENCES_OF_STUDENTS
-    absences = list(session.execute(query, {**period, "nis": in_scope})) if everyone or in_scope else []
+    if records is None:
+        query = queries.ABSENCES_IN_PERIOD if everyone else queries.ABSENCES_OF_STUDENTS
+        absences: Iterable[Any] = list(session.execute(query, {**period, "nis": in_scope})
+                                       ) if everyone or in_scope else []
+        reports: Iterable[Any] = session.execute(queries.CLASS_REPORTS_IN_PERIOD,
+                                                 {**period, "classes": sorted(classes)})
+    else:  # the same rows as the queries above select
+        wanted = set(in_scope)
+        absences = [a for a in records[0] if a.status is not None and start <= a.day <= end
+                    and (everyone or a.nis in wanted)]
+        reports = [r for r in records[1] if start <= r.day <= end and r.class_name in classes]
     changes = list(session.execute(queries.CHANGES_OF_STUDENTS, {**period, "nis": in_scope})
                    ) if with_changes and in_scope else []
-    reports = session.execute(queries.CLASS_REPORTS_IN_PERIOD, {**period, "classes": sorted(classes)})
     settings = rules.rules.settings
     return Snapshot(
         school_name=school.name, place=school.place, headmaster=_holder(school, "kepala_sekolah"),
@@ -121,9 +134,11 @@ def make_snapshot(session: Session, school: School, rules: CompiledRules, scope:
 NOT_ON_ROSTER = "(tidak lagi di daftar siswa)"
 
 
-def _rows(session: Session, school: School, scope: Scope, start: date, end: date, only: str | None) -> list[StudentRow]:
-    """One row per student and class of the period within the scope: seats, else the roster."""
-    seats = history.seats_of_years(session, start, end)
+def student_rows(session: Session, school: School, scope: Scope, start: date, end: date, only: str | None,
+                 seats: dict[str, list[history.Held]] | None = None) -> list[StudentRow]:
+    """One row per student and class of the period within the scope: seats (`seats`, when the caller holds
+    them: `history.seats_of_years`), else the roster."""
+    seats = history.seats_of_years(session, start, end) if seats is None else seats
     rows: list[StudentRow] = []
     for nis, held in seats.items():
         if only is not None and nis != only:

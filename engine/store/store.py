@@ -7,14 +7,14 @@ claim/sent/retry/failed/delivery_report/recover cycle. The engine works inside `
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from loguru import logger
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import event, inspect, select, text, update
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, IntegrityError, StatementError
@@ -22,12 +22,14 @@ from sqlmodel import Session, create_engine
 
 from ..messages import Button, Channel, Contact, Document, InboundMessage
 from ..ports import DeliveryPolicy, OutboxItem
-from . import cleaning
+from . import cleaning, queries
 from .claims import claim_rows, owner_gone, process_tag
 from .migrate import upgrade
 from .models import InboxRow, OutboxRow
 
 MAX_INTERRUPTIONS = 3
+INBOX_CHANNEL = "absensi_inbox"  # PostgreSQL: the channel an inbox commit NOTIFYs and engines LISTEN on
+NOTIFY_INBOX = text(f"NOTIFY {INBOX_CHANNEL}")
 
 
 def sqlite_url(path: Path) -> str:
@@ -51,6 +53,8 @@ class Store:
             _must_exist(url)
         # hide_parameters: SQL errors and logs never carry a number or a message text (SPEC §8).
         self.db: SAEngine = create_engine(url, connect_args=_connect_args(url), hide_parameters=True)
+        self.notifies = self.db.dialect.name == "postgresql"  # other processes' engines LISTEN (wakeup.py)
+        self._listeners: list[Callable[[], None]] = []
         if self.db.dialect.name == "sqlite":
             event.listen(self.db, "connect", _sqlite_pragmas)
         try:
@@ -83,11 +87,15 @@ class Store:
         Text a backend cannot store (NUL, broken UTF-16) is cleaned and the original kept as raw bytes;
         if the row is still refused for its content, it is kept as an error row with the raw bytes only,
         for `absensi inbox`. A database that is down raises: the driver keeps the message at its source.
+        Once committed, the engine is told (`on_inbox`; on PostgreSQL also other processes: NOTIFY).
         """
         values = cleaning.inbox_values(msg, _inbound_payload(msg))
         try:
-            with self.unit() as session:
-                session.add(InboxRow(**values))
+            with self.db.begin() as connection:  # a Core insert: the ORM costs more than the row
+                connection.execute(queries.ADD_INBOX, {**values, "status": "new", "error": None,
+                                                       "processed_at": None})
+                if self.notifies:
+                    connection.execute(NOTIFY_INBOX)
         except IntegrityError:
             if self._known(values["source_id"]):
                 logger.debug("inbox: message seen before, ignored")
@@ -100,7 +108,28 @@ class Store:
                            type(exc.orig if hasattr(exc, "orig") else exc).__name__)
             with self.unit() as session:
                 session.add(InboxRow(**cleaning.error_values(values, f"cannot store: {type(exc).__name__}")))
+            return True
+        self.inbox_filled()
         return True
+
+    def on_inbox(self, listener: Callable[[], None]) -> None:
+        """Call `listener` (from the committing thread) whenever a message is committed to the inbox here."""
+        self._listeners.append(listener)
+
+    def inbox_filled(self) -> None:
+        """Tell this process's listeners that the inbox has new rows (`submit` does; so may `inbox --retry`)."""
+        for listener in list(self._listeners):
+            try:
+                listener()
+            except Exception:  # a listener's bug must not lose the message just committed
+                logger.exception("inbox listener failed")
+
+    def notify_inbox(self) -> None:
+        """Tell engines in other processes that the inbox has new rows (PostgreSQL NOTIFY; SQLite: they poll)."""
+        if self.notifies:
+            with self.db.begin() as connection:
+                connection.execute(NOTIFY_INBOX)
+        self.inbox_filled()
 
     def keep(self, msg: InboundMessage, reason: str) -> None:
         values = cleaning.inbox_values(msg, _inbound_payload(msg))
@@ -116,11 +145,9 @@ class Store:
             return session.scalar(select(InboxRow.id).where(InboxRow.source_id == source_id)) is not None
 
     def pending_inbox(self, limit: int = 100) -> list[tuple[int, InboundMessage]]:
-        with self.unit() as session:
-            rows = session.scalars(
-                select(InboxRow).where(InboxRow.status == "new").order_by(InboxRow.id).limit(limit)
-            ).all()
-            return [(row.id or 0, inbound_from_row(row)) for row in rows]
+        with self.db.connect() as connection:
+            rows = connection.execute(queries.PENDING_INBOX, {"limit": limit}).all()
+        return [(row.id, inbound_from_row(row)) for row in rows]
 
     # ------------------------------------------------------------------------------------ outbox
 
@@ -271,7 +298,7 @@ def _inbound_payload(msg: InboundMessage) -> dict[str, Any]:
     return payload
 
 
-def inbound_from_row(row: InboxRow) -> InboundMessage:
+def inbound_from_row(row: Any) -> InboundMessage:
     p = row.payload
     contact = Contact(p["contact"]["phone"], p["contact"].get("user_id")) if "contact" in p else None
     return InboundMessage(Channel(row.channel), row.sender, row.received_at, row.source_id, row.text,
