@@ -566,6 +566,7 @@ def _retry_inbox(compiled: CompiledRules, loaded: School, store: Store, count: i
     now = datetime.now(loaded.calendar.tz)
     lease = Lease(store)
     if not lease.acquire(now):
+        store.notify_inbox()  # PostgreSQL: the engine takes them at once (SQLite: within its fallback poll)
         holder = current_holder(store)
         console.print(f"the running service ({holder.holder if holder else '?'}) handles them now; "
                       "see `absensi status`")

@@ -26,13 +26,14 @@ from ..rules import CompiledRules
 from ..rules.diagnostics import Problems
 from ..school.model import School
 from ..store import Store
-from ..store.lease import RETRY_SECONDS, Lease, current_holder
-from ..turn import Turn
+from ..store.lease import HEARTBEAT, RETRY_SECONDS, Lease, current_holder
+from ..turn import Live, Turn
 from .drivers import Started, UnknownDriver, start_all
 from .monitor import Monitor
 from .reload import Watch, load_checked
+from .wakeup import Wakeup
 
-POLL_SECONDS = 0.5
+POLL_SECONDS = 2.0  # without a wake-up signal (tests, SQLite across processes): the longest wait
 TICK_SECONDS = 30.0
 WATCH_SECONDS = 3.0  # how often the roster and rules files are looked at
 
@@ -51,8 +52,8 @@ def command_menus(engine: Engine | None) -> dict[int, list[tuple[str, str]]]:
     """Per linked Telegram account, the commands its roles allow (for Telegram's command menu)."""
     if engine is None:  # a standby: the engine process keeps the menus
         return {}
-    with engine.store.unit() as session:
-        turn = Turn(engine.live, session, clock())
+    with engine.store.unit() as session:  # its own Live: this runs in the Telegram thread, not the engine's
+        turn = Turn(Live(engine.rules, engine.school), session, clock())
         users = {s.telegram_id for s in engine.school.staff if s.telegram_id} | set(turn.linked_phones().values())
         menus = {}
         for uid in users:
@@ -63,25 +64,61 @@ def command_menus(engine: Engine | None) -> dict[int, list[tuple[str, str]]]:
 
 
 def engine_loop(engine: Engine, stop: threading.Event, now: Callable[[], datetime] = clock,
-                poll: float = POLL_SECONDS, wake: Callable[[], None] | None = None) -> None:
-    """Handle the inbox as it fills; run the scheduler every TICK_SECONDS. Survives its own errors.
+                poll: float = POLL_SECONDS, wake: Callable[[], None] | None = None,
+                wakeup: Wakeup | None = None) -> None:
+    """Handle the inbox as it fills and run the scheduler when it is due. Survives its own errors.
 
-    `wake` tells the Telegram driver that replies are waiting, so they go out now, not at its next poll.
+    Between rounds it waits for `wakeup` (an inbox commit, here or, on PostgreSQL, in another process) for
+    `poll` seconds at most, less when a scheduled job falls due sooner; without `wakeup` it looks every
+    `poll` seconds. `wake` tells the Telegram driver that replies are waiting, so they go out now.
     """
-    last_tick = [-TICK_SECONDS]
+    ticks = Ticks()
     while not stop.is_set():
-        _round(engine, now, last_tick, wake)
-        stop.wait(poll)
+        if wakeup is not None:
+            wakeup.clear()  # before the round: a commit during it brings the next one at once
+        _round(engine, now, ticks, wake)
+        timeout = min(poll, ticks.until_due(now()))
+        if wakeup is not None:
+            wakeup.wait(timeout)
+        else:
+            stop.wait(timeout)
 
 
-def _round(engine: Engine, now: Callable[[], datetime], last_tick: list[float],
-           wake: Callable[[], None] | None) -> None:
-    """Handle what the inbox holds and, every TICK_SECONDS, the scheduled jobs; survives its own errors."""
+class Ticks:
+    """When the scheduled jobs next run: every TICK_SECONDS (the alerts, failed deliveries), and at once when
+    the scheduler's next due time (a reminder, a new day) comes sooner."""
+
+    def __init__(self) -> None:
+        self.last: float | None = None
+        self.next_job: datetime | None = None
+
+    def due(self, now: datetime) -> bool:
+        return self.last is None or time.monotonic() - self.last >= TICK_SECONDS \
+            or (self.next_job is not None and now >= self.next_job)
+
+    def ran(self, engine: Engine, now: datetime) -> None:
+        self.last, self.next_job = time.monotonic(), engine.next_due(now)
+
+    def until_due(self, now: datetime) -> float:
+        """Seconds until the next run is due (0 when it is)."""
+        if self.last is None:
+            return 0.0
+        wait = TICK_SECONDS - (time.monotonic() - self.last)
+        if self.next_job is not None:
+            wait = min(wait, (self.next_job - now).total_seconds())
+        return max(0.0, wait)
+
+
+def _round(engine: Engine, now: Callable[[], datetime], ticks: Ticks, wake: Callable[[], None] | None) -> None:
+    """Handle what the inbox holds and the scheduled jobs when due; survives its own errors."""
     try:
         produced = engine.process_pending(now())
-        if time.monotonic() - last_tick[0] >= TICK_SECONDS:
-            produced += engine.tick(now())
-            last_tick[0] = time.monotonic()
+        moment = now()
+        if ticks.due(moment):
+            try:
+                produced += engine.tick(moment)
+            finally:
+                ticks.ran(engine, moment)
         if wake is not None and any(m.channel == Channel.TELEGRAM for m in produced):
             wake()
     except Exception:
@@ -145,21 +182,32 @@ class Leader:
         return True
 
     def run(self, stop: threading.Event, now: Callable[[], datetime] = clock, poll: float = POLL_SECONDS,
-            wake: Callable[[], None] | None = None) -> None:
-        last_tick = [-TICK_SECONDS]
+            wake: Callable[[], None] | None = None, wakeup: Wakeup | None = None) -> None:
+        """Lead when the lease allows; then handle the inbox when `wakeup` fires (or every `poll` seconds at
+        most), run the scheduler when due, keep the lease's heartbeat and look at the rule files."""
+        ticks = Ticks()
         while not stop.is_set():
+            if wakeup is not None:
+                wakeup.clear()
             try:
                 leading = self.try_lead(now())
             except Exception:
                 logger.exception("engine lease: database unreachable; retrying")
                 leading = False
-            if leading and self.engine is not None:
-                try:
-                    self.reload_if_changed(now())
-                except Exception:
-                    logger.exception("reload failed; the running set stays")
-                _round(self.engine, now, last_tick, wake)
-            stop.wait(poll if leading else RETRY_SECONDS)
+            if not leading or self.engine is None:
+                ticks = Ticks()  # a new leadership runs the jobs at once
+                stop.wait(RETRY_SECONDS)
+                continue
+            try:
+                self.reload_if_changed(now())
+            except Exception:
+                logger.exception("reload failed; the running set stays")
+            _round(self.engine, now, ticks, wake)
+            timeout = min(poll, ticks.until_due(now()), WATCH_SECONDS, HEARTBEAT.total_seconds())
+            if wakeup is not None:
+                wakeup.wait(timeout)
+            else:
+                stop.wait(timeout)
         self.lease.release()
 
 
@@ -185,17 +233,19 @@ def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin
     telegram = (_telegram_service(leader, store, credentials, school, rules.delivery_policy())
                 if credentials is not None else None)
     stop = threading.Event()
-    worker = threading.Thread(target=leader.run, args=(stop, clock, POLL_SECONDS,
-                                                       telegram.wake if telegram else None),
+    wakeup = Wakeup(store)  # drivers' inbox commits (and on PostgreSQL other processes') wake the engine
+    worker = threading.Thread(target=leader.run, args=(stop, clock, wakeup.fallback,
+                                                       telegram.wake if telegram else None, wakeup),
                               name="engine", daemon=True)
     worker.start()
-    signal.signal(signal.SIGHUP, lambda *_: leader.request_reload())
+    signal.signal(signal.SIGHUP, lambda *_: (leader.request_reload(), wakeup.set()))
     try:
         pool = _start_drivers(modems, store, DriverOptions(clock=clock, policy=rules.delivery_policy(), pin=pin,
                                                            rate_per_min=modem_rate, listen=listen), console)
     except (UnknownDriver, ValueError, OSError) as exc:  # a wrong address, a missing key, a taken port
         console.print(f"[red]SMS: {exc}[/red]")
         stop.set()
+        wakeup.close()
         worker.join(timeout=5)
         store.close()
         return 2
@@ -216,6 +266,7 @@ def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin
         return 1
     finally:
         stop.set()
+        wakeup.close()
         monitor.stop()
         if pool is not None:
             pool.stop()
