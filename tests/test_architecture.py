@@ -146,3 +146,15 @@ def test_every_sms_action_has_one_handler_and_is_documented() -> None:
     line = next(x for x in (ROOT / "rules" / "README.md").read_text().splitlines() if x.startswith("SMS actions:"))
     documented = re.findall(r"(?<!needs )`(\w+)`", line.split("Command actions")[0])
     assert set(documented) == set(get_args(SmsAction))
+
+
+def test_every_package_is_in_the_distribution() -> None:
+    """A folder of modules missing from pyproject's package list works in the editable checkout and is absent
+    from a real install."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    folders = {p.parent for top in ("engine", "drivers") for p in (ROOT / top).rglob("*.py")
+               if "__pycache__" not in p.parts}
+    wanted = {".".join(["absensi", *f.relative_to(ROOT).parts]) for f in folders}
+    assert wanted - listed == set()
