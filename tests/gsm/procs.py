@@ -172,7 +172,8 @@ class TimedModem(ModemEmulator):
             self.handing_since = None
 
     def inits(self) -> int:
-        """How many times a driver has finished initialising this modem (its last step sets +CNMI)."""
+        """How many times a driver has initialised this modem, counted at `+CNMI` (from then on it is told of
+        each new SMS)."""
         return sum(1 for c in list(self.commands) if c.startswith("AT+CNMI"))
 
     def idle(self) -> bool:
