@@ -26,7 +26,7 @@ from ..rules import CompiledRules
 from ..rules.diagnostics import Problems
 from ..school.model import School
 from ..store import Store
-from ..store.lease import HEARTBEAT, RETRY_SECONDS, Lease, current_holder
+from ..store.lease import RETRY_SECONDS, Lease, current_holder
 from ..turn import Live, Turn
 from .drivers import Started, UnknownDriver, start_all
 from .monitor import Monitor
@@ -35,7 +35,8 @@ from .wakeup import Wakeup
 
 POLL_SECONDS = 2.0  # without a wake-up signal (tests, SQLite across processes): the longest wait
 TICK_SECONDS = 30.0
-WATCH_SECONDS = 3.0  # how often the roster and rules files are looked at
+WATCH_SECONDS = 5.0  # how often the roster and rules files are looked at (with the lease's heartbeat)
+WATCH_SLACK = 1.0  # a look due this soon is taken now: it shares the heartbeat's wake-up
 
 HOW_TO = """Nothing to serve: neither a modem nor Telegram is configured.
   SMS:      absensi run --modem /dev/serial/by-id/usb-HUAWEI_…-if00-port0   (see docs/modem.md)
@@ -148,7 +149,7 @@ class Leader:
 
     def reload_if_changed(self, now: datetime) -> list[OutboundMessage]:
         """Every WATCH_SECONDS: a changed roster or rule set is validated whole, then used or refused."""
-        if self.engine is None or time.monotonic() < self._next_watch:
+        if self.engine is None or time.monotonic() < self._next_watch - WATCH_SLACK:
             return []
         self._next_watch = time.monotonic() + WATCH_SECONDS
         if not self.watch.due():
@@ -203,7 +204,9 @@ class Leader:
             except Exception:
                 logger.exception("reload failed; the running set stays")
             _round(self.engine, now, ticks, wake)
-            timeout = min(poll, ticks.until_due(now()), WATCH_SECONDS, HEARTBEAT.total_seconds())
+            moment = now()
+            timeout = min(poll, ticks.until_due(moment), self.lease.until_beat(moment),
+                          max(0.0, self._next_watch - time.monotonic()))
             if wakeup is not None:
                 wakeup.wait(timeout)
             else:

@@ -4,7 +4,9 @@
   event the engine waits on.
 * A driver of another process (a standby's modem, `absensi inbox --retry`): on PostgreSQL the store NOTIFYs
   `absensi_inbox` with every inbox commit and `Wakeup` LISTENs on a connection of its own; on SQLite there is
-  no such signal between processes, so the engine also looks at the inbox every `SQLITE_FALLBACK` seconds.
+  no such signal between processes, so the engine also looks at the inbox every `SQLITE_FALLBACK` seconds
+  (5 s: what a message from a standby's modem may wait on SQLite; the same wake-up keeps the lease's
+  heartbeat and looks at the rule files).
 * The scheduler's next due time, the lease's heartbeat and the look at the rule files bound each wait
   (the engine loop computes them).
 """
@@ -20,7 +22,7 @@ from loguru import logger
 from ..store import Store
 from ..store.store import INBOX_CHANNEL
 
-SQLITE_FALLBACK = 2.0  # seconds: SQLite cannot signal across processes; a standby's drivers wait this long at most
+SQLITE_FALLBACK = 5.0  # seconds: SQLite cannot signal across processes; a standby's drivers wait this long at most
 POSTGRES_FALLBACK = 60.0  # seconds: LISTEN signals at once; this only covers a notification lost in a reconnect
 LISTEN_TIMEOUT = 10.0  # how often the listening thread looks whether it should stop
 RECONNECT_SECONDS = 5.0

@@ -70,6 +70,12 @@ class Lease:
             self._record(now, acquired=False)
         return True
 
+    def until_beat(self, now: datetime) -> float:
+        """Seconds until `keep` refreshes the row again (the engine wakes for it)."""
+        if self._beat is None:
+            return 0.0
+        return max(0.0, (HEARTBEAT - (now - self._beat)).total_seconds())
+
     def release(self) -> None:
         self._local = False
         if self._file is not None:
