@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from loguru import logger
-from sqlalchemy import event, inspect, select, text, update
+from sqlalchemy import event, func, inspect, select, text, update
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, IntegrityError, StatementError
@@ -54,6 +54,9 @@ class Store:
         # hide_parameters: SQL errors and logs never carry a number or a message text (SPEC §8).
         self.db: SAEngine = create_engine(url, connect_args=_connect_args(url), hide_parameters=True)
         self.notifies = self.db.dialect.name == "postgresql"  # other processes' engines LISTEN (wakeup.py)
+        # PostgreSQL: the insert itself NOTIFYs (delivered when it commits), so a commit is one statement
+        self._add_inbox = queries.ADD_INBOX.returning(func.pg_notify(INBOX_CHANNEL, "")) if self.notifies \
+            else queries.ADD_INBOX
         self._listeners: list[Callable[[], None]] = []
         if self.db.dialect.name == "sqlite":
             event.listen(self.db, "connect", _sqlite_pragmas)
@@ -92,10 +95,8 @@ class Store:
         values = cleaning.inbox_values(msg, _inbound_payload(msg))
         try:
             with self.db.begin() as connection:  # a Core insert: the ORM costs more than the row
-                connection.execute(queries.ADD_INBOX, {**values, "status": "new", "error": None,
-                                                       "processed_at": None})
-                if self.notifies:
-                    connection.execute(NOTIFY_INBOX)
+                connection.execute(self._add_inbox, {**values, "status": "new", "error": None,
+                                                     "processed_at": None})
         except IntegrityError:
             if self._known(values["source_id"]):
                 logger.debug("inbox: message seen before, ignored")
