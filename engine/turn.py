@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime
 from typing import Any
 
@@ -98,8 +99,8 @@ class Turn:
     def school(self) -> School:
         return self.live.school
 
-    @property
-    def today(self) -> date:
+    @cached_property
+    def today(self) -> date:  # a turn's clock does not move
         return self.school.calendar.today(self.now)
 
     def text(self, template: str, /, **values: object) -> str:

@@ -1,7 +1,7 @@
 """The engine thread is woken by what it waits for, not by a short poll (issue 11).
 
-Each loop here waits up to an hour between rounds unless something wakes it, so a reply that comes back at
-all came because of the wake-up: a driver's inbox commit in this process (the store's listeners), another
+Each loop here waits up to an hour between rounds (its poll and its scheduler's tick are an hour) unless
+something wakes it, so a reply that comes back at all came because of the wake-up: a driver's inbox commit in this process (the store's listeners), another
 process's commit (PostgreSQL LISTEN/NOTIFY; a second `Store` on the same database stands for it), or the
 scheduler's next due time.
 """
@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from absensi.engine.app import service
 from absensi.engine.app.service import Ticks, engine_loop
 from absensi.engine.app.wakeup import SQLITE_FALLBACK, Wakeup
 from absensi.engine.core import Engine
@@ -25,7 +26,8 @@ AN_HOUR = 3600.0
 
 
 @pytest.fixture
-def running(store: Store, rules, mini) -> Iterator[tuple[Engine, Wakeup, threading.Event]]:  # type: ignore[no-untyped-def]
+def running(store: Store, rules, mini, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Engine, Wakeup, threading.Event]]:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(service, "TICK_SECONDS", AN_HOUR)  # no scheduled round either: only a wake-up brings one
     engine = Engine(rules, mini, store, T0)
     wakeup = Wakeup(store)
     stop = threading.Event()
@@ -72,3 +74,22 @@ def test_the_scheduler_s_next_due_time_bounds_the_wait(store: Store, rules, mini
     assert ticks.due(before_reminder + timedelta(seconds=30))
     late = T0.replace(hour=16)  # 23:00 in Jakarta: nothing more today but the new day at midnight
     assert engine.next_due(late) == datetime(2026, 12, 1, tzinfo=mini.calendar.tz)
+
+
+def test_the_listening_connection_comes_back_after_the_server_drops_it(store: Store, running) -> None:  # type: ignore[no-untyped-def]
+    _, _, replies = running
+    if not store.notifies:
+        pytest.skip("SQLite has no LISTEN/NOTIFY")
+    from sqlalchemy import text
+
+    other = Store(store.url)
+    try:
+        with other.db.begin() as connection:  # the server ends the LISTEN session (a restart, an admin)
+            dropped = connection.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND query LIKE 'LISTEN%'")).scalars().all()
+        assert dropped == [True], "the engine's LISTEN connection was not found"
+        assert other.submit(InboundMessage(Channel.TELEGRAM, "700003", T0, "tg:3", "/hariini"))
+        assert replies.wait(60), "the engine was not woken after its LISTEN connection was dropped"
+    finally:
+        other.close()

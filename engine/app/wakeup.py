@@ -13,8 +13,9 @@
 
 from __future__ import annotations
 
+import os
+import select
 import threading
-import time
 from typing import Any
 
 from loguru import logger
@@ -24,7 +25,6 @@ from ..store.store import INBOX_CHANNEL
 
 SQLITE_FALLBACK = 5.0  # seconds: SQLite cannot signal across processes; a standby's drivers wait this long at most
 POSTGRES_FALLBACK = 60.0  # seconds: LISTEN signals at once; this only covers a notification lost in a reconnect
-LISTEN_TIMEOUT = 10.0  # how often the listening thread looks whether it should stop
 RECONNECT_SECONDS = 5.0
 
 
@@ -39,6 +39,7 @@ class Wakeup:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         if store.notifies:
+            self._pipe = os.pipe()  # close() writes to it to end the listening thread's wait at once
             self._thread = threading.Thread(target=self._listen, name="inbox-listen", daemon=True)
             self._thread.start()
 
@@ -55,7 +56,10 @@ class Wakeup:
         self._stopping.set()
         self.event.set()
         if self._thread is not None:
-            self._thread.join(timeout=LISTEN_TIMEOUT + 1)
+            os.write(self._pipe[1], b"x")
+            self._thread.join(timeout=RECONNECT_SECONDS + 1)
+            for end in self._pipe:
+                os.close(end)
 
     # -------------------------------------------------------------------------------------- PostgreSQL
 
@@ -71,13 +75,17 @@ class Wakeup:
                 connection.execute(f"LISTEN {INBOX_CHANNEL}")
                 self.event.set()  # anything committed while not listening is handled now
                 while not self._stopping.is_set():
-                    for _ in connection.notifies(timeout=LISTEN_TIMEOUT, stop_after=1):
+                    # sleep until the server sends something or close() writes to the pipe: no periodic wake
+                    readable, _, _ = select.select([connection.fileno(), self._pipe[0]], [], [])
+                    if self._pipe[0] in readable:
+                        break
+                    for _ in connection.notifies(timeout=0):  # reads what arrived (an error if the server went)
                         self.event.set()
             except Exception as exc:  # the server went away: listen again when it is back
                 if self._stopping.is_set():
                     break
                 logger.warning("inbox LISTEN connection lost ({}); reconnecting", type(exc).__name__)
-                time.sleep(RECONNECT_SECONDS)
+                self._stopping.wait(RECONNECT_SECONDS)
             finally:
                 if raw is not None:
                     try:
