@@ -26,7 +26,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
@@ -36,6 +36,13 @@ from .school.model import School, StaffRole
 from .store import queries
 
 LINKS_TTL = timedelta(minutes=1)
+
+
+class Record(Protocol):
+    def values(self) -> tuple[Any, ...]: ...
+
+
+R = TypeVar("R", bound=Record)
 
 
 class StaleLive(Exception):
@@ -161,33 +168,36 @@ class ParentLinkRecord:
 # ---------------------------------------------------------------------------------------------- parts
 
 
-class Rows:
-    """Rows of one kind keyed by their identity, with what the store holds of each (`stored`, None for a row
-    not written yet) and the keys a turn touched; `flush` writes the touched rows that differ."""
+class Rows(Generic[R]):
+    """Rows of one kind keyed by their identity, with what the store holds of each (`stored`; no entry for a
+    row not written yet) and the keys a turn touched, in order; `flush` writes the touched rows that differ."""
 
     def __init__(self) -> None:
-        self.rows: dict[Any, Any] = {}
+        self.rows: dict[Any, R] = {}
         self.stored: dict[Any, tuple[Any, ...]] = {}
-        self.touched: set[Any] = set()
-        self.dropped: set[Any] = set()
+        self.touched: dict[Any, None] = {}  # an ordered set: rows are written in the order they were touched
+        self.dropped: dict[Any, None] = {}
 
-    def load(self, key: Any, record: Any) -> None:
+    def load(self, key: Any, record: R) -> None:
         self.rows[key] = record
         self.stored[key] = record.values()
 
-    def put(self, key: Any, record: Any) -> Any:
+    def touch(self, key: Any) -> None:
+        self.touched[key] = None
+
+    def put(self, key: Any, record: R) -> R:
         self.rows[key] = record
-        self.dropped.discard(key)
-        self.touched.add(key)
+        self.dropped.pop(key, None)
+        self.touched[key] = None
         return record
 
     def drop(self, key: Any) -> None:
         if self.rows.pop(key, None) is not None:
-            self.touched.discard(key)
+            self.touched.pop(key, None)
             if key in self.stored:
-                self.dropped.add(key)
+                self.dropped[key] = None
 
-    def due(self) -> tuple[list[Any], list[Any], list[Any]]:
+    def due(self) -> tuple[list[R], list[R], list[Any]]:
         """(new rows, changed rows, dropped keys) since the last flush; marks them written."""
         new, changed = [], []
         for key in self.touched:
@@ -216,9 +226,9 @@ class Day:
     def __init__(self, day: date, whole: bool) -> None:
         self.day = day
         self.whole = whole
-        self.records = Rows()  # nis → AbsenceRecord
+        self.records: Rows[AbsenceRecord] = Rows()  # by nis
         self.by_class: dict[str, dict[str, AbsenceRecord]] = defaultdict(dict)
-        self.reports = Rows()  # class name → ReportRecord
+        self.reports: Rows[ReportRecord] = Rows()  # by class name
         self.asked: set[str] = set()  # an earlier day: the students whose row was read
 
     def add(self, record: AbsenceRecord, stored: bool) -> None:
@@ -268,7 +278,9 @@ class ParentLinks:
         result = connection.execute(queries.ADD_PARENT_LINK, {
             "phone": phone, "nis": nis, "active": True, "origin": "sms", "consent_at": now,
             "consent_source": source, "stopped_at": None})
-        self._add(ParentLinkRecord(int(result.inserted_primary_key[0]), phone, nis, True))
+        key = result.inserted_primary_key
+        assert key is not None
+        self._add(ParentLinkRecord(int(key[0]), phone, nis, True))
 
     def stop(self, connection: Connection, phone: str, now: datetime) -> None:
         """Every active link of `phone` stopped (STOP)."""
@@ -331,10 +343,10 @@ class Live:
         """Drop everything read from the store (a rollback, or another process, may have changed it)."""
         self._links: TelegramLinks | None = None
         self._parents: ParentLinks | None = None
-        self._senders: Rows | None = None
-        self._tallies = Rows()
+        self._senders: Rows[Sender] | None = None
+        self._tallies: Rows[Counter] = Rows()
         self._days: dict[date, Day] = {}
-        self._drafts: Rows | None = None
+        self._drafts: Rows[DraftRecord] | None = None
         self._seats: dict[tuple[str, ...], Any] = {}  # school years → enrolment seats (reports.history)
         self._student_rows: dict[tuple[Any, ...], Any] = {}
         self._changes: list[dict[str, Any]] = []  # absence history rows not written yet
@@ -380,9 +392,9 @@ class Live:
             self._parents = ParentLinks(session.connection().execute(queries.ALL_PARENT_LINKS))
         return self._parents
 
-    def senders(self, session: Session) -> Rows:
+    def senders(self, session: Session) -> Rows[Sender]:
         if self._senders is None:
-            rows = Rows()
+            rows: Rows[Sender] = Rows()
             for row in session.connection().execute(queries.ALL_SENDERS):
                 rows.load(row.phone, Sender(row.phone, row.state, list(row.wrong_codes or []), row.blocked_until,
                                             row.help_day, row.help_count, row.info_day, row.info_count))
@@ -394,23 +406,24 @@ class Live:
         senders = self.senders(session)
         record = senders.rows.get(phone)
         if record is None:
-            return senders.put(phone, Sender(phone, initial))  # type: ignore[no-any-return]
-        senders.touched.add(phone)
-        return record  # type: ignore[no-any-return]
+            return senders.put(phone, Sender(phone, initial))
+        senders.touch(phone)
+        return record
 
     def counters(self, session: Session, keys: list[str], now: datetime) -> list[Counter]:
         """The counters named `keys`, in that order (missing ones at 0); written at the flush if changed."""
         tallies = self._tallies
         missing = [key for key in keys if key not in tallies.rows]
         if missing:
-            found = {row.key: row for row in session.connection().execute(queries.TALLIES_NAMED, {"keys": missing})}
+            rows = session.connection().execute(queries.TALLIES_NAMED, {"keys": missing})
+            found = {key: (count, at) for key, count, at in rows}
             for key in missing:
-                row = found.get(key)
-                if row is not None:
-                    tallies.load(key, Counter(key, row.count, row.updated_at))
+                if key in found:
+                    tallies.load(key, Counter(key, *found[key]))
                 else:
                     tallies.put(key, Counter(key, 0, now))
-        tallies.touched.update(keys)
+        for key in keys:
+            tallies.touch(key)
         return [tallies.rows[key] for key in keys]
 
     # ------------------------------------------------------------------------------------ days
@@ -443,13 +456,13 @@ class Live:
                 held.add(record, stored=True)
         if record is None:
             return AbsenceRecord(nis, day, class_name, self.rules.rules.flows["absence"].initial)
-        return record  # type: ignore[no-any-return]
+        return record
 
     def save_absence(self, session: Session, record: AbsenceRecord, today: date) -> None:
         held = self.day(session, record.day, today)
         if held.records.rows.get(record.nis) is not record:
             held.add(record, stored=False)
-        held.records.touched.add(record.nis)
+        held.records.touch(record.nis)
 
     def record_change(self, nis: str, day: date, old: str | None, new: str | None, by: str, source: str,
                       at: datetime) -> None:
@@ -462,19 +475,19 @@ class Live:
         return [r for r in held.by_class.get(class_name, {}).values() if r.status is not None]
 
     def class_report(self, session: Session, class_name: str, day: date, today: date) -> ReportRecord | None:
-        return self.day(session, day, today).reports.rows.get(class_name)  # type: ignore[no-any-return]
+        return self.day(session, day, today).reports.rows.get(class_name)
 
     def mark_reported(self, session: Session, report: ReportRecord, today: date) -> None:
         reports = self.day(session, report.day, today).reports
         if reports.rows.get(report.class_name) is not report:
             reports.put(report.class_name, report)
-        reports.touched.add(report.class_name)
+        reports.touch(report.class_name)
 
     # ------------------------------------------------------------------------------------ drafts
 
-    def drafts(self, session: Session) -> Rows:
+    def drafts(self, session: Session) -> Rows[DraftRecord]:
         if self._drafts is None:
-            rows = Rows()
+            rows: Rows[DraftRecord] = Rows()
             for row in session.connection().execute(queries.ALL_DRAFTS):
                 rows.load(row.telegram_id, DraftRecord(row.telegram_id, row.day, row.class_name, dict(row.picks),
                                                        row.page))
@@ -485,8 +498,8 @@ class Live:
         drafts = self.drafts(session)
         record = drafts.rows.get(user)
         if record is not None:
-            drafts.touched.add(user)
-        return record  # type: ignore[no-any-return]
+            drafts.touch(user)
+        return record
 
     def put_draft(self, session: Session, record: DraftRecord) -> None:
         self.drafts(session).put(record.telegram_id, record)
@@ -529,31 +542,32 @@ class Live:
                 raise StaleLive(f"{len(rows) - result.rowcount} row(s) gone from the store ({statement.table})")
 
         for held in self._days.values():
-            new, changed, _ = held.records.due()
-            run(queries.ADD_ABSENCE, [r.row() for r in new])
-            run(queries.UPDATE_ABSENCE, [r.changes() for r in changed], expect=True)
-            new, changed, _ = held.reports.due()
+            records, changed_records, _ = held.records.due()
+            run(queries.ADD_ABSENCE, [r.row() for r in records])
+            run(queries.UPDATE_ABSENCE, [r.changes() for r in changed_records], expect=True)
+            reports, changed_reports, _ = held.reports.due()
             run(queries.ADD_REPORT, [{"class_name": r.class_name, "day": r.day, "reporter": r.reporter,
-                                      "source": r.source, "at": r.at, "nihil": r.nihil} for r in new])
+                                      "source": r.source, "at": r.at, "nihil": r.nihil} for r in reports])
             run(queries.UPDATE_REPORT, [{"k_class": r.class_name, "k_day": r.day, "v_reporter": r.reporter,
-                                         "v_source": r.source, "v_at": r.at, "v_nihil": r.nihil} for r in changed],
-                expect=True)
+                                         "v_source": r.source, "v_at": r.at, "v_nihil": r.nihil}
+                                        for r in changed_reports], expect=True)
         changes, self._changes = self._changes, []
         run(queries.ADD_CHANGE, changes)
         if self._senders is not None:
-            new, changed, _ = self._senders.due()
-            run(queries.ADD_SENDER, [r.row() for r in new])
-            run(queries.UPDATE_SENDER, [r.changes() for r in changed], expect=True)
-        new, changed, _ = self._tallies.due()
-        run(queries.ADD_TALLY, [{"key": r.key, "count": r.count, "updated_at": r.updated_at} for r in new])
-        run(queries.UPDATE_TALLY, [{"k_key": r.key, "v_count": r.count, "v_at": r.updated_at} for r in changed],
-            expect=True)
+            senders, changed_senders, _ = self._senders.due()
+            run(queries.ADD_SENDER, [r.row() for r in senders])
+            run(queries.UPDATE_SENDER, [r.changes() for r in changed_senders], expect=True)
+        counters, changed_counters, _ = self._tallies.due()
+        run(queries.ADD_TALLY, [{"key": r.key, "count": r.count, "updated_at": r.updated_at} for r in counters])
+        run(queries.UPDATE_TALLY, [{"k_key": r.key, "v_count": r.count, "v_at": r.updated_at}
+                                   for r in changed_counters], expect=True)
         if self._drafts is not None:
-            new, changed, dropped = self._drafts.due()
+            drafts, changed_drafts, dropped = self._drafts.due()
             run(queries.ADD_DRAFT, [{"telegram_id": r.telegram_id, "day": r.day, "class_name": r.class_name,
-                                     "picks": dict(r.picks), "page": r.page} for r in new])
+                                     "picks": dict(r.picks), "page": r.page} for r in drafts])
             run(queries.UPDATE_DRAFT, [{"k_user": r.telegram_id, "v_day": r.day, "v_class": r.class_name,
-                                        "v_picks": dict(r.picks), "v_page": r.page} for r in changed], expect=True)
+                                        "v_picks": dict(r.picks), "v_page": r.page} for r in changed_drafts],
+                expect=True)
             run(queries.DROP_DRAFT, [{"k_user": user} for user in dropped], expect=True)
 
     # ------------------------------------------------------------------------------------ checking
@@ -563,7 +577,7 @@ class Live:
         None for a part not loaded."""
         parents = self._parents
 
-        def rows(part: Rows | None) -> dict[Any, tuple[Any, ...]] | None:
+        def rows(part: Rows[Any] | None) -> dict[Any, tuple[Any, ...]] | None:
             return None if part is None else {key: record.values() for key, record in part.rows.items()}
 
         return {

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from loguru import logger
-from sqlalchemy import text
+from sqlalchemy import bindparam, text, update
 
 from . import Store
 from .claims import process_tag
@@ -127,6 +127,12 @@ class Lease:
         return True
 
     def _record(self, now: datetime, acquired: bool) -> None:
+        if not acquired:  # the heartbeat: one UPDATE of this holder's row, every HEARTBEAT
+            with self.store.db.begin() as connection:
+                beaten = connection.execute(_BEAT, {"k_holder": self.holder, "v_now": now}).rowcount
+            if beaten == 1:
+                self._beat = now
+                return
         with self.store.unit() as session:
             row = session.get(EngineLease, ENGINE)
             if row is None:
@@ -136,6 +142,11 @@ class Lease:
             row.heartbeat_at = now
             session.add(row)
         self._beat = now
+
+
+_LEASE = EngineLease.__table__  # type: ignore[attr-defined]
+_BEAT = (update(_LEASE).where(_LEASE.c.name == ENGINE, _LEASE.c.holder == bindparam("k_holder"))
+         .values(heartbeat_at=bindparam("v_now")))
 
 
 def lock_path(url: str) -> Path:
