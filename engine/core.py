@@ -20,7 +20,7 @@ from .chat.staff import handle_staff
 from .flows.routing import route_targets
 from .flows.schedule import run_due_jobs
 from .flows.startup import seed
-from .live import StaleLive
+from .live import HELD_TABLES, StaleLive
 from .messages import InboundMessage, OutboundMessage
 from .rules import CompiledRules
 from .school.model import School
@@ -274,11 +274,13 @@ def autoflush(session: Session, live: Live) -> None:
 
 
 def watch_deletes(session: Session) -> list[bool]:
-    """A flag set when anything is deleted through `session` by a statement (the retention purge does)."""
+    """A flag set when rows of a table `Live` holds are deleted through `session` by a statement (the retention
+    purge does)."""
     seen: list[bool] = []
 
     def on_execute(state: Any) -> None:
-        if state.is_delete and not seen:
+        table = getattr(state.statement, "table", None)
+        if state.is_delete and not seen and getattr(table, "name", None) in HELD_TABLES:
             seen.append(True)
 
     event.listen(session, "do_orm_execute", on_execute)

@@ -36,6 +36,8 @@ from .school.model import School, StaffRole
 from .store import queries
 
 LINKS_TTL = timedelta(minutes=1)
+# the tables whose rows `Live` holds (a statement deleting from one of them outside `Live` makes it forget)
+HELD_TABLES = frozenset({"absence", "class_report", "parent_link", "sms_sender", "tally", "draft", "telegram_link"})
 
 
 class Record(Protocol):

@@ -228,3 +228,28 @@ def test_a_batch_of_officer_reports_costs_few_statements(store: Store, rules: Co
     # the first report of each class also writes its class_report row
     assert len(statements) <= 20 * 3 + 4, statements
     assert statements.count("SELECT") <= 3
+
+
+def test_the_retention_purge_makes_the_engine_drop_what_it_holds(store: Store, rules: CompiledRules,
+                                                                   sample: School) -> None:
+    """A stranger's counters go with the purge 30 days after their last SMS; the engine, which held them,
+    loads afresh, and the stranger's next SMS starts new counters instead of failing on a vanished row."""
+    tz = sample.calendar.tz
+    now = MONDAY.replace(hour=7).replace(tzinfo=tz).astimezone(UTC)
+    engine = Engine(rules, sample, store, now)
+    stranger = "+6281377770001"
+    engine.receive(InboundMessage(Channel.SMS, stranger, now, "p1", "INFO jalan banjir"), now)
+    assert engine.live.snapshot()["senders"] is not None
+    later = now + timedelta(days=40)
+    engine.sync_roster(later)  # the new day as the first tick seats it, then a message before the jobs run
+    engine.receive(InboundMessage(Channel.SMS, "+6281377770002", later, "p0", "halo"), later)
+    assert stranger in (engine.live.snapshot()["senders"] or {})
+    engine.tick(later)  # the day's purge deletes the stranger's row
+    with store.unit() as session:
+        assert session.get(SmsSender, stranger) is None, "the purge did not delete the counters"
+    assert engine.live.snapshot()["senders"] is None, "the engine still holds what the purge deleted"
+    engine.receive(InboundMessage(Channel.SMS, stranger, later, "p2", "INFO pohon tumbang"), later)
+    with store.unit() as session:
+        sender = session.get(SmsSender, stranger)
+        assert sender is not None and sender.info_count == 1
+    in_step(engine, store, later)
