@@ -722,7 +722,7 @@ def main() -> None:
         raise SystemExit(1) from None
 
 
-MODEM_HELP = "GSM modem tools (probe)."
+MODEM_HELP = "GSM modem tools: probe (what the modem and SIM say), ussd (ask the operator, e.g. the pulsa)."
 LAZY_GROUPS: dict[str, Callable[[], Any]] = {}  # name → loads the real group when it runs
 
 
