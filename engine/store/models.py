@@ -262,3 +262,27 @@ class Punch(SQLModel, table=True):
     device: str = Field(max_length=64)  # "mesin 1", a serial number, a host:port
     source: str = Field(max_length=16)  # usb (attlog.dat), export (xlsx/CSV), live (pulled), scenario
     imported_at: datetime = _ts()
+
+
+class WebLogin(SQLModel, table=True):
+    """A one-time link to the web console, asked for with `/web` (issue 13): only the SHA-256 of its token
+    is kept, so a copy of the database opens nothing. Valid until `expires_at`, once (`used_at`)."""
+
+    __tablename__ = "web_login"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    telegram_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    created_at: datetime = _ts()
+    expires_at: datetime = _ts()
+    used_at: datetime | None = _ts(nullable=True)
+
+
+class WebSession(SQLModel, table=True):
+    """A browser logged in through a `WebLogin`: the signed cookie names this row by the SHA-256 of its
+    id; a logout or the end of its 8 hours (`expires_at`) ends it (`ended_at`)."""
+
+    __tablename__ = "web_session"
+    id_hash: str = Field(primary_key=True, max_length=64)
+    telegram_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    created_at: datetime = _ts()
+    expires_at: datetime = _ts(index=True)
+    ended_at: datetime | None = _ts(nullable=True)
