@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ if TYPE_CHECKING:  # the store (SQLAlchemy) only when a command uses it: `absens
 
 REQUEST_KEY = "reload:request"  # a counter `absensi reload` bumps; the engine reloads when it moves
 WATCHED_SUFFIXES = (".csv", ".xlsx", ".yaml", ".yml")
+APPLYING_MARKER = ".absensi-applying"  # engine/school/staging.py's apply, while it replaces files
 
 
 def check_groups(compiled: CompiledRules, school: School, problems: Problems) -> None:
@@ -78,11 +80,23 @@ class Watch:
         self.signalled = False
 
     def due(self) -> bool:
-        """True once per change (files, SIGHUP or `absensi reload`)."""
+        """True once per change (files, SIGHUP or `absensi reload`); not while an upload is being put live
+        (the web console's apply leaves APPLYING_MARKER for the moment it switches files; a stale one is ignored)."""
+        if applying(self.school_dir):
+            return False
         now_print, requests = fingerprint(self.school_dir, self.rules_dir), requested_count(self.store)
         changed = now_print != self.seen or requests != self.requests or self.signalled
         self.seen, self.requests, self.signalled = now_print, requests, False
         return changed
+
+
+def applying(school_dir: Path) -> bool:
+    """A set of roster files is being switched in right now (a marker younger than a minute)."""
+    try:
+        age = time.time() - (school_dir / APPLYING_MARKER).stat().st_mtime
+    except OSError:
+        return False
+    return age < 60
 
 
 def requested_count(store: Store) -> int:
