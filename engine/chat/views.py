@@ -64,6 +64,9 @@ def _snapshot(turn: Turn, scope: Scope, start: date, end: date, label: str, toda
                          students=list(students), records=records, **options)  # type: ignore[arg-type]
 
 
+snapshot = _snapshot  # the web console's pages are built from the same snapshot (engine/web/pages.py)
+
+
 def _send(turn: Turn, user: int, text: str, document: tuple[str, bytes] | None = None) -> None:
     turn.to_staff_text(user, text)
     if document is not None:
