@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import select
+from timing import MovableClock, wait_until
 
 from absensi.drivers.android import Gateways, GatewaySettings
 from absensi.engine.ports import Backoff, DeliveryPolicy
@@ -26,26 +26,8 @@ FAST = GatewaySettings(
 )
 
 
-class MovableClock:
-    """Real time plus an offset the test can advance (retry times)."""
-
-    def __init__(self) -> None:
-        self.start, self.t0, self.offset = datetime(2026, 12, 1, 7, 0, tzinfo=UTC), time.monotonic(), timedelta()
-
-    def __call__(self) -> datetime:
-        return self.start + timedelta(seconds=time.monotonic() - self.t0) + self.offset
-
-    def advance(self, delta: timedelta) -> None:
-        self.offset += delta
-
-
 def wait_for(predicate: Callable[[], object], timeout: float = 10.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+    wait_until(predicate, timeout, what)
 
 
 def add_sms(store: Store, to: str, text: str, now: datetime, **payload: Any) -> int:
@@ -71,7 +53,7 @@ def inbox_rows(store: Store) -> list[InboxRow]:
 
 @pytest.fixture
 def clock() -> MovableClock:
-    return MovableClock()
+    return MovableClock(datetime(2026, 12, 1, 7, 0, tzinfo=UTC))
 
 
 @pytest.fixture

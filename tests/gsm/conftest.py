@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
+from timing import MovableClock, wait_until
 
 from absensi.drivers.gsm import ModemPool
 from absensi.drivers.gsm.settings import ModemSettings
@@ -22,31 +22,13 @@ FAST = ModemSettings(
 )
 
 
-class MovableClock:
-    """Real time plus an offset the test can advance (reassembly timeouts, retry times)."""
-
-    def __init__(self) -> None:
-        self.start, self.t0, self.offset = datetime(2026, 11, 28, 7, 0, tzinfo=UTC), time.monotonic(), timedelta()
-
-    def __call__(self) -> datetime:
-        return self.start + timedelta(seconds=time.monotonic() - self.t0) + self.offset
-
-    def advance(self, delta: timedelta) -> None:
-        self.offset += delta
-
-
 def wait_for(predicate: Callable[[], object], timeout: float = 5.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+    wait_until(predicate, timeout, what)
 
 
 @pytest.fixture
 def clock() -> MovableClock:
-    return MovableClock()
+    return MovableClock(datetime(2026, 11, 28, 7, 0, tzinfo=UTC))
 
 
 @pytest.fixture
