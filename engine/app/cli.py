@@ -336,6 +336,9 @@ def run(
     pin: Annotated[str | None, typer.Option("--pin", envvar="ABSENSI_SIM_PIN", help="SIM PIN, if the SIM asks.")] = None,
     modem_rate: Annotated[float | None, typer.Option("--modem-rate", help="At most this many SMS per minute per modem.")]
     = None,
+    finger: Annotated[list[str] | None, typer.Option(
+        "--finger", help="A fingerprint machine on the network, [KEY@]HOST[:PORT] (port 4370): its attendance "
+                         "log is pulled every few minutes (docs/finger.md); repeatable.")] = None,
 ) -> None:
     """The service: engine, scheduler and the configured drivers."""
     from .service import serve
@@ -346,7 +349,7 @@ def run(
     url = database_url(db, school)
     open_store(url, create=True).close()  # the service may create its database; a wrong URL is one line
     raise typer.Exit(serve(compiled, loaded, url, [*(modem or []), *(gateway or [])], pin, console, modem_rate,
-                           gateway_listen))
+                           gateway_listen, fingers=finger))
 
 
 @app.command()
@@ -503,6 +506,27 @@ def finger_import(
     _, loaded = load_all(school, rules)
     url = database_url(db, school)
     import_files(files, loaded, lambda: open_store(url), device, shift)
+
+
+@finger_app.command("pull")
+def finger_pull(
+    address: Annotated[str, typer.Argument(help="The machine: [KEY@]HOST[:PORT] (port 4370; KEY: its Comm Key).")],
+    school: SchoolOpt = None,
+    rules: RulesOpt = None,
+    db: DbOpt = None,
+    shift: Annotated[int, typer.Option("--shift", help="Minutes the machine's clock is ahead (negative: "
+                                                       "behind); its times are corrected.")] = 0,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for each answer.")] = 10.0,
+    listing: Annotated[bool, typer.Option("--list", help="Print every record (user id, tab, time).")] = False,
+) -> None:
+    """Pull a machine's attendance log once over the network and store it (once, like an import)."""
+    from .finger_pull import pull_once
+
+    quiet_logs()
+    school = need_school(school)
+    _, loaded = load_all(school, rules)
+    url = database_url(db, school)
+    pull_once(address, loaded, lambda: open_store(url), shift, timeout, listing)
 
 
 @app.command()

@@ -141,6 +141,7 @@ class Leader:
         self._standby_said = False
         self.watch = Watch(school.directory, rules.directory, store)
         self._next_watch = 0.0
+        self.punched = threading.Event()  # a fingerprint pull stored punches: run the cross-checks now
 
     def request_reload(self) -> None:
         """SIGHUP: reload at the next look (between two messages)."""
@@ -199,6 +200,9 @@ class Leader:
                 ticks = Ticks()  # a new leadership runs the jobs at once
                 stop.wait(RETRY_SECONDS)
                 continue
+            if self.punched.is_set():
+                self.punched.clear()
+                ticks.last = None  # the scheduled jobs (the finger cross-checks among them) run this round
             try:
                 self.reload_if_changed(now())
             except Exception:
@@ -215,13 +219,17 @@ class Leader:
 
 
 def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin: str | None,
-          console: Console, modem_rate: float | None = None, listen: str | None = None) -> int:
+          console: Console, modem_rate: float | None = None, listen: str | None = None,
+          fingers: list[str] | None = None) -> int:
     """`absensi run`: `modems` are the addresses of every SMS device (serial ports, pyserial URLs, gateway
-    URLs); each is served by the driver its scheme names (`drivers.py`)."""
+    URLs); each is served by the driver its scheme names (`drivers.py`). `fingers`: fingerprint machines
+    whose logs are pulled (`finger_pull.py`)."""
     from absensi.drivers.telegram import TelegramCredentialsError, credentials_from_env
 
     credentials, reason = credentials_from_env()
-    if not modems and credentials is None:
+    if fingers and not _finger_addresses(fingers, console):
+        return 2
+    if not modems and credentials is None and not fingers:
         console.print(HOW_TO)
         console.print(f"(Telegram: {reason})")
         return 2
@@ -254,6 +262,7 @@ def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin
         return 2
     if credentials is None:
         console.print(f"Telegram: not running ({reason}); Telegram messages wait in the outbox.")
+    machines = _start_fingers(fingers or [], store, leader, wakeup, console)
     # what the drivers know, published for `absensi status`, /status and the alerts (SPEC §9)
     monitor = Monitor(store, lambda: leader.rules, school.calendar.tz, pool, telegram, clock,
                       leading=lambda: leader.engine is not None, telegram_reason=reason or "").start()
@@ -273,6 +282,8 @@ def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin
         monitor.stop()
         if pool is not None:
             pool.stop()
+        if machines is not None:
+            machines.stop()
         worker.join(timeout=5)
         store.close()
     return 0
@@ -283,6 +294,39 @@ def _start_drivers(addresses: list[str], store: Store, options: DriverOptions, c
         console.print("SMS: no modem or gateway given (--modem PORT, --gateway URL); SMS wait in the outbox.")
         return None
     return start_all(addresses, store, store, options, say=console.print)
+
+
+def _finger_addresses(addresses: list[str], console: Console) -> bool:
+    from absensi.drivers.finger.poller import device_name
+
+    try:
+        names = [device_name(address) for address in addresses]
+    except ValueError as exc:
+        console.print(f"[red]Finger: {exc}[/red]")
+        return False
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        console.print(f"[red]Finger: the same machine is given twice: {', '.join(twice)}[/red]")
+    return not twice
+
+
+def _start_fingers(addresses: list[str], store: Store, leader: Leader, wakeup: Wakeup, console: Console) -> Any:
+    """A thread per fingerprint machine; new punches wake the engine, which runs its cross-checks at once."""
+    if not addresses:
+        return None
+    from absensi.drivers.finger.poller import device_name
+
+    from .finger_pull import start_pollers
+
+    def punched() -> None:
+        leader.punched.set()
+        wakeup.set()
+
+    minutes = leader.rules.rules.finger.poll_minutes
+    console.print(f"Finger: {len(addresses)} machine(s): {', '.join(map(device_name, addresses))}, pulled every "
+                  f"{minutes} min (rules/finger.yaml poll_minutes)")
+    return start_pollers(addresses, store, lambda: leader.school, lambda: leader.rules.rules.finger.poll_minutes,
+                         punched)
 
 
 def _telegram_service(leader: Leader, store: Store, credentials: Any, school: School, policy: DeliveryPolicy) -> Any:

@@ -28,6 +28,7 @@ class Finger(BaseModel):
 
     bell: str = "07:00"  # a first punch after this is a late arrival
     min_stay_minutes: int = Field(60, ge=1, le=720)  # a later punch at least this long after the first is going home
+    poll_minutes: int = Field(5, ge=1, le=120)  # `absensi run --finger`: each machine's log is pulled this often
     # reported absent, yet clocked in that day: told at once, with the time
     absent_but_present: list[str] = ["wali_kelas", "guru_bk"]
     absent_reasons: list[str] | None = None  # None: every reason the school does not decide itself (not D, P)

@@ -1,0 +1,123 @@
+"""One thread per fingerprint machine: pull its attendance log every `interval` seconds and hand it to a sink.
+
+A pull connects, asks how many records the machine holds and, when that changed since the last pull that
+the sink took, reads them all with the machine's clock and gives them to the sink, which stores them (once:
+the sink is idempotent). A failed pull — the machine unreachable, closing mid-transfer, answering garbage,
+or the sink's database down — hands nothing over and loses nothing: the machine keeps its log, and the next
+pull reads it again. After a failure the thread tries again sooner, after the delivery policy's reconnect
+wait (1 s doubling, never later than the next regular pull).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Protocol
+
+from loguru import logger
+
+from absensi.engine.ports import Backoff
+
+from .zk import MAX_CHUNK, Record, ZkClient, split_address
+
+RECONNECT = Backoff(1.0, 60.0)  # the delivery policy's default reconnect waits
+
+
+class PullSink(Protocol):
+    def __call__(self, device: str, records: list[Record], clock: datetime | None) -> str:
+        """Store `records` of `device` (its clock read at the pull: `clock`, naive); a line for the log."""
+        ...
+
+
+def device_name(address: str) -> str:
+    """The name punches of `address` are stored under: the host and port, never the communication key."""
+    host, port, _ = split_address(address)
+    return f"zk {host}:{port}"
+
+
+class DevicePoller:
+    """Pulls one machine in a thread of its own; `state` says how the last pull went."""
+
+    def __init__(self, address: str, sink: PullSink, interval: Callable[[], float], *,
+                 reconnect: Backoff = RECONNECT, timeout: float = 10.0, chunk: int = MAX_CHUNK,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.host, self.port, self.key = split_address(address)
+        self.name = device_name(address)
+        self.sink, self.interval, self.reconnect = sink, interval, reconnect
+        self.timeout, self.chunk, self.now = timeout, chunk, now
+        self.state = "starting"
+        self.failures = 0
+        self.pulls = 0  # pulls the sink took
+        self.last_count: int | None = None  # records held at the last pull the sink took
+        self.last_pull: datetime | None = None
+        self.pulled = threading.Event()  # set after every attempt (for tests and the one-off pull)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"finger {self.host}:{self.port}", daemon=True)
+
+    def start(self) -> DevicePoller:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def pull_once(self) -> str:
+        """One pull now (the thread's step); raises ZkError (or the sink's error) when it fails."""
+        with ZkClient(self.host, self.port, key=self.key, timeout=self.timeout, chunk=self.chunk) as zk:
+            count = zk.record_count()
+            if count == self.last_count:
+                return f"{count} record(s), none new"
+            clock = zk.clock()
+            got = zk.attendance(count)
+        said = self.sink(self.name, got, clock)
+        self.last_count, self.pulls = count, self.pulls + 1
+        return said
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                said = self.pull_once()
+            except Exception as exc:  # the machine, the network or the database: try again, keep running
+                self.failures += 1
+                self.state = f"failing: {exc}"
+                if self.failures == 1 or self.failures % 10 == 0:
+                    logger.warning("finger {}: pull failed ({} time(s) in a row): {}", self.name, self.failures, exc)
+                wait = min(self.reconnect.delay(self.failures - 1), self.interval())
+            else:
+                if self.failures:
+                    logger.info("finger {}: pulling again after {} failure(s)", self.name, self.failures)
+                self.failures, self.state, self.last_pull = 0, "ready", self.now()
+                logger.info("finger {}: {}", self.name, said)
+                wait = self.interval()
+            self.pulled.set()
+            self._stop.wait(wait)
+
+
+class FingerPollers:
+    """Every machine of `absensi run --finger …`, stopped together."""
+
+    def __init__(self, pollers: list[DevicePoller]) -> None:
+        self.pollers = pollers
+
+    def stop(self, timeout: float = 10.0) -> None:
+        for poller in self.pollers:
+            poller._stop.set()
+        for poller in self.pollers:
+            poller.stop(timeout)
+
+    def states(self) -> dict[str, str]:
+        return {poller.name: poller.state for poller in self.pollers}
+
+
+def start(addresses: list[str], sink: PullSink, interval: Callable[[], float], *,
+          reconnect: Backoff = RECONNECT, timeout: float = 10.0) -> FingerPollers:
+    """A thread per address (`[KEY@]HOST[:PORT]`), each pulling at once and then every `interval()` seconds.
+    A wrong address is a ValueError before any thread starts."""
+    pollers = [DevicePoller(address, sink, interval, reconnect=reconnect, timeout=timeout) for address in addresses]
+    names = [p.name for p in pollers]
+    if len(set(names)) != len(names):
+        raise ValueError(f"the same machine is given twice: {', '.join(sorted(n for n in names if names.count(n) > 1))}")
+    return FingerPollers([poller.start() for poller in pollers])
