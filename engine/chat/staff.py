@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from ..finger import hold
 from ..flows import corrections
 from ..flows.routing import role_label
 from ..messages import InboundMessage
@@ -40,6 +41,8 @@ def handle_staff(turn: Turn, msg: InboundMessage) -> None:
         _command(turn, user, roles, text)
     elif not roles:
         turn.to_staff(user, "tg_not_linked", request_contact=True)
+    elif msg.press is not None and hold.is_hold_press(msg.press):
+        hold.press(turn, user, roles, msg.press)  # a held alfa SMS: "Benar alfa" / "Salah lapor" (SPEC §10)
     elif msg.press is not None:
         buttons.press(turn, user, roles, msg.press, msg.reply_to)
     elif officer_class(turn, roles) is not None:

@@ -13,42 +13,46 @@ not in yet, not that every student is missing.
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
+from sqlmodel import SQLModel
 
+from ..flows.absences import HELD
 from ..flows.routing import staff_for
-from ..rules.finger import Finger
-from ..store.models import Absence, ClassReport, JobRun
+from ..messages import Button
+from ..rules.finger import Finger, checked_reasons, clock
+from ..store.models import JobRun
 from ..turn import Turn
+from . import hold
 from .punches import Arrival, any_punch, arrivals
 
 DEFAULT_NIHIL_AT = "09:00"
+A: Table = SQLModel.metadata.tables["absence"]  # Core columns (typed, unlike the models' attributes)
+R: Table = SQLModel.metadata.tables["class_report"]
 
 
 def run(turn: Turn) -> None:
     finger = turn.rules.rules.finger
     local = turn.school.calendar.local(turn.now)
     day = local.date()
+    hold.release_due(turn)  # before the flag: an SMS the cutoff sent is not offered for holding any more
     absent_but_present(turn, day, finger)
-    if local.time() >= _clock(finger.late_at):
+    if local.time() >= clock(finger.late_at):
         late_arrivals(turn, day, finger)
     nihil_at = finger.nihil_at or next((r.at for r in turn.rules.rules.settings.reminders), DEFAULT_NIHIL_AT)
-    if local.time() >= _clock(nihil_at):
+    if local.time() >= clock(nihil_at):
         nihil_without_punch(turn, day, finger, nihil_at)
 
 
 def absent_but_present(turn: Turn, day: date, finger: Finger) -> None:
-    reasons = finger.absent_reasons
-    if reasons is None:
-        reasons = [code for code, spec in turn.rules.rules.reasons.items() if not spec.school_decision]
-    records = turn.session.execute(select(Absence.nis, Absence.class_name, Absence.status, Absence.source,
-                                          Absence.reporter)
-                                   .where(Absence.day == day, Absence.status.in_(sorted(reasons)))).all()
+    reasons = checked_reasons(finger, turn.rules.rules.reasons)
+    records = turn.session.execute(select(A.c.nis, A.c.class_name, A.c.status, A.c.source, A.c.reporter, A.c.state)
+                                   .where(A.c.day == day, A.c.status.in_(sorted(reasons)))).all()
     if not records:
         return
     came = arrivals(turn.session, turn.school, day, until=turn.now, students=[r.nis for r in records])
-    for nis, class_name, status, source, reporter in records:
+    for nis, class_name, status, source, reporter, state in records:
         student = turn.school.students.get(nis)
         arrival = came.get(nis)
         if student is None or arrival is None or not _once(turn, f"finger-absent:{day}:{nis}"):
@@ -56,21 +60,27 @@ def absent_but_present(turn: Turn, day: date, finger: Finger) -> None:
         values = {"student": student.name, "class": class_name, "nis": nis, "date": turn.date_text(day),
                   "reason": turn.rules.reason_name(status or ""), "time": f"{arrival.first:%H:%M}"}
         told = _chats(turn, finger.absent_but_present, class_name, day)
-        for chat in told:
-            turn.to_staff(chat, "tg_finger_absent", key=f"finger-absent:{day}:{nis}:{chat}", kind="push",
-                          reporter=reporter or "-", **values)
+        # a held alfa SMS: whoever may release it gets the flag with the two buttons (hold.py)
+        deciders = _chats(turn, finger.alfa_sms_confirm, class_name, day) if state == HELD else []
+        for chat in told + [c for c in deciders if c not in told]:
+            text = turn.text("tg_finger_absent", reporter=reporter or "-", **values)
+            buttons: tuple[tuple[Button, ...], ...] = ()
+            if chat in deciders:
+                text += "\n" + turn.text("tg_finger_hold", until=finger.alfa_sms_until)
+                buttons = hold.buttons(day, nis)
+            turn.to_staff_text(chat, text, key=f"finger-absent:{day}:{nis}:{chat}", kind="push", buttons=buttons)
         if finger.ask_reporter:
             for staff in staff_for(turn, source, class_name, day):
-                chat = turn.telegram_id_of(staff)
-                if staff.name == reporter and chat is not None and chat not in told:
-                    turn.to_staff(chat, "tg_finger_absent_reporter", key=f"finger-ask:{day}:{nis}:{chat}",
+                officer = turn.telegram_id_of(staff)
+                if staff.name == reporter and officer is not None and officer not in told:
+                    turn.to_staff(officer, "tg_finger_absent_reporter", key=f"finger-ask:{day}:{nis}:{officer}",
                                   kind="push", **values)
 
 
 def late_arrivals(turn: Turn, day: date, finger: Finger) -> None:
     if not any_punch(turn.session, turn.school, day, turn.now) or not _once(turn, f"finger-late:{day}"):
         return
-    bell = _clock(finger.bell)
+    bell = clock(finger.bell)
     came = arrivals(turn.session, turn.school, day, until=turn.now)
     late = sorted(((a, nis) for nis, a in came.items() if a.first.time() > bell and nis in turn.school.students),
                   key=lambda pair: (pair[0].first, pair[1]))
@@ -86,8 +96,7 @@ def late_arrivals(turn: Turn, day: date, finger: Finger) -> None:
 def nihil_without_punch(turn: Turn, day: date, finger: Finger, at: str) -> None:
     if not any_punch(turn.session, turn.school, day, turn.now):
         return
-    nihil = turn.session.scalars(select(ClassReport.class_name).where(ClassReport.day == day,
-                                                                      ClassReport.nihil.is_(True))).all()
+    nihil = turn.session.scalars(select(R.c.class_name).where(R.c.day == day, R.c.nihil.is_(True))).all()
     for class_name in sorted(nihil):
         if not _once(turn, f"finger-nihil:{day}:{class_name}"):
             continue
@@ -95,8 +104,8 @@ def nihil_without_punch(turn: Turn, day: date, finger: Finger, at: str) -> None:
                          key=lambda s: (s.absen_no, s.name))
         came: dict[str, Arrival] = arrivals(turn.session, turn.school, day, until=turn.now,
                                             students=[s.nis for s in members])
-        excused = set(turn.session.scalars(select(Absence.nis).where(
-            Absence.day == day, Absence.class_name == class_name, Absence.status.is_not(None))))
+        excused = set(turn.session.scalars(select(A.c.nis).where(
+            A.c.day == day, A.c.class_name == class_name, A.c.status.is_not(None))))
         missing = [s for s in members if s.nis not in came and s.nis not in excused]
         if not missing:
             continue
@@ -122,8 +131,3 @@ def _once(turn: Turn, key: str) -> bool:
         return False
     turn.session.add(JobRun(key=key, at=turn.now))
     return True
-
-
-def _clock(hhmm: str) -> time:
-    hours, minutes = hhmm.split(":")
-    return time(int(hours), int(minutes))

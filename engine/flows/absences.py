@@ -9,11 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from ..finger.punches import Arrival, arrivals
 from ..live import AbsenceRecord
+from ..rules.finger import checked_reasons, clock
 from ..school.model import Student
 from ..school.phones import mask
 from ..turn import Turn, fire
-from .routing import route_targets
+from .routing import route_targets, staff_for
+
+# The state of a record whose parents' SMS waits for the wali kelas (rules/flows.yaml, rules/finger.yaml
+# `alfa_sms: wait`): the tick sends it at the cutoff, the flag's buttons before (engine/finger/hold.py).
+HELD = "ditahan"
 
 
 @dataclass
@@ -28,6 +34,7 @@ class AbsenceContext:
     reply_to: str | None = None  # who sent it (the parent's number for confirm_parent)
     notices: list[str] = field(default_factory=list)  # lines for the officer's reply
     _parents: list[str] | None = None
+    _held: bool = False  # hold_parents_sms ran: the push says the SMS waits
 
     # ---------------------------------------------------------------------------------- conditions
 
@@ -49,6 +56,18 @@ class AbsenceContext:
         """Staff recorded a reason the school decides (D, P: `school_decision` in the rules)."""
         spec = self.turn.rules.rules.reasons.get(self.row.status or "")
         return bool(spec and spec.school_decision) and self.row.source != "ortu"
+
+    def finger_holds_parents_sms(self) -> bool:
+        """rules/finger.yaml `alfa_sms: wait`: a reason the finger checks look at, reported for today before
+        `alfa_sms_until`, of a student who clocked in today before the report."""
+        finger = self.turn.rules.rules.finger
+        if finger.alfa_sms != "wait" or self.row.day != self.turn.today:
+            return False
+        if self.reason not in checked_reasons(finger, self.turn.rules.rules.reasons):
+            return False
+        if self.turn.school.calendar.local(self.turn.now).time() >= clock(finger.alfa_sms_until):
+            return False
+        return self._arrival() is not None
 
     # ------------------------------------------------------------------------------------- actions
 
@@ -73,9 +92,28 @@ class AbsenceContext:
                           **self._values())
             self.row.parent_notified = True
 
+    def hold_parents_sms(self) -> None:
+        """The parents' SMS is not sent now: the record's state (HELD) holds it; push_homeroom says so."""
+        self._held = True
+
+    def tell_reporter_denied(self) -> None:
+        """The wali kelas pressed "Salah lapor" (`reporter` is who pressed): the officer who reported is asked
+        to correct the report. The record stays as it is."""
+        arrival = self._arrival()
+        values = {**self._values(), "time": f"{arrival.first:%H:%M}" if arrival else "-", "by": self.reporter}
+        for staff in staff_for(self.turn, self.row.source, self.row.class_name, self.row.day):
+            chat = self.turn.telegram_id_of(staff)
+            if staff.name == self.row.reporter and chat is not None:
+                self.turn.to_staff(chat, "tg_finger_denied_reporter",
+                                   key=f"finger-denied:{self.row.nis}:{self.row.day}:{chat}", kind="push", **values)
+
     def push_homeroom(self) -> None:
         phones = self.parents()
         parents = ", ".join(mask(p) for p in phones) if phones else "belum ada nomor terdaftar"
+        if self._held:
+            arrival = self._arrival()
+            parents = self.turn.text("tg_alfa_held", time=f"{arrival.first:%H:%M}" if arrival else "-",
+                                     until=self.turn.rules.rules.finger.alfa_sms_until)
         for chat in route_targets(self.turn, "alfa_push", self.student.class_name, self.row.day):
             self.turn.to_staff(chat, "tg_alfa_push", key=f"alfa-push:{self.student.nis}:{self.row.day}:{chat}",
                          kind="push", reporter=self.reporter, parents=parents, **self._values())
@@ -105,6 +143,12 @@ class AbsenceContext:
         self.notices.append(self.turn.text("tg_parent_stands", **values))
 
     # -------------------------------------------------------------------------------------- helpers
+
+    def _arrival(self) -> Arrival | None:
+        """The student's punches of the record's day, up to now."""
+        nis = self.student.nis
+        return arrivals(self.turn.session, self.turn.school, self.row.day, until=self.turn.now,
+                        students=[nis]).get(nis)
 
     def _values(self) -> dict[str, object]:
         code = self.reason or self.row.status or ""

@@ -16,13 +16,16 @@ class FlowVocabulary:
     triggers: frozenset[str]
     conditions: frozenset[str]
     actions: frozenset[str]
+    # Fired only at records in a state that only these transitions lead out of (a held alfa SMS): a flow
+    # without that state needs no transition for them.
+    optional_triggers: frozenset[str] = frozenset()
 
 
 FLOWS: dict[str, FlowVocabulary] = {
     "absence": FlowVocabulary(
         triggers=frozenset({"officer_report", "withdraw", "parent_report", "correct"}),
         conditions=frozenset({"reason_notifies_parents", "reported_by_parent", "same_reason", "correction_clears",
-                              "school_decision_recorded"}),
+                              "school_decision_recorded", "finger_holds_parents_sms"}),
         actions=frozenset(
             {
                 "record",
@@ -33,8 +36,12 @@ FLOWS: dict[str, FlowVocabulary] = {
                 "confirm_parent",
                 "tell_parent_reason_stands",
                 "tell_parent_decision_stands",
+                "hold_parents_sms",
+                "tell_reporter_denied",
             }
         ),
+        # the wali kelas's buttons on a held alfa SMS, and its cutoff (rules/finger.yaml `alfa_sms`)
+        optional_triggers=frozenset({"confirm_alfa", "deny_alfa", "hold_expired"}),
     ),
     "registration": FlowVocabulary(
         triggers=frozenset({"reg_valid", "reg_invalid", "stop"}),
@@ -141,6 +148,12 @@ TELEGRAM_TEMPLATES.update({
     "tg_finger_absent_reporter": _STUDENT | {"reason", "time"},
     "tg_finger_late": frozenset({"date", "bell", "count", "list"}),
     "tg_finger_nihil": frozenset({"class", "date", "time", "count", "list"}),
+    "tg_finger_hold": frozenset({"until"}),  # added to the flag when the alfa SMS waits for the buttons
+    "tg_alfa_held": frozenset({"time", "until"}),  # the alfa push's "SMS ke ortu" when it waits
+    "tg_finger_confirmed": _STUDENT | {"reason", "parents"},
+    "tg_finger_denied": _STUDENT | {"reason", "reporter"},
+    "tg_finger_denied_reporter": _STUDENT | {"reason", "time", "by"},
+    "tg_finger_hold_over": _STUDENT | {"reason", "what"},
 })
 # Reminder templates are named by settings.reminders; they may use these fields.
 REMINDER_FIELDS = frozenset({"class", "date", "school"})

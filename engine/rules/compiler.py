@@ -263,9 +263,10 @@ def _check_flow(name: str, flow: Any, source: Source, problems: Problems) -> Non
 
 def _check_transition(tr: Any, where: tuple[Any, ...], vocab: Any, states: set[str], source: Source,
                       problems: Problems) -> None:
-    if tr.trigger not in vocab.triggers:
+    triggers = vocab.triggers | vocab.optional_triggers
+    if tr.trigger not in triggers:
         problems.add(*source.locate((*where, "trigger")), f"unknown trigger '{tr.trigger}'",
-                     hint=did_you_mean(tr.trigger, vocab.triggers) or f"triggers: {', '.join(sorted(vocab.triggers))}")
+                     hint=did_you_mean(tr.trigger, triggers) or f"triggers: {', '.join(sorted(triggers))}")
     for j, state in enumerate(tr.sources):
         if state not in states and state != "*":
             path = (*where, "source", j) if isinstance(tr.source, list) else (*where, "source")

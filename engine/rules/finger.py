@@ -8,7 +8,9 @@ against roles and reasons live together.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
+from datetime import time
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -39,8 +41,26 @@ class Finger(BaseModel):
     # a class that reported NIHIL with students who have no punch by nihil_at (None: the first reminder's time)
     nihil_at: str | None = None
     nihil_to: list[str] = ["ketua_kelas", "sekretaris", "wali_kelas"]
+    # the parent's alfa SMS of a student who clocked in before the report: `wait` holds it until a holder of
+    # `alfa_sms_confirm` presses a button or until `alfa_sms_until`, whichever comes first; `send`: at once
+    alfa_sms: Literal["wait", "send"] = "wait"
+    alfa_sms_until: str = "10:00"
+    alfa_sms_confirm: list[str] = ["wali_kelas"]
 
-    _times = field_validator("bell", "late_at", "nihil_at")(_hhmm)
+    _times = field_validator("bell", "late_at", "nihil_at", "alfa_sms_until")(_hhmm)
+
+
+def checked_reasons(finger: Finger, reasons: Mapping[str, Any]) -> set[str]:
+    """The reasons the cross-checks look at: `absent_reasons`, else every reason the school does not decide."""
+    if finger.absent_reasons is not None:
+        return set(finger.absent_reasons)
+    return {code for code, spec in reasons.items() if not spec.school_decision}
+
+
+def clock(hhmm: str) -> time:
+    """"07:00" → 07:00 (the section's times are validated when the rules load)."""
+    hours, minutes = hhmm.split(":")
+    return time(int(hours), int(minutes))
 
 
 Locate = Callable[[tuple[str | int, ...]], tuple[str, int, int]]
@@ -49,7 +69,7 @@ Locate = Callable[[tuple[str | int, ...]], tuple[str, int, int]]
 def check_finger(finger: Finger, roles: Collection[str], reasons: Collection[str], locate: Locate,
                  problems: Problems) -> None:
     """Role and reason names of the section, against roles.yaml and reasons.yaml, at file:line:column."""
-    for key in ("absent_but_present", "late_to", "nihil_to"):
+    for key in ("absent_but_present", "late_to", "nihil_to", "alfa_sms_confirm"):
         for i, role in enumerate(getattr(finger, key)):
             if role not in roles:
                 problems.add(*locate(("finger", key, i)), f"unknown role '{role}'", hint=did_you_mean(role, roles))
