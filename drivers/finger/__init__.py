@@ -13,4 +13,3 @@ from .zk import DEFAULT_PORT, Record, ZkClient, ZkError, split_address
 
 __all__ = ["DEFAULT_PORT", "DevicePoller", "FingerPollers", "PullSink", "Record", "ZkClient", "ZkError",
            "split_address", "start"]
-DEVICE = "mesin finger"

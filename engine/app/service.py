@@ -324,7 +324,7 @@ def _start_fingers(addresses: list[str], store: Store, leader: Leader, wakeup: W
 
     minutes = leader.rules.rules.finger.poll_minutes
     console.print(f"Finger: {len(addresses)} machine(s): {', '.join(map(device_name, addresses))}, pulled every "
-                  f"{minutes} min (rules/finger.yaml poll_minutes)")
+                  f"{minutes} min (rules/finger.yaml poll_minutes)", soft_wrap=True)
     return start_pollers(addresses, store, lambda: leader.school, lambda: leader.rules.rules.finger.poll_minutes,
                          punched)
 

@@ -6,8 +6,13 @@ lost), the poller trying again after a failure, and `absensi finger pull` / `abs
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import struct
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -370,3 +375,30 @@ def test_the_engine_runs_its_cross_checks_when_punches_come(mini: School) -> Non
         stop.set()
         wake.set()
         thread.join(5)
+
+
+def test_absensi_run_pulls_the_machines_it_is_given(school: Path, db_url: str) -> None:
+    """The service itself (a child process, as an operator starts it): with only `--finger`, no modem and no
+    Telegram, it runs, pulls the machine at once, stores its punches and stops cleanly on SIGTERM."""
+    Store(db_url).close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    with FakeZk(records=list(LOG), tz=WIB) as fake, tempfile.TemporaryFile() as log:
+        service = subprocess.Popen([sys.executable, "-m", "absensi.engine.app.cli", "run", "--school", str(school),
+                                    "--db", db_url, "--finger", fake.address], stdout=log, stderr=subprocess.STDOUT,
+                                   env=env)
+        try:
+            deadline = time.monotonic() + 60
+            while len(rows(db_url)) < 6 and service.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert len(rows(db_url)) == 6
+            service.send_signal(signal.SIGTERM)
+            assert service.wait(30) == 0
+        finally:
+            if service.poll() is None:
+                service.kill()
+                service.wait(10)
+            log.seek(0)
+            out = log.read().decode(errors="replace")
+    assert f"Finger: 1 machine(s): zk {fake.address}, pulled every 5 min" in out, out
+    assert f"finger zk {fake.address}: 7 punch(es) read: 6 new, 1 already stored" in out, out
+    assert "unknown finger id(s) 4711, 7" in out, out
