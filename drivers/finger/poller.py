@@ -1,8 +1,9 @@
 """One thread per fingerprint machine: pull its attendance log every `interval` seconds and hand it to a sink.
 
 A pull connects, asks how many records the machine holds and, when that changed since the last pull that
-the sink took, reads them all with the machine's clock and gives them to the sink, which stores them (once:
-the sink is idempotent). A failed pull — the machine unreachable, closing mid-transfer, answering garbage,
+the sink took (or the log is full, when a machine may overwrite its oldest records), reads them all with the
+machine's clock and gives the sink those after the ones it already took — all of them when the log is not
+the one seen before (cleared, or overwritten) — and the sink stores them (once: it is idempotent). A failed pull — the machine unreachable, closing mid-transfer, answering garbage,
 or the sink's database down — hands nothing over and loses nothing: the machine keeps its log, and the next
 pull reads it again. After a failure the thread tries again sooner, after the delivery policy's reconnect
 wait (1 s doubling, never later than the next regular pull).
@@ -50,6 +51,9 @@ class DevicePoller:
         self.failures = 0
         self.pulls = 0  # pulls the sink took
         self.last_count: int | None = None  # records held at the last pull the sink took
+        self.taken = 0  # records of the machine's log the sink took
+        self.last_record: Record | None = None  # the last of them
+        self.full_said = False
         self.last_pull: datetime | None = None
         self.pulled = threading.Event()  # set after every attempt (for tests and the one-off pull)
         self._stop = threading.Event()
@@ -67,14 +71,27 @@ class DevicePoller:
     def pull_once(self) -> str:
         """One pull now (the thread's step); raises ZkError (or the sink's error) when it fails."""
         with ZkClient(self.host, self.port, key=self.key, timeout=self.timeout, chunk=self.chunk) as zk:
-            count = zk.record_count()
-            if count == self.last_count:
+            count, capacity = zk.sizes()
+            full = bool(capacity) and count >= capacity
+            self._say_full(count, capacity)
+            if count == self.last_count and not full:
                 return f"{count} record(s), none new"
             clock = zk.clock()
             got = zk.attendance(count)
-        said = self.sink(self.name, got, clock)
+        same_log = 0 < self.taken <= len(got) and got[self.taken - 1] == self.last_record
+        said = self.sink(self.name, got[self.taken:] if same_log else got, clock)
         self.last_count, self.pulls = count, self.pulls + 1
+        self.taken, self.last_record = len(got), got[-1] if got else None
         return said
+
+    def _say_full(self, count: int, capacity: int) -> None:
+        """A log 90 % full is logged once (until it is cleared): a full machine stops taking punches, or
+        overwrites its oldest ones."""
+        nearly = bool(capacity) and count >= 0.9 * capacity
+        if nearly and not self.full_said:
+            logger.warning("finger {}: the machine's attendance log is {} % full ({} of {} records): clear it on "
+                           "the machine after a pull", self.name, round(100 * count / capacity), count, capacity)
+        self.full_said = nearly
 
     def _run(self) -> None:
         while not self._stop.is_set():

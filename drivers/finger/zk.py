@@ -14,7 +14,8 @@ The protocol, as far as this client uses it:
   A machine with a communication key answers ACK_UNAUTH (2005); AUTH (1102) then sends the key, scrambled
   with the session id (`comm_key`). The reply id starts at 0 and goes up by one with every command; the
   machine echoes it. EXIT (1001) closes the session.
-- GET_FREE_SIZES (50) answers a table of 32-bit counters: the attendance records held are at byte 32.
+- GET_FREE_SIZES (50) answers a table of 32-bit counters: the attendance records held are at byte 32, how
+  many the machine can hold at byte 64.
 - GET_TIME (201) answers the machine's clock, encoded as below.
 - The attendance log is read with the buffered read: PREPARE_BUFFER (1503) with the data's own command
   ATTLOG_RRQ (13) either answers DATA (1501) with everything at once, or ACK_OK with the size ready in the
@@ -172,12 +173,21 @@ def parse_log(data: bytes, count: int, users: dict[int, str] | None = None) -> l
         return []
     if len(body) < size:
         raise ZkError(f"the attendance log says {size} bytes but holds {len(body)}")
-    width = size // count
-    if width not in (8, 16, 40) or width * count != size:
-        width = next((w for w in (40, 16, 8) if size % w == 0 and size // w >= count), 0)
+    width = record_width(size, count)
+    return [_record(body[i:i + width], users) for i in range(0, size - width + 1, width)]
+
+
+def record_width(size: int, count: int) -> int:
+    """The size of one record in a log of `size` bytes said to hold `count` records. Punches made between
+    GET_FREE_SIZES and the read make the log longer than `count` records: then the widest record size that
+    divides it into at least `count` records."""
+    width = size // count if count else 0
+    if width in (8, 16, 40) and width * count == size:
+        return width
+    width = next((w for w in (40, 16, 8) if size % w == 0 and size // w >= count), 0)
     if width == 0:
         raise ZkError(f"{size} bytes of attendance log do not divide into {count} records of 8, 16 or 40 bytes")
-    return [_record(body[i:i + width], users) for i in range(0, size - width + 1, width)]
+    return width
 
 
 def _record(raw: bytes, users: dict[int, str] | None) -> Record:
@@ -298,11 +308,16 @@ class ZkClient:
 
     def record_count(self) -> int:
         """The attendance records the machine holds (GET_FREE_SIZES)."""
+        return self.sizes()[0]
+
+    def sizes(self) -> tuple[int, int]:
+        """(attendance records held, how many it can hold: 0 when the machine does not say), GET_FREE_SIZES."""
         answer = self.command(CMD_GET_FREE_SIZES)
         if len(answer.data) < 36:
             raise ZkError(f"{self.where}: GET_FREE_SIZES answered {len(answer.data)} byte(s), expected 80 or more")
         count = int(struct.unpack_from("<i", answer.data, 32)[0])
-        return max(0, count)
+        capacity = int(struct.unpack_from("<i", answer.data, 64)[0]) if len(answer.data) >= 68 else 0
+        return max(0, count), max(0, capacity)
 
     def clock(self) -> datetime:
         """The machine's own clock (GET_TIME)."""
@@ -325,7 +340,8 @@ class ZkClient:
         try:
             data = self.read_buffered(CMD_ATTLOG_RRQ)
             users: dict[int, str] | None = None
-            if len(data) >= 4 and struct.unpack_from("<I", data)[0] == 8 * count:
+            size = struct.unpack_from("<I", data)[0] if len(data) >= 4 else 0
+            if size and record_width(size, count) == 8:  # old firmware: ids come from the user table
                 users = parse_users(self.read_buffered(CMD_USERTEMP_RRQ, FCT_USER))
             return parse_log(data, count, users)
         except ZkError as exc:

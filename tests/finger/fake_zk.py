@@ -31,6 +31,8 @@ class FakeZk:
     direct_up_to: int = 512  # a log this small is answered at once (DATA), a bigger one through the buffer
     frame_size: int = 700  # DATA frames a chunk is cut into after PREPARE_DATA
     fault: str | None = None
+    capacity: int = 100_000  # attendance records the machine can hold
+    punch_during_pull: tuple[str, datetime] | None = None  # a punch made between GET_FREE_SIZES and the read
     commands: list[int] = field(default_factory=list)  # every command received, in order
     connections: int = 0
     session_id: int = 0x3A1F
@@ -155,7 +157,7 @@ class FakeZk:
             return False
         elif command == zk.CMD_GET_FREE_SIZES:
             counters = [0] * 20
-            counters[4], counters[8], counters[16] = len(self.serials()), len(self.records), 100_000
+            counters[4], counters[8], counters[16] = len(self.serials()), len(self.records), self.capacity
             self._send(conn, zk.ACK_OK, packet, struct.pack("<20i", *counters) + b"\0" * 12)
         elif command == zk.CMD_GET_TIME:
             now = datetime.now(self.tz).replace(microsecond=0, tzinfo=None) + self.clock_offset
@@ -173,6 +175,9 @@ class FakeZk:
 
     def _prepare(self, conn: socket.socket, packet: zk.Packet, state: dict[str, object]) -> bool:
         _, what, fct, _ = struct.unpack("<BHII", packet.data)
+        if what == zk.CMD_ATTLOG_RRQ and self.punch_during_pull is not None:
+            self.records.append(self.punch_during_pull)
+            self.punch_during_pull = None
         data = self.user_data() if what == zk.CMD_USERTEMP_RRQ and fct == zk.FCT_USER else self.log_data()
         if what == zk.CMD_ATTLOG_RRQ and self.fault in ("garbage", "error", "silent"):
             if self.fault == "garbage":

@@ -153,6 +153,17 @@ def test_a_small_log_comes_at_once_and_leading_zeros_stay_as_the_machine_wrote_t
     assert [r.user_id for r in got] == [user for user, _ in LOG]
 
 
+@pytest.mark.parametrize("width", [40, 8])
+def test_a_punch_made_while_the_log_is_read_is_read_too(width: int) -> None:
+    log = [(user.lstrip("0"), at) for user, at in LOG]
+    late = ("1003", DAY.replace(hour=7, minute=2))
+    with FakeZk(records=list(log), width=width, punch_during_pull=late) as fake, \
+            ZkClient("127.0.0.1", fake.port) as client:
+        count = client.record_count()
+        got = client.attendance(count)
+    assert count == 7 and [(r.user_id, r.at) for r in got] == [*log, late]
+
+
 def test_a_machine_with_a_communication_key() -> None:
     with FakeZk(records=list(LOG), key=5555) as fake:
         with ZkClient("127.0.0.1", fake.port, key=5555) as client:
@@ -216,15 +227,19 @@ def test_a_pull_stores_punches_once_and_counts_unknown_ids(db_url: str, mini: Sc
         assert puller.pull_once() == "7 record(s), none new"
         assert device.commands.count(zk.CMD_PREPARE_BUFFER) == 1
 
-        # a new punch: the whole log is read again and only the new one is stored
+        # a new punch: the whole log is read again and only the record after those taken goes to the store
         device.records.append(("1003", DAY.replace(hour=7, minute=1)))
-        assert puller.pull_once() == "8 punch(es) read: 1 new, 7 already stored; 3 by 2 unknown id(s), kept " \
-                                     "without a student"
+        assert puller.pull_once() == "1 punch(es) read: 1 new, 0 already stored"
         assert len(rows(db_url)) == 7 and woken == [1, 1]
 
+        # the log cleared on the machine and refilled: not the log seen before, so all of it goes to the store
+        device.records[:] = [("1004", DAY.replace(hour=6, minute=40)), *LOG[:3]]
+        assert puller.pull_once().startswith("4 punch(es) read: 1 new, 3 already stored")
+        assert len(rows(db_url)) == 8 and woken == [1, 1, 1]
+
         # a fresh poller (a restart) reads everything again and adds nothing
-        assert DevicePoller(device.address, sink, lambda: 300.0).pull_once().startswith("8 punch(es) read: 0 new")
-        assert woken == [1, 1]
+        assert DevicePoller(device.address, sink, lambda: 300.0).pull_once().startswith("4 punch(es) read: 0 new")
+        assert woken == [1, 1, 1]
     finally:
         store.close()
 
@@ -251,6 +266,22 @@ def test_a_failed_pull_loses_nothing_and_the_poller_tries_again(db_url: str, min
         finally:
             pulls.stop()
             store.close()
+
+
+def test_a_full_log_is_read_every_time(db_url: str, mini: School) -> None:
+    """A machine whose log is full may overwrite its oldest records: the count stays, the records change."""
+    woken: list[int] = []
+    store, sink = sink_for(db_url, mini, woken)
+    try:
+        with FakeZk(records=list(LOG), capacity=len(LOG), tz=WIB) as fake:
+            puller = DevicePoller(fake.address, sink, lambda: 300.0)
+            assert puller.pull_once().startswith("7 punch(es) read: 6 new")
+            fake.records[:] = [*fake.records[1:], ("1004", DAY.replace(hour=7, minute=30))]
+            assert puller.pull_once().startswith("7 punch(es) read: 1 new, 6 already stored")
+            assert puller.full_said and fake.commands.count(zk.CMD_PREPARE_BUFFER) == 2
+        assert len(rows(db_url)) == 7
+    finally:
+        store.close()
 
 
 def test_a_database_failure_is_a_failed_pull_too(mini: School, device: FakeZk) -> None:
