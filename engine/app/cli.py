@@ -339,6 +339,11 @@ def run(
     finger: Annotated[list[str] | None, typer.Option(
         "--finger", help="A fingerprint machine on the network, [KEY@]HOST[:PORT] (port 4370): its attendance "
                          "log is pulled every few minutes (docs/finger.md); repeatable.")] = None,
+    web: Annotated[str | None, typer.Option(
+        "--web", help="Serve the web console at HOST:PORT (HOST defaults to 127.0.0.1; see docs/deploy.md).")] = None,
+    web_url: Annotated[str | None, typer.Option(
+        "--web-url", help="The console's address as browsers reach it (behind a proxy: https://…); /web links "
+                          "name it, and the session cookie is Secure when it is https.")] = None,
 ) -> None:
     """The service: engine, scheduler and the configured drivers."""
     from .service import serve
@@ -349,7 +354,7 @@ def run(
     url = database_url(db, school)
     open_store(url, create=True).close()  # the service may create its database; a wrong URL is one line
     raise typer.Exit(serve(compiled, loaded, url, [*(modem or []), *(gateway or [])], pin, console, modem_rate,
-                           gateway_listen, fingers=finger))
+                           gateway_listen, fingers=finger, web=web, web_url=web_url))
 
 
 @app.command()

@@ -220,7 +220,7 @@ class Leader:
 
 def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin: str | None,
           console: Console, modem_rate: float | None = None, listen: str | None = None,
-          fingers: list[str] | None = None) -> int:
+          fingers: list[str] | None = None, web: str | None = None, web_url: str | None = None) -> int:
     """`absensi run`: `modems` are the addresses of every SMS device (serial ports, pyserial URLs, gateway
     URLs); each is served by the driver its scheme names (`drivers.py`). `fingers`: fingerprint machines
     whose logs are pulled (`finger_pull.py`)."""
@@ -237,6 +237,12 @@ def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin
     store.policy = rules.delivery_policy()
     leader = Leader(rules, school, store)
     console.print(f"absensi: {school.name}, {len(school.students)} students, database {_safe_url(url)}")
+    try:
+        site = _start_web(web, web_url, store, leader, console) if web else None
+    except (ValueError, OSError) as exc:  # a wrong address, a taken port
+        console.print(f"[red]Web: {exc}[/red]")
+        store.close()
+        return 2
     if not leader.try_lead(clock()):
         holder = current_holder(store)
         console.print(f"Engine: standby — {holder.holder if holder else 'another process'} handles messages; "
@@ -255,6 +261,8 @@ def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin
                                                            rate_per_min=modem_rate, listen=listen), console)
     except (UnknownDriver, ValueError, OSError) as exc:  # a wrong address, a missing key, a taken port
         console.print(f"[red]SMS: {exc}[/red]")
+        if site is not None:
+            site.stop()
         stop.set()
         wakeup.close()
         worker.join(timeout=5)
@@ -284,6 +292,8 @@ def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin
             pool.stop()
         if machines is not None:
             machines.stop()
+        if site is not None:
+            site.stop()
         worker.join(timeout=5)
         store.close()
     return 0
@@ -327,6 +337,16 @@ def _start_fingers(addresses: list[str], store: Store, leader: Leader, wakeup: W
                   f"{minutes} min (rules/finger.yaml poll_minutes)", soft_wrap=True)
     return start_pollers(addresses, store, lambda: leader.school, lambda: leader.rules.rules.finger.poll_minutes,
                          punched)
+
+
+def _start_web(address: str, public_url: str | None, store: Store, leader: Leader, console: Console) -> Any:
+    """The web console (issue 13) in threads of this process; Werkzeug and Jinja2 are imported only now."""
+    from ..web.server import start
+
+    site = start(store, lambda: leader.rules, lambda: leader.school, address, public_url)
+    console.print(f"Web: console at {site.url}" + (f", links name {site.public_url}" if public_url else "")
+                  + " (staff log in with /web in Telegram)")
+    return site
 
 
 def _telegram_service(leader: Leader, store: Store, credentials: Any, school: School, policy: DeliveryPolicy) -> Any:

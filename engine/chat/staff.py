@@ -17,6 +17,7 @@ from ..rules.commands import command_for
 from ..rules.smslen import fitting_length, rupiah, segments
 from ..school.model import StaffRole
 from ..school.phones import mask, national, normalize
+from ..store import weblogin
 from ..store.models import OutboxRow
 from ..turn import Turn
 from . import buttons, views
@@ -109,8 +110,21 @@ def _command(turn: Turn, user: int, roles: list[StaffRole], text: str) -> None:
         buttons.start(turn, user, roles)
     elif spec.action == "correct":
         corrections.correct(turn, user, roles, argument.strip())
+    elif spec.action == "web_login":
+        _web_login(turn, user)
     else:
         views.command(turn, user, roles, spec.action, argument.strip())
+
+
+def _web_login(turn: Turn, user: int) -> None:
+    """`/web`: a one-time link to the running web console (issue 13); its token is stored hashed."""
+    base = weblogin.console_url(turn.session, turn.now)
+    if base is None:
+        turn.to_staff(user, "tg_web_off")
+        return
+    token = weblogin.new_login(turn.session, user, turn.now)
+    turn.to_staff(user, "tg_web_link", link=weblogin.link(base, token),
+                  minutes=int(weblogin.LINK_LIFETIME.total_seconds() // 60))
 
 
 def command_description(turn: Turn, name: str, roles: list[StaffRole]) -> str:

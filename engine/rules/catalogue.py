@@ -141,6 +141,9 @@ TELEGRAM_TEMPLATES: dict[str, frozenset[str]] = {
                                    "parts", "cost", "problems"}),
     "tg_sms_usage": frozenset({"school", "month", "kinds", "count", "parts", "failed", "cost", "price", "days"}),
     "tg_month_format": frozenset({"command", "example"}),
+    # the web console (issue 13): the one-time login link, or why there is none
+    "tg_web_link": frozenset({"school", "link", "minutes"}),
+    "tg_web_off": frozenset({"school"}),
 }
 # fingerprint cross-checks (SPEC §10, rules/finger.yaml)
 TELEGRAM_TEMPLATES.update({

@@ -135,6 +135,7 @@ CommandAction = Literal[
     "help",
     "service_status",
     "sms_usage",
+    "web_login",
 ]
 
 

@@ -90,6 +90,11 @@ def console_url(session: Session, now: datetime) -> str | None:
     return None
 
 
+def withdraw_console(session: Session, name: str) -> None:
+    """A console that stops takes its published address away (`/web` then says none is running)."""
+    session.execute(delete(ServiceHealth).where(ServiceHealth.name == name))
+
+
 def link(base_url: str, token: str) -> str:
     """The login link for `token` on the console at `base_url`."""
     return f"{base_url.rstrip('/')}/masuk/{token}"

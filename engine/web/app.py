@@ -114,7 +114,7 @@ class WebApp:
             response.headers.setdefault("Cache-Control", "max-age=300")
         else:
             response.headers["Cache-Control"] = "no-store"
-        return response(environ, start_response)  # type: ignore[no-any-return]
+        return response(environ, start_response)
 
     def error(self, request: Request, code: int, detail: str) -> Response:
         titles = {400: "Permintaan tidak valid", 403: "Tidak diizinkan", 404: "Halaman tidak ditemukan",

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from werkzeug.exceptions import Forbidden
@@ -22,9 +22,23 @@ from ..rules.commands import command_for
 from ..school.model import School, StaffRole
 from ..store import Store
 from ..turn import Turn
+from .auth import Limiter, Signer
 
-if TYPE_CHECKING:
-    from .app import WebApp
+
+class Console(Protocol):
+    """What a page uses of the application (`app.WebApp`)."""
+
+    store: Store
+    signer: Signer
+    limiter: Limiter
+
+    def rules(self) -> CompiledRules: ...
+    def school(self) -> School: ...
+    def url_for(self, endpoint: str, **values: Any) -> str: ...
+    def render(self, template: str, **values: Any) -> str: ...
+    def error(self, request: Request, code: int, detail: str) -> Response: ...
+    def set_session(self, response: Response, session_id: str, ends: datetime) -> None: ...
+    def clear_session(self, response: Response) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -52,9 +66,10 @@ def viewer_of(turn: Turn, telegram_id: int) -> Viewer | None:
 
 
 class Page:
-    def __init__(self, app: WebApp, request: Request, now: datetime, viewer: Viewer | None,
+    def __init__(self, app: Any, request: Request, now: datetime, viewer: Viewer | None,
                  session_id: str | None, endpoint: str) -> None:
-        self.app, self.request, self.now = app, request, now
+        self.app: Console = app
+        self.request, self.now = request, now
         self.viewer, self.session_id, self.endpoint = viewer, session_id, endpoint
         self.rules: CompiledRules = app.rules()
         self.school: School = app.school()

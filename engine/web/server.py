@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from loguru import logger
-from sqlalchemy import delete
 from sqlmodel import Session
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -19,7 +18,6 @@ from ..rules import CompiledRules
 from ..school.model import School
 from ..store import Store, weblogin
 from ..store.claims import process_tag
-from ..store.models import ServiceHealth
 from .app import WebApp
 from .auth import load_secret
 
@@ -111,7 +109,7 @@ def _publish_loop(store: Store, holder: str, public: str, stop: threading.Event,
 
 
 def withdraw_console(session: Session, holder: str) -> None:
-    session.execute(delete(ServiceHealth).where(ServiceHealth.name == console_row(holder)))
+    weblogin.withdraw_console(session, console_row(holder))
 
 
 def login_link(store: Store, chat_id: int, base_url: str, now: datetime | None = None) -> str:
