@@ -91,6 +91,10 @@ class Modem:
     def open(self) -> None:
         port = serial.serial_for_url(self.url, baudrate=self.settings.baudrate, timeout=0.5,
                                      write_timeout=self.settings.command_timeout)
+        if callable(getattr(port, "cancel_read", None)):
+            # The link's reader sleeps until bytes come instead of waking every 0.5 s; closing the link
+            # cancels the read. Ports that cannot cancel a read (sockets, RFC 2217) keep the timeout.
+            port.timeout = None
         self.link = Link(port, self._event, name=self.url).start()
         self.at = AtChannel(self.link, self.settings.command_timeout)
 
@@ -198,13 +202,12 @@ class Modem:
         logger.info("{}: PIN accepted", self.url)
 
     def _wait_ready(self) -> str:
-        state = "SIM PIN"
-        for _ in range(10):
+        deadline = time.monotonic() + self.settings.pin_settle
+        while True:
             state = self.sim_state()
-            if state == "READY":
+            if state == "READY" or time.monotonic() >= deadline:
                 return state
             time.sleep(self.settings.sim_busy_retry)
-        return state
 
     def identify(self) -> None:
         for attr, command in (("manufacturer", "AT+CGMI"), ("model", "AT+CGMM"), ("revision", "AT+CGMR"),

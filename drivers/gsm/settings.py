@@ -16,7 +16,8 @@ class ModemSettings:
     prompt_timeout: float = 10.0  # AT+CMGS → '>'
     send_timeout: float = 40.0  # PDU → +CMGS: <mr>; operators take 2–23 s (gammu uses 30 s)
     sim_busy_timeout: float = 30.0  # how long +CME ERROR: 14 after power-up is tolerated
-    sim_busy_retry: float = 1.0
+    sim_busy_retry: float = 0.25  # asking AT+CPIN? again costs nothing: a SIM ready sooner is seen sooner
+    pin_settle: float = 10.0  # after the PIN is accepted, how long the SIM may take to say READY
     register_timeout: float = 30.0  # at start-up; afterwards registration is re-checked by the health loop
     storage: str = "SM"
     poll_interval: float = 30.0  # +CMGL even without +CMTI: modems lose notifications

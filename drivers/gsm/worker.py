@@ -38,8 +38,9 @@ from .settings import ModemSettings
 REBOOT_MARKERS = ("RDY", "^SYSSTART")
 # How often a running worker looks for SMS a dead process left `sending` (a killed engine beside this
 # standby, SPEC §8). The pool does it at start; without this they would wait for the next restart.
-RECOVER_INTERVAL = 5.0
+RECOVER_INTERVAL = 30.0
 _STOP = Unsolicited("\x00stop")
+_WORK = Unsolicited("\x00work")  # the outbox has new rows, or a USSD was asked: look now
 
 
 class ModemWorker:
@@ -66,6 +67,12 @@ class ModemWorker:
         self._deleted = 0  # SIM slots this worker has emptied (see `_drain`)
         self._next_part = self._next_claim = self._next_poll = self._next_health = 0.0
         self._next_recover = time.monotonic() + RECOVER_INTERVAL
+        # Woken by the outbox (the store calls back when rows are added) rather than asking it every
+        # `claim_interval`: between wake-ups it looks only when the next retry is due or, for what another
+        # process wrote where no signal crosses (SQLite), every `claim_fallback` seconds. An outbox that
+        # cannot wake anyone (a test's fake) is asked every `claim_interval` as before.
+        listen = getattr(outbox, "on_outbox", None)
+        self.claim_fallback = float(listen(self.wake)) if callable(listen) else settings.claim_interval
 
     # ---------------------------------------------------------------------------------- health, pulsa
 
@@ -89,7 +96,12 @@ class ModemWorker:
         future = self.ussd.ask(code, pattern)
         if self._stop.is_set():
             self.ussd.fail_all("the modem worker is stopped")
+        self.wake()
         return future
+
+    def wake(self) -> None:
+        """Look at the outbox (and the USSD queue) now (any thread; the store calls it on new outbox rows)."""
+        self.events.put((time.monotonic(), _WORK))
 
     # ---------------------------------------------------------------------------------- lifecycle
 
@@ -226,9 +238,14 @@ class ModemWorker:
         self._send_if_due()
 
     def _idle_timeout(self) -> float:
+        """Until the next thing due: the +CMGL look, the health check, the recovery look, the next claim. A USSD
+        session in flight is followed every `claim_interval` (its answer also wakes the loop as an event)."""
         now = time.monotonic()
-        wake = min(self._next_poll, self._next_health, self._next_claim if self.healthy else self._next_poll)
-        return max(0.0, min(wake - now, self.settings.claim_interval))
+        wake = min(self._next_poll, self._next_health, self._next_recover,
+                   self._next_claim if self.healthy else self._next_poll)
+        if self.ussd.busy:
+            wake = min(wake, now + self.settings.claim_interval)
+        return max(0.0, wake - now)
 
     def _after_refusal(self, exc: CommandError) -> None:
         """A routine command was refused: most often the modem restarted unseen and lost PDU mode."""
@@ -268,6 +285,9 @@ class ModemWorker:
         name = event.name
         if name in ("+CMTI", "+CDSI"):
             return True
+        if event is _WORK:
+            self._next_claim = 0.0
+            return False
         if (name == "+CMT" and event.pdu) or (name == "+CDS" and event.pdu):
             self._take_pdu(event.pdu)
         elif name == "+CUSD":
@@ -411,7 +431,7 @@ class ModemWorker:
         while self.healthy and not self.ussd.busy and not self._stop.is_set() and time.monotonic() >= self._next_claim:
             items = self.outbox.claim(Channel.SMS, self.clock(), limit=1, worker=self.name)
             if not items:
-                self._next_claim = time.monotonic() + self.settings.claim_interval
+                self._next_claim = time.monotonic() + self._claim_wait()
                 return
             try:
                 self.stats["parts_sent"] += send_item(self.modem, items[0], self.ctx, self._pace)
@@ -422,6 +442,18 @@ class ModemWorker:
                 return
             if not self.events.empty():
                 return  # let received messages and reports in between sends
+
+    def _claim_wait(self) -> float:
+        """After a claim found nothing: seconds until the next look, unless a new row wakes the worker first.
+        The earliest pending item's due time bounds it (a retry); one due already but not claimable (another
+        worker holds it) is looked at again after `claim_interval`, not in a loop."""
+        wait = self.claim_fallback
+        next_due = getattr(self.outbox, "next_due", None)
+        if wait > self.settings.claim_interval and callable(next_due):
+            due = next_due(Channel.SMS)
+            if due is not None:
+                wait = min(wait, max(self.settings.claim_interval, (due - self.clock()).total_seconds()))
+        return wait
 
     def _pace(self) -> None:
         """Optional per-modem rate: spaces parts `60 / rate` seconds apart."""

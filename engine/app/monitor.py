@@ -68,6 +68,7 @@ class Monitor:
         self.checks: dict[str, _Check] = {}
         self.asked_seen = self._asked()
         self._first = True
+        self.starting = True  # a device was still starting at the last round
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -89,15 +90,16 @@ class Monitor:
             logger.warning("monitor: could not withdraw this process's health rows")
 
     def _run(self) -> None:
-        """A round every `interval`; every STARTING_SECONDS in the first minute, while the modems come up, so
-        `absensi status` right after a start shows them ready rather than starting."""
+        """A round every `interval`; every STARTING_SECONDS in the first minute while a device is still
+        starting, so `absensi status` right after a start shows the modems ready rather than starting (once
+        none is starting, a service at rest publishes every `interval` only)."""
         while not self._stop.is_set():
             try:
                 self.round(self.clock())
             except Exception:
                 logger.exception("monitor: publishing the service's health failed; trying again")
             young = (self.clock() - self.started_at).total_seconds() < STARTING_WINDOW
-            self._stop.wait(min(self.interval, STARTING_SECONDS) if young else self.interval)
+            self._stop.wait(min(self.interval, STARTING_SECONDS) if young and self.starting else self.interval)
 
     # ---------------------------------------------------------------------------------- one round
 
@@ -110,6 +112,7 @@ class Monitor:
             self._first = False
         self._collect(now)
         rows = self.rows(now)
+        self.starting = any(data.get("state") == "starting" for _, kind, data in rows if kind in ("modem", "gateway"))
         with self.store.unit() as session:
             publish(session, self.holder, rows, now)
         self._ask_if_due(now, {name: data for name, kind, data in rows if kind == "modem"})

@@ -13,13 +13,11 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 from rich.console import Console
 
-from ..chat.staff import allowed_commands, command_description
-from ..core import Engine
 from ..messages import Channel, OutboundMessage
 from ..ports import DeliveryPolicy, DriverOptions
 from ..rules import CompiledRules
@@ -27,11 +25,13 @@ from ..rules.diagnostics import Problems
 from ..school.model import School
 from ..store import Store
 from ..store.lease import RETRY_SECONDS, Lease, current_holder
-from ..turn import Live, Turn
 from .drivers import Started, UnknownDriver, start_all
 from .monitor import Monitor
 from .reload import Watch, load_checked
 from .wakeup import Wakeup
+
+if TYPE_CHECKING:  # the engine and its handlers are imported when an engine is built (`new_engine`): the
+    from ..core import Engine  # service's drivers start first, so the modem initialises meanwhile
 
 POLL_SECONDS = 2.0  # without a wake-up signal (tests, SQLite across processes): the longest wait
 TICK_SECONDS = 30.0
@@ -53,6 +53,9 @@ def command_menus(engine: Engine | None) -> dict[int, list[tuple[str, str]]]:
     """Per linked Telegram account, the commands its roles allow (for Telegram's command menu)."""
     if engine is None:  # a standby: the engine process keeps the menus
         return {}
+    from ..chat.staff import allowed_commands, command_description
+    from ..turn import Live, Turn
+
     with engine.store.unit() as session:  # its own Live: this runs in the Telegram thread, not the engine's
         turn = Turn(Live(engine.rules, engine.school), session, clock())
         users = {s.telegram_id for s in engine.school.staff if s.telegram_id} | set(turn.linked_phones().values())
@@ -126,6 +129,12 @@ def _round(engine: Engine, now: Callable[[], datetime], ticks: Ticks, wake: Call
         logger.exception("engine loop error; continuing")
 
 
+def new_engine(rules: CompiledRules, school: School, store: Store, now: datetime) -> Engine:
+    from ..core import Engine
+
+    return Engine(rules, school, store, now)
+
+
 class Leader:
     """The engine of `absensi run`, built only while this process holds the lease (SPEC §8).
 
@@ -169,7 +178,7 @@ class Leader:
         """Hold the lease and have an engine; False while another process is the engine."""
         if self.lease.keep(now):
             if self.engine is None:
-                self.engine = Engine(self.rules, self.school, self.store, now)
+                self.engine = new_engine(self.rules, self.school, self.store, now)
             return True
         self.engine = None  # lost or never held: caches of a former leadership are not trusted
         if not self.lease.acquire(now):
@@ -180,7 +189,7 @@ class Leader:
                 self._standby_said = True
             return False
         self._standby_said = False
-        self.engine = Engine(self.rules, self.school, self.store, now)
+        self.engine = new_engine(self.rules, self.school, self.store, now)
         return True
 
     def run(self, stop: threading.Event, now: Callable[[], datetime] = clock, poll: float = POLL_SECONDS,
@@ -243,6 +252,15 @@ def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin
         console.print(f"[red]Web: {exc}[/red]")
         store.close()
         return 2
+    try:  # first: a modem initialises (mostly waiting on it) while the engine is built
+        pool = _start_drivers(modems, store, DriverOptions(clock=clock, policy=rules.delivery_policy(), pin=pin,
+                                                           rate_per_min=modem_rate, listen=listen), console)
+    except (UnknownDriver, ValueError, OSError) as exc:  # a wrong address, a missing key, a taken port
+        console.print(f"[red]SMS: {exc}[/red]")
+        if site is not None:
+            site.stop()
+        store.close()
+        return 2
     if not leader.try_lead(clock()):
         holder = current_holder(store)
         console.print(f"Engine: standby — {holder.holder if holder else 'another process'} handles messages; "
@@ -256,18 +274,6 @@ def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin
                               name="engine", daemon=True)
     worker.start()
     signal.signal(signal.SIGHUP, lambda *_: (leader.request_reload(), wakeup.set()))
-    try:
-        pool = _start_drivers(modems, store, DriverOptions(clock=clock, policy=rules.delivery_policy(), pin=pin,
-                                                           rate_per_min=modem_rate, listen=listen), console)
-    except (UnknownDriver, ValueError, OSError) as exc:  # a wrong address, a missing key, a taken port
-        console.print(f"[red]SMS: {exc}[/red]")
-        if site is not None:
-            site.stop()
-        stop.set()
-        wakeup.close()
-        worker.join(timeout=5)
-        store.close()
-        return 2
     if credentials is None:
         console.print(f"Telegram: not running ({reason}); Telegram messages wait in the outbox.")
     machines = _start_fingers(fingers or [], store, leader, wakeup, console)

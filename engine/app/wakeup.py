@@ -9,6 +9,10 @@
   heartbeat and looks at the rule files).
 * The scheduler's next due time, the lease's heartbeat and the look at the rule files bound each wait
   (the engine loop computes them).
+
+The same listening connection hears `absensi_outbox` too: another process's engine added outbox rows, and
+this process's drivers are told through the store's outbox listeners (`Store.on_outbox`), so a standby's
+modem sends what the leading engine wrote without polling the outbox.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any
 from loguru import logger
 
 from ..store import Store
-from ..store.store import INBOX_CHANNEL
+from ..store.store import INBOX_CHANNEL, OUTBOX_CHANNEL
 
 SQLITE_FALLBACK = 5.0  # seconds: SQLite cannot signal across processes; a standby's drivers wait this long at most
 POSTGRES_FALLBACK = 60.0  # seconds: LISTEN signals at once; this only covers a notification lost in a reconnect
@@ -73,14 +77,20 @@ class Wakeup:
                 raw.detach()  # the pool forgets it: it only ever listens
                 connection.autocommit = True
                 connection.execute(f"LISTEN {INBOX_CHANNEL}")
+                connection.execute(f"LISTEN {OUTBOX_CHANNEL}")
                 self.event.set()  # anything committed while not listening is handled now
+                self._store.outbox_filled()  # and the drivers look at the outbox
                 while not self._stopping.is_set():
                     # sleep until the server sends something or close() writes to the pipe: no periodic wake
                     readable, _, _ = select.select([connection.fileno(), self._pipe[0]], [], [])
                     if self._pipe[0] in readable:
                         break
-                    for _ in connection.notifies(timeout=0):  # reads what arrived (an error if the server went)
+                    # reads what arrived (an error if the server went)
+                    channels = {notice.channel for notice in connection.notifies(timeout=0)}
+                    if INBOX_CHANNEL in channels:
                         self.event.set()
+                    if OUTBOX_CHANNEL in channels:
+                        self._store.outbox_filled()
             except Exception as exc:  # the server went away: listen again when it is back
                 if self._stopping.is_set():
                     break

@@ -54,6 +54,8 @@ NEWLY_FAILED = (select(OutboxRow.id, OutboxRow.recipient, OutboxRow.error, Outbo
                 .order_by(OutboxRow.id).limit(200))
 EXISTING_KEYS = select(OutboxRow.key).where(OutboxRow.key.in_(bindparam("keys", expanding=True)))
 ADD_OUTBOX = insert(OutboxRow.__table__)  # type: ignore[attr-defined]
+NEXT_DUE = (select(func.min(OutboxRow.next_try_at))
+            .where(OutboxRow.channel == bindparam("channel"), OutboxRow.status == "pending"))
 MARK_INBOX = (update(InboxRow).where(InboxRow.id == bindparam("inbox_id"))
               .values(status=bindparam("new_status"), error=bindparam("new_error"),
                       processed_at=bindparam("done_at")))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from loguru import logger
-from sqlalchemy import event, func, inspect, select, text, update
+from sqlalchemy import event, func, select, text, update
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, IntegrityError, StatementError
@@ -24,12 +24,19 @@ from ..messages import Button, Channel, Contact, Document, InboundMessage
 from ..ports import DeliveryPolicy, OutboxItem
 from . import cleaning, queries
 from .claims import claim_rows, owner_gone, process_tag
-from .migrate import upgrade
+from .migrate import current, upgrade
 from .models import InboxRow, OutboxRow
 
 MAX_INTERRUPTIONS = 3
 INBOX_CHANNEL = "absensi_inbox"  # PostgreSQL: the channel an inbox commit NOTIFYs and engines LISTEN on
 NOTIFY_INBOX = text(f"NOTIFY {INBOX_CHANNEL}")
+OUTBOX_CHANNEL = "absensi_outbox"  # PostgreSQL: NOTIFYed by a commit that added outbox rows; drivers' wakers LISTEN
+# How long a driver waiting for outbox work may sleep without missing rows another process added: on
+# PostgreSQL their commit NOTIFYs (this only covers a notification lost in a reconnect); SQLite has no
+# signal between processes, so a standby's modem looks this often for what the leading engine wrote.
+OUTBOX_FALLBACK_POSTGRES = 60.0
+OUTBOX_FALLBACK_SQLITE = 10.0
+_ADDS_OUTBOX = "INSERT INTO outbox"
 
 
 def sqlite_url(path: Path) -> str:
@@ -58,10 +65,13 @@ class Store:
         self._add_inbox = queries.ADD_INBOX.returning(func.pg_notify(INBOX_CHANNEL, "")) if self.notifies \
             else queries.ADD_INBOX
         self._listeners: list[Callable[[], None]] = []
+        self._outbox_listeners: list[Callable[[], None]] = []
+        self.outbox_fallback = OUTBOX_FALLBACK_POSTGRES if self.notifies else OUTBOX_FALLBACK_SQLITE
         if self.db.dialect.name == "sqlite":
             event.listen(self.db, "connect", _sqlite_pragmas)
+        _watch_outbox(self)
         try:
-            if not create and not inspect(self.db).has_table("alembic_version"):
+            if not create and current(self.db) is None:
                 raise MissingDatabase(f"no absensi tables in the database {self.db.url!r}")
             upgrade(self.db)
         except BaseException:
@@ -131,6 +141,30 @@ class Store:
             with self.db.begin() as connection:
                 connection.execute(NOTIFY_INBOX)
         self.inbox_filled()
+
+    # ------------------------------------------------------------------------------ outbox wake-ups
+
+    def on_outbox(self, listener: Callable[[], None]) -> float:
+        """Call `listener` whenever a transaction that added outbox rows has committed: in this process (any
+        thread, any code path: the statement is recognised as it runs) and, on PostgreSQL, in another one
+        (its commit NOTIFYs `absensi_outbox`, which the service's `Wakeup` hears). Returns the longest a
+        driver may sleep between looks at the outbox without missing another process's rows
+        (`outbox_fallback`)."""
+        self._outbox_listeners.append(listener)
+        return self.outbox_fallback
+
+    def outbox_filled(self) -> None:
+        """Tell this process's outbox listeners that the outbox has new rows."""
+        for listener in list(self._outbox_listeners):
+            try:
+                listener()
+            except Exception:  # a driver's waker must not fail the commit that has already happened
+                logger.exception("outbox listener failed")
+
+    def next_due(self, channel: Channel) -> datetime | None:
+        """When the earliest pending item of `channel` is due (a retry waits for its `next_try_at`)."""
+        with self.db.connect() as connection:
+            return connection.execute(queries.NEXT_DUE, {"channel": str(channel)}).scalar()
 
     def keep(self, msg: InboundMessage, reason: str) -> None:
         values = cleaning.inbox_values(msg, _inbound_payload(msg))
@@ -253,6 +287,40 @@ class Store:
     def last_outbox_id(self) -> int:
         with self.unit() as session:
             return session.scalar(select(OutboxRow.id).order_by(OutboxRow.id.desc()).limit(1)) or 0
+
+
+def _watch_outbox(store: Store) -> None:
+    """Recognise commits that added outbox rows, for `on_outbox`.
+
+    The statement that adds rows marks its connection; on PostgreSQL the commit then NOTIFYs (inside the
+    transaction, so the notification is delivered with the commit and never before it); once the
+    connection is back in the pool — committed — this process's listeners are called. A rollback unmarks.
+    """
+
+    def executed(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith(_ADDS_OUTBOX):
+            conn.info["outbox_added"] = True
+
+    def committing(conn: Any) -> None:
+        if conn.info.pop("outbox_added", False):
+            if store.notifies:
+                conn.exec_driver_sql(f"NOTIFY {OUTBOX_CHANNEL}")
+            conn.info["outbox_committed"] = True
+
+    def rolled_back(conn: Any) -> None:
+        conn.info.pop("outbox_added", None)
+
+    def returned(_dbapi: Any, record: Any) -> None:
+        if record is None:
+            return
+        record.info.pop("outbox_added", None)  # neither committed nor rolled back: the pool's reset undid it
+        if record.info.pop("outbox_committed", False):
+            store.outbox_filled()
+
+    event.listen(store.db, "after_cursor_execute", executed)
+    event.listen(store.db, "commit", committing)
+    event.listen(store.db, "rollback", rolled_back)
+    event.listen(store.db.pool, "checkin", returned)
 
 
 def _must_exist(url: str) -> None:
