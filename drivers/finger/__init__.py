@@ -9,7 +9,7 @@ the engine's cross-checks). Nothing here knows students or the database.
 from __future__ import annotations
 
 from .poller import DevicePoller, FingerPollers, PullSink, start
-from .zk import DEFAULT_PORT, Record, ZkClient, ZkError, split_address
+from .zk import DEFAULT_PORT, Address, Record, ZkClient, ZkError, parse_address, split_address
 
-__all__ = ["DEFAULT_PORT", "DevicePoller", "FingerPollers", "PullSink", "Record", "ZkClient", "ZkError",
-           "split_address", "start"]
+__all__ = ["DEFAULT_PORT", "Address", "DevicePoller", "FingerPollers", "PullSink", "Record", "ZkClient", "ZkError",
+           "parse_address", "split_address", "start"]

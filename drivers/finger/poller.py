@@ -20,7 +20,7 @@ from loguru import logger
 
 from absensi.engine.ports import Backoff
 
-from .zk import MAX_CHUNK, Record, ZkClient, split_address
+from .zk import MAX_CHUNK, Record, ZkClient, parse_address
 
 RECONNECT = Backoff(1.0, 60.0)  # the delivery policy's default reconnect waits
 
@@ -32,9 +32,10 @@ class PullSink(Protocol):
 
 
 def device_name(address: str) -> str:
-    """The name punches of `address` are stored under: the host and port, never the communication key."""
-    host, port, _ = split_address(address)
-    return f"zk {host}:{port}"
+    """The name punches of `address` are stored under: the host and port, never the communication key (nor
+    whether it was reached over TCP or UDP: the same machine either way)."""
+    where = parse_address(address)
+    return f"zk {where.host}:{where.port}"
 
 
 class DevicePoller:
@@ -43,7 +44,8 @@ class DevicePoller:
     def __init__(self, address: str, sink: PullSink, interval: Callable[[], float], *,
                  reconnect: Backoff = RECONNECT, timeout: float = 10.0, chunk: int = MAX_CHUNK,
                  now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self.host, self.port, self.key = split_address(address)
+        self.address = parse_address(address)
+        self.host, self.port, self.key = self.address.host, self.address.port, self.address.key
         self.name = device_name(address)
         self.sink, self.interval, self.reconnect = sink, interval, reconnect
         self.timeout, self.chunk, self.now = timeout, chunk, now
@@ -70,7 +72,8 @@ class DevicePoller:
 
     def pull_once(self) -> str:
         """One pull now (the thread's step); raises ZkError (or the sink's error) when it fails."""
-        with ZkClient(self.host, self.port, key=self.key, timeout=self.timeout, chunk=self.chunk) as zk:
+        with ZkClient(self.host, self.port, key=self.key, timeout=self.timeout, chunk=self.chunk,
+                      udp=self.address.udp) as zk:
             count, capacity = zk.sizes()
             full = bool(capacity) and count >= capacity
             self._say_full(count, capacity)
@@ -131,7 +134,7 @@ class FingerPollers:
 
 def start(addresses: list[str], sink: PullSink, interval: Callable[[], float], *,
           reconnect: Backoff = RECONNECT, timeout: float = 10.0) -> FingerPollers:
-    """A thread per address (`[KEY@]HOST[:PORT]`), each pulling at once and then every `interval()` seconds.
+    """A thread per address (`[udp://][KEY@]HOST[:PORT]`), each pulling at once and then every `interval()` seconds.
     A wrong address is a ValueError before any thread starts."""
     pollers = [DevicePoller(address, sink, interval, reconnect=reconnect, timeout=timeout) for address in addresses]
     names = [p.name for p in pollers]

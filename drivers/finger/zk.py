@@ -4,8 +4,9 @@ descriptions; no code of pyzk (copyleft) is used.
 
 The protocol, as far as this client uses it:
 
-- A TCP frame is the magic `50 50 82 7d`, the payload's length (4 bytes, little endian), then the payload.
-  The payload starts with an 8-byte header of four little-endian 16-bit fields — command (or reply code),
+- A TCP frame is the magic `50 50 82 7d`, the payload's length (4 bytes, little endian), then the payload;
+  over UDP (older machines) each datagram is a bare payload, a big answer several datagrams. The payload
+  starts with an 8-byte header of four little-endian 16-bit fields — command (or reply code),
   checksum, session id, reply id — followed by the command's data.
 - The checksum is taken over the payload with the checksum field zero: the 16-bit little-endian words are
   summed (an odd last byte counts as the low half of a word), the carries are folded back into 16 bits, and
@@ -34,7 +35,7 @@ The protocol, as far as this client uses it:
 - DISABLEDEVICE (1003) / ENABLEDEVICE (1002) lock and free the keypad and reader; the pull does not use them
   by default (a gate machine must keep taking punches; the buffer is a snapshot anyway).
 
-Not done: UDP (older machines speak only UDP on port 4370), real-time events, writing anything to a machine.
+Not done: real-time events, writing anything to a machine.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ ACK_UNAUTH = 2005
 
 FCT_USER = 5  # what the user table's buffered read asks for
 MAX_CHUNK = 0xFFC0  # the largest READ_BUFFER chunk machines accept over TCP
+MAX_CHUNK_UDP = 16 * 1024  # … and over UDP
 MAX_FRAME = 16 * 1024 * 1024  # a frame announcing more than this is not a ZK reply
 
 REPLY_NAMES = {ACK_OK: "ACK_OK", ACK_ERROR: "ACK_ERROR", ACK_DATA: "ACK_DATA", ACK_UNAUTH: "ACK_UNAUTH",
@@ -226,6 +228,23 @@ def parse_users(data: bytes) -> dict[int, str]:
 # ------------------------------------------------------------------------------------------ the client
 
 
+@dataclass(frozen=True)
+class Address:
+    host: str
+    port: int = DEFAULT_PORT
+    key: int = 0  # the machine's communication key (Comm Key), 0: none
+    udp: bool = False
+
+
+def parse_address(address: str) -> Address:
+    """`[udp://][KEY@]HOST[:PORT]` → where and how to reach a machine (TCP unless `udp://`)."""
+    scheme, sep, rest = address.partition("://")
+    if sep and scheme.lower() not in ("tcp", "udp"):
+        raise ValueError(f"'{address}': a machine is reached over tcp:// (the default) or udp://")
+    host, port, key = split_address(rest if sep else address)
+    return Address(host, port, key, bool(sep) and scheme.lower() == "udp")
+
+
 def split_address(address: str) -> tuple[str, int, int]:
     """`[KEY@]HOST[:PORT]` → host, port (default 4370), communication key (default 0)."""
     key, _, rest = address.rpartition("@")
@@ -247,11 +266,12 @@ class ZkClient:
     """One session with one machine: `with ZkClient(host) as zk: zk.attendance()`."""
 
     def __init__(self, host: str, port: int = DEFAULT_PORT, *, key: int = 0, timeout: float = 10.0,
-                 chunk: int = MAX_CHUNK) -> None:
-        self.host, self.port, self.key, self.timeout = host, port, key, timeout
-        self.chunk = max(1, min(chunk, MAX_CHUNK))
+                 chunk: int = MAX_CHUNK, udp: bool = False) -> None:
+        self.host, self.port, self.key, self.timeout, self.udp = host, port, key, timeout, udp
+        self.chunk = max(1, min(chunk, MAX_CHUNK_UDP if udp else MAX_CHUNK))
         self.session = 0
         self.reply = 0
+        self._waiting = 0  # the reply id of the command whose answer is awaited
         self._sock: socket.socket | None = None
 
     @property
@@ -269,7 +289,13 @@ class ZkClient:
 
     def connect(self) -> None:
         try:
-            self._sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+            if self.udp:
+                family, kind, proto, _, where = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_DGRAM)[0]
+                self._sock = socket.socket(family, kind, proto)
+                self._sock.settimeout(self.timeout)
+                self._sock.connect(where)  # datagrams from anyone else are not received
+            else:
+                self._sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
         except OSError as exc:
             raise ZkError(f"{self.where}: cannot connect: {exc.strerror or exc}") from None
         self.session, self.reply = 0, 0
@@ -398,10 +424,13 @@ class ZkClient:
         if self._sock is None:
             raise ZkError(f"{self.where}: not connected")
         try:
-            self._sock.sendall(frame(command, self.session, self.reply, data))
+            if self.udp:
+                self._sock.send(payload(command, self.session, self.reply, data))
+            else:
+                self._sock.sendall(frame(command, self.session, self.reply, data))
         except OSError as exc:
             raise ZkError(f"{self.where}: the connection broke: {exc.strerror or exc}") from None
-        sent = self.reply
+        sent = self._waiting = self.reply
         self.reply = (self.reply + 1) & 0xFFFF
         if expect is None:
             try:
@@ -417,6 +446,8 @@ class ZkClient:
     # ------------------------------------------------------------------------------------------ frames
 
     def _receive(self) -> Packet:
+        if self.udp:
+            return self._datagram()
         head = self._exactly(8, "a reply")
         if head[:4] != MAGIC:
             raise ZkError(f"{self.where}: not a ZK reply (it starts {head[:4].hex(' ')}, expected 50 50 82 7d): "
@@ -425,6 +456,25 @@ class ZkClient:
         if not 8 <= length <= MAX_FRAME:
             raise ZkError(f"{self.where}: a reply announcing {length} bytes is not the protocol")
         return Packet.parse(self._exactly(length, "the reply's body"))
+
+    def _datagram(self) -> Packet:
+        """The next datagram answering the awaited command (a late answer to an earlier one is skipped)."""
+        assert self._sock is not None
+        while True:
+            try:
+                got = self._sock.recv(65535)
+            except TimeoutError:
+                raise ZkError(f"{self.where}: no answer within {self.timeout:g} s (UDP)") from None
+            except ConnectionRefusedError:
+                raise ZkError(f"{self.where}: nothing answers on this UDP port") from None
+            except OSError as exc:
+                raise ZkError(f"{self.where}: {exc.strerror or exc}") from None
+            packet = Packet.parse(got)
+            if packet.command not in REPLY_NAMES:
+                raise ZkError(f"{self.where}: not a ZK reply (a datagram starting {got[:4].hex(' ')}): is this port "
+                              "a fingerprint machine?")
+            if packet.reply == self._waiting:
+                return packet
 
     def _exactly(self, count: int, what: str) -> bytes:
         assert self._sock is not None

@@ -337,8 +337,8 @@ def run(
     modem_rate: Annotated[float | None, typer.Option("--modem-rate", help="At most this many SMS per minute per modem.")]
     = None,
     finger: Annotated[list[str] | None, typer.Option(
-        "--finger", help="A fingerprint machine on the network, [KEY@]HOST[:PORT] (port 4370): its attendance "
-                         "log is pulled every few minutes (docs/finger.md); repeatable.")] = None,
+        "--finger", help="A fingerprint machine on the network, [udp://][KEY@]HOST[:PORT] (port 4370): its "
+                         "attendance log is pulled every few minutes (docs/finger.md); repeatable.")] = None,
     web: Annotated[str | None, typer.Option(
         "--web", help="Serve the web console at HOST:PORT (HOST defaults to 127.0.0.1; see docs/deploy.md).")] = None,
     web_url: Annotated[str | None, typer.Option(
@@ -515,7 +515,8 @@ def finger_import(
 
 @finger_app.command("pull")
 def finger_pull(
-    address: Annotated[str, typer.Argument(help="The machine: [KEY@]HOST[:PORT] (port 4370; KEY: its Comm Key).")],
+    address: Annotated[str, typer.Argument(help="The machine: [udp://][KEY@]HOST[:PORT] (port 4370; KEY: its Comm "
+                                                "Key; udp:// for machines without TCP).")],
     school: SchoolOpt = None,
     rules: RulesOpt = None,
     db: DbOpt = None,

@@ -92,17 +92,17 @@ def start_pollers(addresses: list[str], store: Store, school: Callable[[], Schoo
 def pull_once(address: str, loaded: School, open_store: Callable[[], Store], shift: int, timeout: float,
               listing: bool) -> None:
     """`absensi finger pull`: one pull, then what came, as `absensi finger import` says it."""
-    from absensi.drivers.finger import ZkClient, ZkError, split_address
+    from absensi.drivers.finger import ZkClient, ZkError, parse_address
     from absensi.drivers.finger.poller import device_name
 
     try:
-        host, port, key = split_address(address)
+        where = parse_address(address)
     except ValueError as exc:
         console.print(f"[red]{exc}[/red]", soft_wrap=True)
         raise typer.Exit(2) from None
     device = device_name(address)
     try:
-        with ZkClient(host, port, key=key, timeout=timeout) as zk:
+        with ZkClient(where.host, where.port, key=where.key, timeout=timeout, udp=where.udp) as zk:
             count = zk.record_count()
             machine_clock = zk.clock()
             records = zk.attendance(count)

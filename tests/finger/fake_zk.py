@@ -1,11 +1,12 @@
-"""A fake ZK-protocol fingerprint machine on loopback (TCP), answering the commands a pull uses.
+"""A fake ZK-protocol fingerprint machine on loopback (TCP, or UDP with `udp=True`), answering the commands a
+pull uses.
 
 It holds a list of attendance records and serves them as a machine does: CONNECT (with or without a
 communication key), AUTH, GET_FREE_SIZES, GET_TIME (its own clock, which may be off), the buffered read
 (PREPARE_BUFFER; the whole log at once when small, else READ_BUFFER chunks sent as PREPARE_DATA, the chunk
 in several DATA frames, ACK_OK), FREE_DATA, DISABLEDEVICE/ENABLEDEVICE, EXIT, and the user table for
 8-byte records. `fault` makes it misbehave: `close` drops the connection in the middle of the log's
-transfer, `garbage` answers the log's read with bytes that are not the protocol, `error` answers it
+transfer (over UDP: falls silent after half a datagram), `garbage` answers the log's read with bytes that are not the protocol, `error` answers it
 ACK_ERROR, `silent` never answers it.
 """
 
@@ -36,26 +37,33 @@ class FakeZk:
     commands: list[int] = field(default_factory=list)  # every command received, in order
     connections: int = 0
     session_id: int = 0x3A1F
+    udp: bool = False
 
     def __post_init__(self) -> None:
-        self._server = socket.create_server(("127.0.0.1", 0))
+        if self.udp:
+            self._server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self._server.bind(("127.0.0.1", 0))
+            self._server.settimeout(0.1)  # the serving loop looks at `_closed` this often
+        else:
+            self._server = socket.create_server(("127.0.0.1", 0))
         self.port = self._server.getsockname()[1]
         self._lock = threading.Lock()
-        self._threads: list[threading.Thread] = []
         self._open: list[socket.socket] = []
         self._closed = False
-        accept = threading.Thread(target=self._accept, name="fake-zk", daemon=True)
-        accept.start()
-        self._threads.append(accept)
+        self._thread = threading.Thread(target=self._serve_udp if self.udp else self._accept, name="fake-zk",
+                                        daemon=True)
+        self._thread.start()
 
     @property
     def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"{'udp://' if self.udp else ''}127.0.0.1:{self.port}"
 
     def close(self) -> None:
         self._closed = True
         with contextlib.suppress(OSError):
             self._server.shutdown(socket.SHUT_RDWR)  # wakes the thread waiting in accept()
+        if self.udp:
+            self._thread.join(5)
         self._server.close()
         for conn in list(self._open):
             with contextlib.suppress(OSError):
@@ -127,6 +135,35 @@ class FakeZk:
             if conn in self._open:
                 self._open.remove(conn)
 
+    def _serve_udp(self) -> None:
+        """One socket for every client; a client's state is kept by its address."""
+        states: dict[object, dict[str, object]] = {}
+        gone: set[object] = set()  # clients the machine stopped answering (`fault == "close"`)
+        while not self._closed:
+            try:
+                body, peer = self._server.recvfrom(65535)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if peer in gone or len(body) < 8 or not _checksum_ok(body):
+                continue
+            packet = zk.Packet.parse(body)
+            if packet.command == zk.CMD_CONNECT:
+                self.connections += 1
+                states[peer] = {"authorised": self.key == 0, "buffer": b""}
+            state = states.setdefault(peer, {"authorised": self.key == 0, "buffer": b""})
+            with self._lock:
+                self.commands.append(packet.command)
+            try:
+                going = self._answer(_Datagrams(self._server, peer), packet, state)
+            except OSError:
+                going = False
+            if not going:
+                states.pop(peer, None)
+                if packet.command != zk.CMD_EXIT:
+                    gone.add(peer)
+
     def _read(self, conn: socket.socket) -> zk.Packet | None:
         head = _exactly(conn, 8)
         if head is None or head[:4] != zk.MAGIC:
@@ -134,16 +171,14 @@ class FakeZk:
         body = _exactly(conn, struct.unpack_from("<I", head, 4)[0])
         if body is None:
             return None
-        packet = zk.Packet.parse(body)
-        stamped = body[2:4]
-        if struct.pack("<H", zk.checksum(body[:2] + b"\0\0" + body[4:])) != stamped:
+        if not _checksum_ok(body):
             raise OSError("bad checksum from the client")
-        return packet
+        return zk.Packet.parse(body)
 
-    def _send(self, conn: socket.socket, command: int, packet: zk.Packet, data: bytes = b"") -> None:
+    def _send(self, conn: socket.socket | _Datagrams, command: int, packet: zk.Packet, data: bytes = b"") -> None:
         conn.sendall(zk.frame(command, self.session_id, packet.reply, data))
 
-    def _answer(self, conn: socket.socket, packet: zk.Packet, state: dict[str, object]) -> bool:
+    def _answer(self, conn: socket.socket | _Datagrams, packet: zk.Packet, state: dict[str, object]) -> bool:
         command = packet.command
         if command == zk.CMD_CONNECT:
             self._send(conn, zk.ACK_OK if state["authorised"] else zk.ACK_UNAUTH, packet)
@@ -173,7 +208,7 @@ class FakeZk:
             self._send(conn, 0xFFFF, packet)
         return True
 
-    def _prepare(self, conn: socket.socket, packet: zk.Packet, state: dict[str, object]) -> bool:
+    def _prepare(self, conn: socket.socket | _Datagrams, packet: zk.Packet, state: dict[str, object]) -> bool:
         _, what, fct, _ = struct.unpack("<BHII", packet.data)
         if what == zk.CMD_ATTLOG_RRQ and self.punch_during_pull is not None:
             self.records.append(self.punch_during_pull)
@@ -192,7 +227,7 @@ class FakeZk:
             self._send(conn, zk.ACK_OK, packet, struct.pack("<BII", 0, len(data), len(data)) + b"\0\0\0\0")
         return True
 
-    def _chunk(self, conn: socket.socket, packet: zk.Packet, state: dict[str, object]) -> bool:
+    def _chunk(self, conn: socket.socket | _Datagrams, packet: zk.Packet, state: dict[str, object]) -> bool:
         start, size = struct.unpack("<ii", packet.data)
         buffer = state["buffer"]
         assert isinstance(buffer, bytes)
@@ -205,6 +240,20 @@ class FakeZk:
             self._send(conn, zk.CMD_DATA, packet, part[i:i + self.frame_size])
         self._send(conn, zk.ACK_OK, packet)
         return True
+
+
+class _Datagrams:
+    """What `_answer` sends to a UDP client: each TCP frame as one datagram, without its 8-byte prefix."""
+
+    def __init__(self, sock: socket.socket, peer: object) -> None:
+        self.sock, self.peer = sock, peer
+
+    def sendall(self, data: bytes) -> None:
+        self.sock.sendto(data[8:] if data.startswith(zk.MAGIC) else data, self.peer)
+
+
+def _checksum_ok(body: bytes) -> bool:
+    return struct.pack("<H", zk.checksum(body[:2] + b"\0\0" + body[4:])) == body[2:4]
 
 
 def _exactly(conn: socket.socket, count: int) -> bytes | None:

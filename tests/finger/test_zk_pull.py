@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from absensi.drivers.finger import Record, ZkClient, ZkError, split_address, zk
+from absensi.drivers.finger import Address, Record, ZkClient, ZkError, parse_address, split_address, zk
 from absensi.drivers.finger import poller as poller_module
 from absensi.drivers.finger.poller import DevicePoller, device_name
 from absensi.engine.app.cli import app
@@ -122,6 +122,14 @@ def test_addresses(address: str, expected: tuple[str, int, int]) -> None:
     assert "123456" not in device_name(address)
 
 
+def test_udp_addresses() -> None:
+    assert parse_address("udp://1234@10.0.0.7:4371") == Address("10.0.0.7", 4371, 1234, udp=True)
+    assert parse_address("tcp://10.0.0.7") == parse_address("10.0.0.7") == Address("10.0.0.7", 4370, 0, udp=False)
+    assert device_name("udp://10.0.0.7") == device_name("10.0.0.7") == "zk 10.0.0.7:4370"  # one machine
+    with pytest.raises(ValueError, match="over tcp:// \\(the default\\) or udp://"):
+        parse_address("http://10.0.0.7")
+
+
 @pytest.mark.parametrize(("address", "message"), [
     ("", "has no host"), (":4370", "has no host"), ("host:port", "are numbers"), ("host:70000", "out of range"),
     ("abc@host", "are numbers"),
@@ -131,11 +139,12 @@ def test_a_wrong_address_says_what_is_wrong(address: str, message: str) -> None:
         split_address(address)
 
 
+@pytest.mark.parametrize("udp", [False, True], ids=["tcp", "udp"])
 @pytest.mark.parametrize("width", [40, 16, 8])
-def test_every_record_width_is_read_through_the_buffer_in_chunks(width: int) -> None:
+def test_every_record_width_is_read_through_the_buffer_in_chunks(width: int, udp: bool) -> None:
     log = [(user.lstrip("0"), at + timedelta(minutes=i)) for i, (user, at) in enumerate(LOG * 30)]
-    with FakeZk(records=log, width=width, frame_size=300) as fake, \
-            ZkClient("127.0.0.1", fake.port, chunk=1000) as client:
+    with FakeZk(records=log, width=width, frame_size=300, udp=udp) as fake, \
+            ZkClient("127.0.0.1", fake.port, chunk=1000, udp=udp) as client:
         count = client.record_count()
         got = client.attendance(count)
     assert count == len(log) == 210
@@ -175,15 +184,21 @@ def test_a_machine_with_a_communication_key() -> None:
             pass
 
 
-@pytest.mark.parametrize(("fault", "message"), [
-    ("close", r"closed the connection .* while reading the attendance log of 7 record\(s\); none of it is used"),
-    ("garbage", r"not a ZK reply \(it starts 48 54 54 50, expected 50 50 82 7d\)"),
-    ("error", r"command 1503 answered ACK_ERROR"),
-    ("silent", r"no answer within 0.5 s"),
+@pytest.mark.parametrize(("fault", "udp", "message"), [
+    ("close", False, r"closed the connection .* while reading the attendance log of 7 record\(s\); none of it is "
+                     r"used"),
+    ("close", True, r"no answer within 0\.5 s \(UDP\) — while reading the attendance log of 7 record\(s\)"),
+    ("garbage", False, r"not a ZK reply \(it starts 48 54 54 50, expected 50 50 82 7d\)"),
+    ("garbage", True, r"not a ZK reply \(a datagram starting 48 54 54 50\)"),
+    ("error", False, r"command 1503 answered ACK_ERROR"),
+    ("error", True, r"command 1503 answered ACK_ERROR"),
+    ("silent", False, r"no answer within 0\.5 s"),
+    ("silent", True, r"no answer within 0\.5 s \(UDP\)"),
 ])
-def test_a_machine_that_misbehaves_gives_a_clear_error(fault: str, message: str) -> None:
-    with FakeZk(records=list(LOG), fault=fault, direct_up_to=0) as fake, pytest.raises(ZkError, match=message), \
-            ZkClient("127.0.0.1", fake.port, timeout=0.5, chunk=100) as client:
+def test_a_machine_that_misbehaves_gives_a_clear_error(fault: str, udp: bool, message: str) -> None:
+    with FakeZk(records=list(LOG), fault=fault, direct_up_to=0, udp=udp) as fake, \
+            pytest.raises(ZkError, match=message), \
+            ZkClient("127.0.0.1", fake.port, timeout=0.5, chunk=100, udp=udp) as client:
         client.attendance()
 
 
@@ -192,6 +207,10 @@ def test_nobody_listening() -> None:
         port = fake.port
     with pytest.raises(ZkError, match=rf"127\.0\.0\.1:{port}: cannot connect"):
         ZkClient("127.0.0.1", port, timeout=1).connect()
+    with FakeZk(udp=True) as fake:
+        port = fake.port
+    with pytest.raises(ZkError, match=rf"127\.0\.0\.1:{port}: nothing answers on this UDP port"):
+        ZkClient("127.0.0.1", port, timeout=1, udp=True).connect()
 
 
 def test_a_log_that_does_not_divide_into_records_is_refused() -> None:
@@ -244,11 +263,12 @@ def test_a_pull_stores_punches_once_and_counts_unknown_ids(db_url: str, mini: Sc
         store.close()
 
 
-@pytest.mark.parametrize("fault", ["close", "garbage"])
-def test_a_failed_pull_loses_nothing_and_the_poller_tries_again(db_url: str, mini: School, fault: str) -> None:
+@pytest.mark.parametrize(("fault", "udp"), [("close", False), ("garbage", False), ("close", True)])
+def test_a_failed_pull_loses_nothing_and_the_poller_tries_again(db_url: str, mini: School, fault: str,
+                                                                udp: bool) -> None:
     woken: list[int] = []
     store, sink = sink_for(db_url, mini, woken)
-    with FakeZk(records=list(LOG) * 30, fault=fault, direct_up_to=0, tz=WIB) as fake:
+    with FakeZk(records=list(LOG) * 30, fault=fault, direct_up_to=0, tz=WIB, udp=udp) as fake:
         fake.records = [(u, at + timedelta(minutes=i)) for i, (u, at) in enumerate(fake.records)]
         pulls = poller_module.start([fake.address], sink, lambda: 3600.0, reconnect=Backoff(0.05, 0.2), timeout=2)
         try:
@@ -262,7 +282,7 @@ def test_a_failed_pull_loses_nothing_and_the_poller_tries_again(db_url: str, min
                 time.sleep(0.05)
             assert polled.pulls == 1 and polled.state == "ready" and polled.failures == 0
             assert len(rows(db_url)) == 210 and woken == [1]
-            assert pulls.states() == {f"zk {fake.address}": "ready"}
+            assert pulls.states() == {device_name(fake.address): "ready"}
         finally:
             pulls.stop()
             store.close()
