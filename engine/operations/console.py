@@ -21,6 +21,9 @@ SMS = "sms"
 LOG_LIMIT = 500
 INBOX_STATES = ("new", "done", "error")
 OUTBOX_STATES = ("pending", "sending", "sent", "delivered", "failed")
+# the states of both tables as the log's readers say them
+STATE_WORDS = {"new": "menunggu diproses", "done": "selesai", "error": "gagal diproses", "pending": "menunggu",
+               "sending": "sedang dikirim", "sent": "terkirim", "delivered": "sampai", "failed": "gagal"}
 INCOMING = "masuk"  # the log's kind for SMS received (outgoing ones carry the outbox's kind)
 
 

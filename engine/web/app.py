@@ -1,7 +1,7 @@
 """The console as a WSGI application: routing, the session, CSRF, security headers, templates.
 
 Every response carries a Content-Security-Policy without inline scripts or styles and without framing,
-`nosniff`, `Referrer-Policy: no-referrer` (a login link must not leak through a Referer) and
+`nosniff`, `Referrer-Policy: same-origin` (a login link must not leak to another site through a Referer) and
 `Cache-Control: no-store` (pages hold children's data). Every POST needs the form's CSRF field (HMAC of the
 session, `auth.Signer`) and, when the browser sends one, an `Origin` equal to the console's own.
 """
@@ -38,8 +38,11 @@ HERE = Path(__file__).parent
 STATIC = {"style.css": "text/css", "refresh.js": "text/javascript"}
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+# same-origin: a login link's path never goes to another site in a Referer (and browsers still send the real
+# Origin on our own forms; with no-referrer Chromium sends "Origin: null", which same_origin refuses)
 HEADERS = {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
-           "Referrer-Policy": "no-referrer", "Cross-Origin-Opener-Policy": "same-origin"}
+           "Referrer-Policy": "same-origin", "Cross-Origin-Opener-Policy": "same-origin"}
+MAX_BODY = 32 * 1024 * 1024  # the roster upload's files together
 
 
 def utc_now() -> datetime:
@@ -101,24 +104,28 @@ class WebApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
+        request.max_content_length = MAX_BODY  # larger bodies are refused (413) before they are parsed
         try:
-            response = self.dispatch(request)
-        except HTTPException as exc:
-            response = self.error(request, exc.code or 500, exc.description or "")
-        except Exception:
-            logger.exception("web: a page failed")
-            response = self.error(request, 500, "Terjadi kesalahan pada server.")
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "max-age=300")
-        else:
-            response.headers["Cache-Control"] = "no-store"
-        return response(environ, start_response)
+            try:
+                response = self.dispatch(request)
+            except HTTPException as exc:
+                response = self.error(request, exc.code or 500, exc.description or "")
+            except Exception:
+                logger.exception("web: a page failed")
+                response = self.error(request, 500, "Terjadi kesalahan pada server.")
+            for name, value in HEADERS.items():
+                response.headers.setdefault(name, value)
+            if request.path.startswith("/static/"):
+                response.headers.setdefault("Cache-Control", "max-age=300")
+            else:
+                response.headers["Cache-Control"] = "no-store"
+            return response(environ, start_response)
+        finally:
+            request.close()  # uploaded files' temporary files, also when the handler never ran
 
     def error(self, request: Request, code: int, detail: str) -> Response:
         titles = {400: "Permintaan tidak valid", 403: "Tidak diizinkan", 404: "Halaman tidak ditemukan",
-                  405: "Metode tidak diizinkan", 429: "Terlalu banyak percobaan", 500: "Kesalahan server"}
+                  405: "Metode tidak diizinkan", 413: "Berkas terlalu besar", 429: "Terlalu banyak percobaan", 500: "Kesalahan server"}
         body = self.render("error.html", page=None, viewer=None, title=titles.get(code, "Kesalahan"),
                            detail=detail if code != 500 else "Terjadi kesalahan pada server.")
         return Response(body, status=code, mimetype="text/html")

@@ -14,10 +14,10 @@ LEFT, RIGHT, TOP, BOTTOM = 40, 40, 12, 28
 
 def _top(value: int) -> int:
     """A round axis maximum at or above `value`."""
-    for step in (5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000):
-        if value <= step:
-            return step
-    return value
+    for top in (4, 8, 12, 20, 40, 60, 100, 200, 400, 600, 1000, 2000, 4000, 6000, 10000, 20000, 40000):
+        if value <= top:
+            return top  # divisible by 4: the four grid steps are whole numbers
+    return -(-value // 4) * 4
 
 
 def hours_chart(hours: list[Hour], tz: tzinfo) -> Markup:

@@ -18,4 +18,6 @@ def cell(value: Value, column: Column) -> str:
         return short_date(value)
     if isinstance(value, float):
         return f"{value:.1f}".replace(".", ",") + ("%" if column.kind == "pct" else "")
+    if isinstance(value, int) and not isinstance(value, bool) and column.kind == "int" and abs(value) >= 1000:
+        return f"{value:,}".replace(",", ".")  # 1.350, as Indonesian writes thousands
     return str(value)

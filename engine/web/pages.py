@@ -185,13 +185,14 @@ def sms(page: Page) -> Response:
         lines = console.sms_log(turn.session, start, start + timedelta(days=1), kind, state)
         kinds = console.sms_kinds(turn.session)
     shown = [(words.clock(line.at, tz, line.at), "Masuk" if line.incoming else "Keluar", line.number,
-              "SMS masuk" if line.incoming else words.kind_label(line.kind), words.state(line.state),
+              "SMS masuk" if line.incoming else words.kind_label(line.kind),
+              console.STATE_WORDS.get(line.state, line.state),
               redact(line.text)[:300], redact(line.error)[:200]) for line in lines]
     usage = sms_sheet.tables(month, page.school.name)[0]
     return page.render("sms.html", lines=shown, day=day.isoformat(), day_label=weekday_date(day), kind=kind or "",
                        state=state or "", kinds=[(console.INCOMING, "SMS masuk")]
                        + [(k, words.kind_label(k)) for k in kinds],
-                       states=[(s, words.state(s)) for s in (*console.OUTBOX_STATES, "done", "error", "new")],
+                       states=[(s, console.STATE_WORDS[s]) for s in (*console.OUTBOX_STATES, *console.INBOX_STATES)],
                        usage=usage, cost=words.money(month.cost(month.total)), month_label=month.label,
                        limit=console.LOG_LIMIT)
 

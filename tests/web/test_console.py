@@ -249,7 +249,7 @@ def test_security_headers_on_every_answer(console: Console) -> None:
         assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
         assert answer.headers["X-Frame-Options"] == "DENY"
         assert answer.headers["X-Content-Type-Options"] == "nosniff"
-        assert answer.headers["Referrer-Policy"] == "no-referrer"
+        assert answer.headers["Referrer-Policy"] == "same-origin"
     for answer in answers[:len(PAGES)]:
         assert answer.headers["Cache-Control"] == "no-store"
         assert "<script>" not in answer.get_data(as_text=True)  # no inline script (only src=…)
@@ -288,6 +288,8 @@ def test_every_page_for_the_admin(console: Console) -> None:
     assert "Status layanan" in body["/status"] and "<svg" in body["/status"] and "Antrean keluar" in body["/status"]
     sms = body["/sms"]
     assert "0812****007" in sms and "+6281234500007" not in sms and "081234500007" not in sms
+    assert "<td>terkirim</td>" in sms or "<td>menunggu</td>" in sms
+    assert "<td>sent</td>" not in sms and "<td>done</td>" not in sms
     assert "Pemakaian bulan November 2026" in sms
     inbox = body["/kotak-masalah"]
     assert "test: kept as failed" in inbox and "0812****099" in inbox and "Coba lagi" in inbox
@@ -384,3 +386,15 @@ def test_a_login_follows_the_roster_in_force(console: Console, rules: CompiledRu
     reloaded = load_school(console.school.directory, rules.rules)
     console.app.school = lambda: reloaded
     assert wali.get("/").status_code == 401
+
+
+def test_a_post_from_a_hidden_or_foreign_origin_and_a_huge_body_are_refused(console: Console) -> None:
+    admin = console.client(ADMIN)
+    own = csrf_of(admin.get("/kotak-masalah"))
+    for origin in ("null", "http://localhost.evil.example", "https://localhost:8443"):
+        refused = admin.post("/kotak-masalah/coba-lagi", data={"semua": "1", "csrf": own}, headers={"Origin": origin})
+        assert refused.status_code == 403, origin
+    huge = admin.post("/kotak-masalah/coba-lagi", data={"semua": "1", "csrf": own, "x": "y" * (33 * 1024 * 1024)})
+    assert huge.status_code == 413 and "Berkas terlalu besar" in huge.get_data(as_text=True)
+    with console.store.unit() as session:
+        assert session.scalars(select(InboxRow.status).where(InboxRow.source_id == "sms:2")).one() == "error"

@@ -87,3 +87,18 @@ def test_the_last_hours_read_back_from_the_outbox(store: Store) -> None:
     expected[21] += 1
     expected[22] += 1
     assert queued == expected
+
+
+def test_the_chart_has_a_bar_per_hour_and_whole_axis_steps() -> None:
+    import re
+    from zoneinfo import ZoneInfo
+
+    from absensi.engine.web.chart import hours_chart
+
+    first = NOW.replace(minute=0) - 23 * H
+    hours = [console.Hour(first + i * H, queued=i % 4, sent=7 if i == 5 else 1) for i in range(24)]
+    svg = str(hours_chart(hours, ZoneInfo("Asia/Jakarta")))
+    assert svg.count("<rect ") == 24 and svg.count("<polyline ") == 1 and " style=" not in svg
+    labels = re.findall(r'text-anchor="end">(\d+)</text>', svg)  # the left axis: SMS sent
+    assert labels == ["8", "6", "4", "2", "0"]
+    assert "19.00: 1 SMS terkirim, antrean 3" in svg  # the last hour, 12:00 UTC, is 19.00 in Jakarta
