@@ -56,6 +56,7 @@ class DevicePoller:
         self.taken = 0  # records of the machine's log the sink took
         self.last_record: Record | None = None  # the last of them
         self.full_said = False
+        self.unreadable_said: set[str] = set()  # corrupt records already logged
         self.last_pull: datetime | None = None
         self.pulled = threading.Event()  # set after every attempt (for tests and the one-off pull)
         self._stop = threading.Event()
@@ -81,6 +82,11 @@ class DevicePoller:
                 return f"{count} record(s), none new"
             clock = zk.clock()
             got = zk.attendance(count)
+            fresh = [problem for problem in zk.unreadable if problem not in self.unreadable_said]
+            if fresh:
+                self.unreadable_said.update(fresh)
+                logger.warning("finger {}: {} corrupt record(s) of the machine's log left out: {}", self.name,
+                               len(fresh), "; ".join(fresh[:5]))
         same_log = 0 < self.taken <= len(got) and got[self.taken - 1] == self.last_record
         said = self.sink(self.name, got[self.taken:] if same_log else got, clock)
         self.last_count, self.pulls = count, self.pulls + 1
@@ -110,7 +116,7 @@ class DevicePoller:
                 if self.failures:
                     logger.info("finger {}: pulling again after {} failure(s)", self.name, self.failures)
                 self.failures, self.state, self.last_pull = 0, "ready", self.now()
-                logger.info("finger {}: {}", self.name, said)
+                logger.log("DEBUG" if said.endswith("none new") else "INFO", "finger {}: {}", self.name, said)
                 wait = self.interval()
             self.pulled.set()
             self._stop.wait(wait)

@@ -141,15 +141,16 @@ def encode_time(moment: datetime) -> int:
 
 def decode_time(value: int) -> datetime:
     """The machine's time number → a naive datetime; ZkError when it is no date (a corrupt record)."""
-    value, second = divmod(value, 60)
-    value, minute = divmod(value, 60)
-    value, hour = divmod(value, 24)
-    value, day = divmod(value, 31)
-    years, month = divmod(value, 12)
+    rest, second = divmod(value, 60)
+    rest, minute = divmod(rest, 60)
+    rest, hour = divmod(rest, 24)
+    rest, day = divmod(rest, 31)
+    years, month = divmod(rest, 12)
     try:
         return datetime(2000 + years, month + 1, day + 1, hour, minute, second)
     except ValueError:
-        raise ZkError(f"a record's time {value} is no date (day {day + 1} of month {month + 1})") from None
+        raise ZkError(f"its time ({value}) is no date: day {day + 1} of month {month + 1} of "
+                      f"{2000 + years}") from None
 
 
 def comm_key(key: int, session: int, ticks: int = 50) -> bytes:
@@ -164,9 +165,12 @@ def comm_key(key: int, session: int, ticks: int = 50) -> bytes:
     return bytes((swapped[0] ^ low, swapped[1] ^ low, low, swapped[3] ^ low))
 
 
-def parse_log(data: bytes, count: int, users: dict[int, str] | None = None) -> list[Record]:
+def parse_log(data: bytes, count: int, users: dict[int, str] | None = None,
+              unreadable: list[str] | None = None) -> list[Record]:
     """The attendance log's data (its 4-byte size first) → records. `count`: the records the machine says it
-    holds (GET_FREE_SIZES); `users`: serial → user id, needed for 8-byte records."""
+    holds (GET_FREE_SIZES); `users`: serial → user id, needed for 8-byte records. A record without a user id
+    or whose time is no date (a corrupt record) is left out and said in `unreadable` — one bad record must
+    not stop every pull."""
     if len(data) < 4:
         raise ZkError(f"the attendance log is {len(data)} byte(s): not even its size")
     (size,) = struct.unpack_from("<I", data)
@@ -176,7 +180,14 @@ def parse_log(data: bytes, count: int, users: dict[int, str] | None = None) -> l
     if len(body) < size:
         raise ZkError(f"the attendance log says {size} bytes but holds {len(body)}")
     width = record_width(size, count)
-    return [_record(body[i:i + width], users) for i in range(0, size - width + 1, width)]
+    records: list[Record] = []
+    for number, i in enumerate(range(0, size - width + 1, width), start=1):
+        try:
+            records.append(_record(body[i:i + width], users))
+        except ZkError as exc:
+            if unreadable is not None:
+                unreadable.append(f"record {number}: {exc}")
+    return records
 
 
 def record_width(size: int, count: int) -> int:
@@ -203,7 +214,7 @@ def _record(raw: bytes, users: dict[int, str] | None) -> Record:
         serial, status, moment, punch = struct.unpack_from("<HBIB", raw)
         user_id = (users or {}).get(serial, str(serial))
     if not user_id:
-        raise ZkError("a record without a user id")
+        raise ZkError("it has no user id")
     return Record(user_id, decode_time(moment), status, punch)
 
 
@@ -272,6 +283,7 @@ class ZkClient:
         self.session = 0
         self.reply = 0
         self._waiting = 0  # the reply id of the command whose answer is awaited
+        self.unreadable: list[str] = []  # the last attendance read's records left out (corrupt)
         self._sock: socket.socket | None = None
 
     @property
@@ -369,7 +381,8 @@ class ZkClient:
             size = struct.unpack_from("<I", data)[0] if len(data) >= 4 else 0
             if size and record_width(size, count) == 8:  # old firmware: ids come from the user table
                 users = parse_users(self.read_buffered(CMD_USERTEMP_RRQ, FCT_USER))
-            return parse_log(data, count, users)
+            self.unreadable = []
+            return parse_log(data, count, users, self.unreadable)
         except ZkError as exc:
             where = "" if str(exc).startswith(self.where) else f"{self.where}: "
             raise ZkError(f"{where}{exc} — while reading the attendance log of {count} record(s); "

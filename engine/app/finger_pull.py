@@ -106,6 +106,7 @@ def pull_once(address: str, loaded: School, open_store: Callable[[], Store], shi
             count = zk.record_count()
             machine_clock = zk.clock()
             records = zk.attendance(count)
+            unreadable = zk.unreadable
     except ZkError as exc:
         console.print(f"[red]{exc}[/red]\nNothing was stored.", soft_wrap=True)
         raise typer.Exit(1) from None
@@ -115,6 +116,8 @@ def pull_once(address: str, loaded: School, open_store: Callable[[], Store], shi
     if records:
         first, last = min(r.at for r in records), max(r.at for r in records)
         console.print(f"from {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M}", markup=False)
+    for problem in unreadable:
+        console.print(f"{device}: {problem}: left out", style="yellow", markup=False, soft_wrap=True)
     if listing:  # the attlog.dat shape: user id, tab, time
         for record in records:
             typer.echo(f"{record.user_id:>9}\t{record.at:%Y-%m-%d %H:%M:%S}")

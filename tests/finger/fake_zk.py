@@ -34,6 +34,7 @@ class FakeZk:
     fault: str | None = None
     capacity: int = 100_000  # attendance records the machine can hold
     punch_during_pull: tuple[str, datetime] | None = None  # a punch made between GET_FREE_SIZES and the read
+    corrupt: tuple[int, ...] = ()  # records (0-based) whose time is no date (day 30 of February)
     commands: list[int] = field(default_factory=list)  # every command received, in order
     connections: int = 0
     session_id: int = 0x3A1F
@@ -88,8 +89,8 @@ class FakeZk:
     def log_data(self) -> bytes:
         serials = self.serials()
         body = bytearray()
-        for user_id, at in self.records:
-            moment = zk.encode_time(at)
+        for number, (user_id, at) in enumerate(self.records):
+            moment = zk.encode_time(at) if number not in self.corrupt else ((26 * 12 + 1) * 31 + 29) * 86400
             if self.width == 40:
                 body += struct.pack("<H24sBIB8s", serials[user_id], user_id.encode(), 1, moment, 0, b"")
             elif self.width == 16:

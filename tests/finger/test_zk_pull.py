@@ -357,6 +357,17 @@ def test_finger_pull_stores_and_says_what_came(school: Path, db_url: str) -> Non
     assert len(rows(db_url)) == 6
 
 
+def test_a_corrupt_record_is_left_out_and_said_not_a_failed_pull(school: Path, db_url: str) -> None:
+    Store(db_url).close()
+    with FakeZk(records=list(LOG), corrupt=(2,), tz=WIB) as fake:
+        result = CliRunner().invoke(app, ["finger", "pull", fake.address, "--school", str(school), "--db", db_url])
+    assert result.exit_code == 0, result.output
+    assert f"zk {fake.address}: record 3: its time ({((26 * 12 + 1) * 31 + 29) * 86400}) is no date: day 30 of " \
+           "month 2 of 2026: left out" in result.output
+    assert "6 punch(es) read: 5 new, 1 already stored" in result.output
+    assert "0001002" not in {user for _, user, *_ in rows(db_url)}  # the corrupt record was 0001002's
+
+
 def test_finger_pull_of_a_machine_that_breaks_off_stores_nothing(school: Path, db_url: str) -> None:
     Store(db_url).close()
     with FakeZk(records=list(LOG) * 40, fault="close", direct_up_to=0) as fake:
