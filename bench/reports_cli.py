@@ -1,13 +1,16 @@
-"""`absensi report rekap-kelas` and `absensi letters` as the commands run them, at 1×, 4× and 10× the sample school.
+"""`absensi report …` and `absensi letters` as the commands run them, at 1×, 4× and 10× the sample school.
 
     .venv/bin/python bench/reports_cli.py [--backend sqlite|postgres] [--runs 3] [--scales 1,4,10]
-                                          [--budget 240] [--cache DIR]
+                                          [--budget 240] [--cache DIR] [--reports rekap-kelas,…,letters]
 
 For each scale the school directory is the sample school (1×) or a clone of it (bench/bigschool.py), and
 its database holds a semester of absences up to 2026-11-30 written through the engine (bench/semester.py).
 Then, as whole processes (process start included; wall from fork to reap, CPU and peak RSS from wait4):
 - `absensi report rekap-kelas --school DIR --db URL --month 2026-11 -o rekap.xlsx`: the whole school's
-  monthly class recap;
+  monthly class recap (one sheet per class);
+- `absensi report rekap-sekolah … --month 2026-11` (with its two charts), `semester` (the semester of today,
+  one sheet per class), `harian --date 2026-11-27` (a whole school day), `riwayat --student NIS` (the
+  school's first student, the semester) and `perhatian` (the semester's students to watch);
 - `absensi letters --school DIR -o letters.pdf`: every student's parent letter.
 Each command runs `--runs` times, fewer when its runs have used up `--budget` seconds (one at least: the
 table says how many). `--cache DIR` keeps the generated schools and SQLite databases for the next call.
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import sys
 import tempfile
 import time
@@ -30,7 +34,31 @@ from semester import UNTIL, fill
 
 from absensi.engine.store import sqlite_url
 
-GOALS = {("rekap", 1): "< 1.5", ("rekap", 10): "< 6", ("letters", 1): "< 5"}
+GOALS = {("rekap-kelas", 1): "< 1.5", ("rekap-kelas", 10): "< 6", ("letters", 1): "< 5"}
+REPORTS = ("rekap-kelas", "rekap-sekolah", "semester", "harian", "riwayat", "perhatian", "letters")
+LABELS = {
+    "rekap-kelas": "`absensi report rekap-kelas` whole school, month",
+    "rekap-sekolah": "`absensi report rekap-sekolah` whole school, month",
+    "semester": "`absensi report semester` whole school",
+    "harian": "`absensi report harian` whole school, one day",
+    "riwayat": "`absensi report riwayat` one student, semester",
+    "perhatian": "`absensi report perhatian` whole school, semester",
+    "letters": "`absensi letters` whole school",
+}
+
+
+def first_nis(school: Path) -> str:
+    with (school / "students.csv").open(encoding="utf-8", newline="") as f:
+        return next(csv.DictReader(f))["nis"]
+
+
+def arguments(key: str, school: Path, url: str, out: Path, scale: int) -> list[str]:
+    """The command line of one report (or of the letters)."""
+    if key == "letters":
+        return ["letters", "--school", str(school), "-o", str(out / f"letters{scale}.pdf")]
+    extra = {"rekap-kelas": ["--month", "2026-11"], "rekap-sekolah": ["--month", "2026-11"],
+             "harian": ["--date", "2026-11-27"], "riwayat": ["--student", first_nis(school)]}.get(key, [])  # fmt: skip
+    return ["report", key, "--school", str(school), "--db", url, *extra, "-o", str(out / f"{key}{scale}.xlsx")]
 
 
 def timed(name: str, command: list[str], runs: int, budget: float, wall: Figure, cpu: Figure, rss: Figure,
@@ -55,8 +83,12 @@ def main() -> None:
     parser.add_argument("--scales", default="1,4,10")
     parser.add_argument("--budget", type=float, default=240.0, help="seconds of runs per command and scale")
     parser.add_argument("--cache", type=Path, help="keep generated schools and SQLite databases here")
+    parser.add_argument("--reports", default=",".join(REPORTS), help="which commands (letters: absensi letters)")
     args = parser.parse_args()
     scales = [int(s) for s in args.scales.split(",")]
+    chosen = [r for r in args.reports.split(",") if r]
+    if unknown := [r for r in chosen if r not in REPORTS]:
+        parser.error(f"unknown reports: {', '.join(unknown)} (choose from {', '.join(REPORTS)})")
     load = header(f"reports as commands, {args.backend}, scales {', '.join(f'{s}×' for s in scales)}")
     command = absensi_command()
     figures: list[Figure] = []
@@ -98,15 +130,10 @@ def main() -> None:
                 notes.append(f"{scale}×: {classes} classes, {students} students; semester database from {db}")
             out = work / "out"
             out.mkdir(exist_ok=True)
-            for key, argv, check in (
-                ("rekap", ["report", "rekap-kelas", "--school", str(school), "--db", url, "--month", "2026-11",
-                           "-o", str(out / f"rekap{scale}.xlsx")], "wrote"),
-                ("letters", ["letters", "--school", str(school), "-o", str(out / f"letters{scale}.pdf")],
-                 f"{students} letters"),
-            ):
-                label = ("`absensi report rekap-kelas` whole school, month" if key == "rekap"
-                         else "`absensi letters` whole school")
-                what = f"{label}, {scale}× ({students} students)"
+            for key in chosen:
+                argv = arguments(key, school, url, out, scale)
+                check = f"{students} letters" if key == "letters" else "wrote"
+                what = f"{LABELS[key]}, {scale}× ({students} students)"
                 wall = Figure(f"{what} wall", GOALS.get((key, scale), ""), "s")
                 cpu = Figure(f"{what} CPU", "", "s")
                 rss = Figure(f"{what} peak RSS", "", "MiB", fmt="{:.0f}")

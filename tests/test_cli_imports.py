@@ -115,10 +115,21 @@ def test_the_telegram_credentials_are_read_without_pyrogram(tmp_path: Path) -> N
     assert "pyrogram" in modules
 
 
+def test_a_workbook_is_written_without_openpyxl(tmp_path: Path) -> None:
+    """The reports' workbooks come from engine/reports/ooxml.py: no spreadsheet library, no numpy, no Pillow
+    (the chart sheet of rekap-sekolah brings matplotlib, and with it numpy and Pillow, only for its charts)."""
+    modules = loaded_after("from absensi.engine.reports import export_xlsx\n"
+                           "from absensi.engine.reports.model import Snapshot\n"
+                           "data = export_xlsx('rekap-kelas', Snapshot('S', 'T', '', 'Nov', [], [], [], []))\n"
+                           "assert data[:2] == b'PK' and len(data) > 500", tmp_path)  # fmt: skip
+    assert "zipfile" in modules
+    assert absent(REPORTING, modules) == []
+
+
 @pytest.mark.parametrize(("command", "expected"), [
     ("from absensi.engine.reports import export_xlsx, REPORTS\n"
      "from absensi.engine.reports.model import Snapshot\n"
-     "export_xlsx('rekap-sekolah', Snapshot('S', 'T', '', 'Nov', [], [], [], []))", ("openpyxl", "matplotlib")),
+     "export_xlsx('rekap-sekolah', Snapshot('S', 'T', '', 'Nov', [], [], [], []))", ("matplotlib",)),
     ("from absensi.engine.reports.letters import render_letters\n"
      "render_letters('S', '+6281200000000', [('A', 'X 1', '1', 'ABC123')])", ("fpdf",)),
 ])  # fmt: skip

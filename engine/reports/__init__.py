@@ -11,8 +11,9 @@ The engine builds a `Snapshot` (already limited to the viewer's scope and the pe
 perhatian. Per-class reports (rekap-kelas, semester) without `class_name` give one table (one sheet)
 per class in scope.
 
-The spreadsheet (openpyxl) and chart (matplotlib) libraries are imported by `export_xlsx` when a report
-is made, never with this package: the service and the command line start without them.
+Workbooks are written by `ooxml` (standard library only); the chart library (matplotlib) is imported by
+`export_xlsx` for rekap-sekolah's charts, never with this package: the service and the command line start
+without it.
 """
 
 from __future__ import annotations

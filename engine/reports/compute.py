@@ -79,14 +79,20 @@ HARIAN_COLUMNS = (
 
 
 def harian(snap: Snapshot, day: date) -> Table:
-    """Everyone absent on one day, by the class they were in that day and their absen number there."""
-    students = rows_on(_in_school_order(snap), day)
-    rows = [
-        Row(_harian_values(day, student, entry))
-        for student in students
-        if (entry := snap.entries_of(student).get(day)) is not None
-    ]
-    tally = day_tally(snap, students, day)
+    """Everyone absent on one day, by the class they were in that day and their absen number there.
+
+    Read from the day's records, not from every student: `/hariini` asks for it all morning (the same rows
+    and tally as walking the school in order and looking each student up)."""
+    rank = {cls.name: i for i, cls in enumerate(snap.class_order())}
+    by_row = snap.entries_by_row
+    recorded = sorted(
+        (s for s in snap.students if s.class_name in rank and day in by_row.get(s.key, ())),
+        key=lambda s: (rank[s.class_name], s.absen_no, s.name),
+    )  # (stable: as students_by_class orders a class)
+    entries = [by_row[student.key][day] for student in recorded]
+    rows = [Row(_harian_values(day, student, entry)) for student, entry in zip(recorded, entries, strict=True)]
+    members = frozenset(s.nis for s in snap.students if s.class_name in rank and s.holds(day))
+    tally = Tally(Counter(entry.status for entry in entries), 1, snap.counting, len(members), members)
     summary = ", ".join(f"{named(snap, s)} {tally.count(s)}" for s in snap.statuses)
     footer = [f"Jumlah tercatat: {len(rows)} siswa ({summary}); dihitung tidak hadir: {tally.absent_days} siswa."]
     if day not in snap.school_day_set:

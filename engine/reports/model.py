@@ -179,7 +179,8 @@ class Snapshot:
         for student in self.students:
             index[student.nis].append(student)
         for rows in index.values():
-            rows.sort(key=lambda s: min(s.days) if s.days else date.min)
+            if len(rows) > 1:  # (most students have one row)
+                rows.sort(key=lambda s: min(s.days) if s.days else date.min)
         return index
 
     @cached_property

@@ -6,23 +6,19 @@ place and date ("Tangerang, 30 November 2026"). Page setup: A4 landscape, one pa
 repeated on every printed page. Cells hold values, never formulas, so what a test (or a school's
 own macro) reads is exactly what the report computed.
 
-The workbook is written with openpyxl's write-only mode: a sheet's layout (title, header, rows, footer,
-signatures) is known before its first row, so the sheet's settings are made first and its rows streamed
-in order, each cell with a style built once per workbook. Everything the layout uses is available there
-(merged title rows, column widths, row heights, frozen panes, print titles and area, page setup, the chart
-images), so every sheet is written that way. openpyxl is imported when a workbook is made, never with this
-module.
+A sheet's layout (title, header, rows, footer, signatures) is known before its first row, so its settings
+are made first and its rows written in order by `ooxml`, the package writer made for these sheets (a
+cell is one formatted string; openpyxl and XlsxWriter cost 10-25 times more per cell, bench/RESULTS.md).
+Each distinct look is one cell format per workbook, each column's looks are worked out once per sheet.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from . import ooxml
 from .fmt import long_date
 from .table import Column, Row, Signature, Table
 
@@ -32,50 +28,44 @@ if TYPE_CHECKING:
 NUMBER_FORMATS = {"int": "0", "pct": '0.00" %"', "date": "DD/MM/YYYY"}
 CENTERED_KINDS = frozenset({"int", "pct", "day", "date", "time", "code"})
 INVALID_SHEET_CHARS = str.maketrans({c: "-" for c in "[]:*?/\\"})
-PAPERSIZE_A4 = "9"  # openpyxl's Worksheet.PAPERSIZE_A4 (a write-only sheet lacks the constant)
+PAPER_A4 = 9
 HEADER_HEIGHT = 30
 LINE_HEIGHT = 13.5
+IMAGE_ROW_PX = 20  # a default row's height in pixels: how many rows a chart covers
 
-# A cell's look as plain data: (font, fill, bordered, alignment, number format); built into openpyxl styles
-# once per workbook (`_Styles`).
-FONTS = {
-    "default": None, "school": ("bold", 14), "title": ("bold", 12), "subtitle": ("", 11), "bold": ("bold", None),
-    "note": ("italic", 8), "foot": ("italic", 9), "plain": ("", 11), "signed": ("bold-underline", 11),
-    "image-title": ("bold", 12),
+# A cell's look as plain data: (font, fill, bordered, alignment, number format); one cell format each.
+FONTS: dict[str, ooxml.Font | None] = {
+    "default": None, "school": ooxml.Font(bold=True, size=14), "title": ooxml.Font(bold=True, size=12),
+    "subtitle": ooxml.Font(size=11), "bold": ooxml.Font(bold=True), "note": ooxml.Font(italic=True, size=8),
+    "foot": ooxml.Font(italic=True, size=9), "plain": ooxml.Font(size=11),
+    "signed": ooxml.Font(bold=True, underline=True, size=11), "image-title": ooxml.Font(bold=True, size=12),
 }  # fmt: skip
 FILLS = {"shade": "D9D9D9", "head": "DDEBF7", "subtotal": "F2F2F2", "total": "FFF2CC"}
-ALIGNMENTS = {
-    "center": {"horizontal": "center", "vertical": "center", "wrap_text": True},
-    "left": {"horizontal": "left", "vertical": "center"},
-    "wrap": {"vertical": "center", "wrap_text": True},
-    "title": {"horizontal": "center"},
-}
+BORDER_COLOR = "808080"
+ALIGNMENTS: dict[str, tuple[str | None, str | None, bool]] = {
+    "center": ("center", "center", True), "left": ("left", "center", False), "wrap": (None, "center", True),
+    "title": ("center", None, False),
+}  # fmt: skip
 Look = tuple[str, str | None, bool, str | None, str | None]  # font, fill, bordered, alignment, number format
 
 
 def render_xlsx(tables: Table | Sequence[Table], images: Sequence[tuple[str, bytes]] = ()) -> bytes:
     """One sheet per table (then one 'Grafik' sheet for the images, if any); returns the file's bytes."""
-    from openpyxl import Workbook
-
     tables = [tables] if isinstance(tables, Table) else list(tables)
-    wb = Workbook(write_only=True)
     used: set[str] = set()
     styles = _Styles()
-    for table in tables:
-        write_sheet(wb.create_sheet(_sheet_name(table, used)), table, styles)
+    sheets = [write_sheet(ooxml.Sheet(_sheet_name(table, used)), table, styles) for table in tables]
     if images:
-        _image_sheet(wb.create_sheet("Grafik"), images, styles)
+        sheets.append(_image_sheet(ooxml.Sheet("Grafik"), images, styles))
     if not tables and not images:
-        empty = wb.create_sheet("Kosong")
-        _dimension(empty, "A1:A1")
-        empty.append(["Tidak ada data."])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+        empty = ooxml.Sheet("Kosong")
+        empty.row(1, [(0, "Tidak ada data.", 0)])
+        sheets.append(empty)
+    return ooxml.save(sheets, styles.table)
 
 
 def _sheet_name(table: Table, used: set[str]) -> str:
-    base = (table.sheet_name or table.key).translate(INVALID_SHEET_CHARS)[:31] or "Laporan"
+    base = (table.sheet_name or table.key).translate(INVALID_SHEET_CHARS).strip("'")[:31] or "Laporan"
     name, n = base, 2
     while name.lower() in used:
         name = f"{base[:28]} {n}"
@@ -84,66 +74,22 @@ def _sheet_name(table: Table, used: set[str]) -> str:
     return name
 
 
-@cache
-def _openpyxl_styles() -> dict[str, Any]:
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-
-    thin = Side(style="thin", color="808080")
-    fonts: dict[str, Any] = {}
-    for key, spec in FONTS.items():
-        if spec is None:
-            continue
-        weight, size = spec
-        fonts[key] = Font(bold="bold" in weight or None, italic=weight == "italic" or None, size=size,
-                          underline="single" if "underline" in weight else None)
-    return {
-        "fonts": fonts,
-        "fills": {k: PatternFill("solid", fgColor=v) for k, v in FILLS.items()},
-        "box": Border(left=thin, right=thin, top=thin, bottom=thin),
-        "alignments": {k: Alignment(**v) for k, v in ALIGNMENTS.items()},
-    }
-
-
 class _Styles:
-    """Each distinct look is made into openpyxl styles once per workbook; every other cell with that look
-    shares its style-id array (styling through openpyxl's descriptors hashes every Font, Border and Fill
-    object: most of the time of a 24-sheet book when done per cell). Nothing changes a cell's style after
-    it is made, so the array is shared, not copied."""
+    """Each distinct look as the number of its cell format in the workbook."""
 
     def __init__(self) -> None:
-        from openpyxl.cell import Cell
+        self.table = ooxml.Styles()
+        self._done: dict[Look | None, int] = {None: 0}
 
-        self._new = Cell
-        self._done: dict[Look, Any] = {}
-
-    def cell(self, ws: Any, value: object, look: Look | None) -> Any:
-        if isinstance(value, datetime):
-            value = value.replace(tzinfo=None)  # Excel has no time zones; the value is school-local
-        cell = self._new(ws, row=1, column=1, value=value)  # (openpyxl sets the place when the row is written)
-        if look is None:
-            return cell
+    def __call__(self, look: Look | None) -> int:
         done = self._done.get(look)
         if done is None:
-            self._make(cell, look)
-            self._done[look] = cell._style
-        else:
-            cell._style = done
-        return cell
-
-    @staticmethod
-    def _make(cell: Any, look: Look) -> None:
-        made = _openpyxl_styles()
-        font, fill, bordered, alignment, number_format = look
-        if bordered:
-            cell.border = made["box"]
-        if alignment is not None:
-            cell.alignment = made["alignments"][alignment]
-        if number_format:
-            cell.number_format = number_format
-        if fill is not None:
-            cell.fill = made["fills"][fill]
-        if font != "default":
-            cell.font = made["fonts"][font]
+            assert look is not None
+            font, fill, bordered, alignment, number_format = look
+            style = ooxml.Style(FONTS[font], FILLS[fill] if fill else None, BORDER_COLOR if bordered else None,
+                                ALIGNMENTS[alignment] if alignment else None, number_format)  # fmt: skip
+            done = self._done[look] = self.table.index(style)
+        return done
 
 
 @dataclass(frozen=True)
@@ -175,59 +121,59 @@ class _Layout:
                    max(bottom, last_row, header_row + 1))  # fmt: skip
 
 
-def write_sheet(ws: Any, table: Table, styles: _Styles | None = None) -> None:
-    """Lay one table out on a write-only sheet: its settings first, then title, header, rows, footer and
-    signatures, row by row."""
-    from openpyxl.utils import get_column_letter
-
-    styles = styles or _Styles()
+def write_sheet(ws: ooxml.Sheet, table: Table, styles: _Styles) -> ooxml.Sheet:
+    """Lay one table out on a sheet: its settings, then title, header, rows, footer and signatures in order."""
     layout = _Layout.of(table)
     width = len(table.columns)
-    signed = _signature_columns(width, len(table.signatures)) if table.signatures else []
-    _dimension(ws, f"A1:{get_column_letter(max([width, *signed]))}{layout.max_row}")
-    for j, col in enumerate(table.columns, 1):
-        ws.column_dimensions[get_column_letter(j)].width = col.width or _content_width(table, j - 1, col.header)
-    ws.freeze_panes = f"{get_column_letter(_frozen_columns(table) + 1)}{layout.header_row + 1}"
+    ws.widths = [col.width or _content_width(table, j, col.header) for j, col in enumerate(table.columns)]
+    ws.freeze = (layout.header_row, _frozen_columns(table))
     _print_setup(ws, layout, width)
-    if width > 1:
-        for i in (1, 2):
-            ws.merged_cells.add(f"A{i}:{get_column_letter(width)}{i}")
-    ws.row_dimensions[layout.header_row].height = HEADER_HEIGHT
+    if width > 1:  # the school and the report's title, centred over the table
+        ws.merged = [f"A{i}:{ooxml.LETTERS[width - 1]}{i}" for i in (1, 2)]
+    heights = {layout.header_row: float(HEADER_HEIGHT)}
     for r, row in enumerate(table.rows, layout.first_row):
         lines = _lines_needed(table.columns, row)
         if lines > 1:
-            ws.row_dimensions[r].height = LINE_HEIGHT * lines
-    for cells in _rows(ws, table, layout, styles):
-        ws.append(cells)
+            heights[r] = LINE_HEIGHT * lines
+    for r, cells in enumerate(_rows(table, layout, styles), 1):
+        ws.row(r, cells, heights.get(r))
+    return ws
 
 
-def _dimension(ws: Any, ref: str) -> None:
-    """The sheet's extent, written at its top as a normal sheet does (`<dimension ref="A1:AK30"/>`): readers
-    in openpyxl's read-only mode pad every row to it. A write-only sheet cannot know it by itself; openpyxl's
-    sheet writer asks the sheet's `calculate_dimension`, so the sheet is given one that says it."""
-    ws.calculate_dimension = lambda: ref
+Cell = tuple[int, object, int]  # 0-based column, value, cell format
 
 
-def _rows(ws: Any, table: Table, layout: _Layout, styles: _Styles) -> Iterator[list[Any]]:
-    """Every row of the sheet from row 1 to the last, as lists of cells (None: no cell)."""
+def _rows(table: Table, layout: _Layout, styles: _Styles) -> Iterator[list[Cell]]:
+    """Every row of the sheet from row 1 to the last, as its cells."""
     lines = [(table.school_name.upper(), "school"), (table.title, "title"), *((s, "subtitle") for s in table.subtitle)]
     for i, (text, font) in enumerate(lines, 1):
-        yield [styles.cell(ws, text, (font, None, False, "title" if i <= 2 else "left", None))]
+        yield [(0, text, styles((font, None, False, "title" if i <= 2 else "left", None)))]
     yield []
     if layout.notes_row is not None:
-        yield [styles.cell(ws, col.note or None, ("note", "shade" if col.shade else None, False, "center", None))
-               for col in table.columns]  # fmt: skip
-    yield [styles.cell(ws, col.header, ("bold", "shade" if col.shade else "head", True, "center", None))
-           for col in table.columns]  # fmt: skip
+        yield [(j, col.note or None, styles(("note", "shade" if col.shade else None, False, "center", None)))
+               for j, col in enumerate(table.columns)]  # fmt: skip
+    yield [(j, col.header, styles(("bold", "shade" if col.shade else "head", True, "center", None)))
+           for j, col in enumerate(table.columns)]  # fmt: skip
     looks = [_column_look(col) for col in table.columns]
+    columns = range(len(looks))
+    formats: dict[tuple[str, bool], list[int]] = {}  # (row kind, shaded) → each column's cell format
     for row in table.rows:
-        yield [styles.cell(ws, value, _cell_look(looks[j], row, j in row.shade)) for j, value in enumerate(row.values)]
+        plain = formats.get((row.kind, False))
+        if plain is None:
+            plain = formats[row.kind, False] = [styles(_cell_look(look, row, False)) for look in looks]
+        if not row.shade:
+            yield list(zip(columns, row.values, plain, strict=True))
+            continue
+        shaded = formats.get((row.kind, True))
+        if shaded is None:
+            shaded = formats[row.kind, True] = [styles(_cell_look(look, row, True)) for look in looks]
+        yield [(j, value, shaded[j] if j in row.shade else plain[j]) for j, value in enumerate(row.values)]
     yield []
     for line in table.footer:
-        yield [styles.cell(ws, line, ("foot", None, False, None, None))]
+        yield [(0, line, styles(("foot", None, False, None, None)))]
     if table.signatures:
         yield []
-        yield from _signature_rows(ws, table, len(table.columns), styles)
+        yield from _signature_rows(table, len(table.columns), styles)
 
 
 def _column_look(col: Column) -> tuple[str, str | None, str | None]:
@@ -247,7 +193,7 @@ def _cell_look(column: tuple[str, str | None, str | None], row: Row, elsewhere: 
 
 
 def _lines_needed(columns: Sequence[Column], row: Row) -> int:
-    """openpyxl cannot measure text, and LibreOffice keeps the default height on load: estimate the
+    """The writer cannot measure text, and LibreOffice keeps the default height on load: estimate the
     lines a wrapped text cell needs so that long reasons or corrections do not overlap."""
     lines = 1
     for col, value in zip(columns, row.values, strict=True):
@@ -256,18 +202,18 @@ def _lines_needed(columns: Sequence[Column], row: Row) -> int:
     return lines
 
 
-def _signature_rows(ws: Any, table: Table, width: int, styles: _Styles) -> Iterator[list[Any]]:
+def _signature_rows(table: Table, width: int, styles: _Styles) -> Iterator[list[Cell]]:
     """'Mengetahui, Kepala Sekolah' on the left; place, date and the report's owner on the right."""
     dated = f"{table.place}, {long_date(table.signed_on)}" if table.signed_on else table.place
     blocks = _signature_blocks(table, dated)
     columns = _signature_columns(width, len(blocks))
     placed = list(zip(columns, blocks, strict=False))
     for i in range(max(len(lines) for _, lines in placed)):
-        cells: list[Any] = [None] * max(columns)
-        for col, lines in placed:
+        cells: list[Cell] = []
+        for col, lines in sorted(placed, key=lambda p: p[0]):
             if i < len(lines):
                 text, font = lines[i]
-                cells[col - 1] = styles.cell(ws, text, (font, None, False, None, None))
+                cells.append((col - 1, text, styles((font, None, False, None, None))))
         yield cells
 
 
@@ -300,44 +246,32 @@ def _frozen_columns(table: Table) -> int:
     return 0
 
 
-def _a4_landscape(ws: Any, pages_high: int) -> None:
+def _a4_landscape(ws: ooxml.Sheet, pages_high: int) -> None:
     """One page wide; `pages_high` 0 lets a long class list run onto more pages."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = pages_high
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.landscape = True
+    ws.paper = PAPER_A4
+    ws.fit = (1, pages_high)
 
 
-def _print_setup(ws: Any, layout: _Layout, width: int) -> None:
-    from openpyxl.utils import get_column_letter
-
+def _print_setup(ws: ooxml.Sheet, layout: _Layout, width: int) -> None:
     _a4_landscape(ws, 0)
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.5
-    ws.print_title_rows = f"{layout.header_row}:{layout.header_row}"
-    ws.print_area = f"A1:{get_column_letter(width)}{layout.max_row}"
-    ws.sheet_view.zoomScale = 90
+    ws.centered = True
+    ws.margins = (0.4, 0.4, 0.5, 0.5)
+    ws.print_rows = (layout.header_row, layout.header_row)
+    ws.print_area = f"A1:{ooxml.LETTERS[width - 1]}{layout.max_row}"
+    ws.zoom = 90
 
 
-def _image_sheet(ws: Any, images: Sequence[tuple[str, bytes]], styles: _Styles) -> None:
-    """Each chart under its title, one after the other (default rows are 20 px high)."""
-    from openpyxl.drawing.image import Image
-
+def _image_sheet(ws: ooxml.Sheet, images: Sequence[tuple[str, bytes]], styles: _Styles) -> ooxml.Sheet:
+    """Each chart under its title, one after the other, at its size in pixels."""
     _a4_landscape(ws, 1)  # all charts on one printed page
-    charts = [(title, Image(io.BytesIO(png))) for title, png in images]
-    rows = [1]
-    for _, image in charts[:-1]:
-        rows.append(rows[-1] + int(image.height / 20) + 4)
-    _dimension(ws, f"A1:A{rows[-1]}")  # the titles are its only cells
-    written = 0
-    for (title, image), row in zip(charts, rows, strict=True):
-        ws.add_image(image, f"A{row + 1}")
-        for _ in range(row - 1 - written):  # the rows the chart above covers
-            ws.append([])
-        ws.append([styles.cell(ws, title, ("image-title", None, False, None, None))])
-        written = row
+    row = 1
+    for title, png in images:
+        width, height = ooxml.png_size(png)
+        ws.row(row, [(0, title, styles(("image-title", None, False, None, None)))])
+        ws.images.append(ooxml.Image(row, png, width, height))  # (0-based: the row under the title)
+        row += int(height / IMAGE_ROW_PX) + 4
+    return ws
 
 
 def find_header_row(ws: Worksheet, first_header: str) -> int:
@@ -345,5 +279,5 @@ def find_header_row(ws: Worksheet, first_header: str) -> int:
     for row in ws.iter_rows(min_col=1, max_col=1):
         cell = row[0]
         if cell.value == first_header and cell.font and cell.font.bold and cell.row > 2:
-            return cell.row
+            return int(cell.row)
     raise LookupError(first_header)
