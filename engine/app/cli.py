@@ -337,7 +337,7 @@ def run(
     modem_rate: Annotated[float | None, typer.Option("--modem-rate", help="At most this many SMS per minute per modem.")]
     = None,
     finger: Annotated[list[str] | None, typer.Option(
-        "--finger", help="A fingerprint machine on the network, [udp://][KEY@]HOST[:PORT] (port 4370): its "
+        "--finger", help="A fingerprint machine on the network, \\[udp://][KEY@]HOST[:PORT] (port 4370): its "
                          "attendance log is pulled every few minutes (docs/finger.md); repeatable.")] = None,
     web: Annotated[str | None, typer.Option(
         "--web", help="Serve the web console at HOST:PORT (HOST defaults to 127.0.0.1; see docs/deploy.md).")] = None,
@@ -515,7 +515,7 @@ def finger_import(
 
 @finger_app.command("pull")
 def finger_pull(
-    address: Annotated[str, typer.Argument(help="The machine: [udp://][KEY@]HOST[:PORT] (port 4370; KEY: its Comm "
+    address: Annotated[str, typer.Argument(help="The machine: \\[udp://][KEY@]HOST[:PORT] (port 4370; KEY: its Comm "
                                                 "Key; udp:// for machines without TCP).")],
     school: SchoolOpt = None,
     rules: RulesOpt = None,
