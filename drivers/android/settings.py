@@ -30,7 +30,7 @@ class GatewaySettings:
     claim_interval: float = 1.0  # how often an idle worker asks the outbox for work
     max_in_flight: int = 20  # messages the phone holds for us (queued, not yet sent) before we claim more
     poll_interval: float = 30.0  # ask the phone for a held message's state when no webhook told us
-    recover_interval: float = 5.0  # look for SMS a dead process left `sending` (as the GSM workers do)
+    recover_interval: float = 30.0  # look for SMS a dead process left `sending` (as the GSM workers do)
     pause_after_loss: float = 5.0  # an item the phone refused for a reason of its own waits this long
     # transient send failures (retry), an unreachable phone (reconnect), attempts before a message is
     # failed: the one policy of every driver, from settings.yaml `delivery`

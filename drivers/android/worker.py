@@ -47,6 +47,13 @@ class GatewayWorker:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self.run, name=self.name, daemon=True)
         self._next_recover = time.monotonic() + settings.recover_interval
+        # As a modem worker: woken by the outbox (the store calls back when rows are added) rather than asking
+        # it every `claim_interval`; with nothing held by the phone it sleeps until the next retry is due, the
+        # recovery look, or `claim_fallback` (another process's rows on SQLite). A fake outbox: every interval.
+        self._work = threading.Event()
+        listen = getattr(outbox, "on_outbox", None)
+        self.claim_fallback = float(listen(self._work.set)) if callable(listen) else settings.claim_interval
+        self._claim_wait = settings.claim_interval
 
     # ---------------------------------------------------------------------------------- lifecycle
 
@@ -55,6 +62,7 @@ class GatewayWorker:
 
     def request_stop(self) -> None:
         self._stop.set()
+        self._work.set()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Messages the phone still holds stay `sending`: the next run asks the phone about them (by id)."""
@@ -118,12 +126,20 @@ class GatewayWorker:
 
     def _serve(self) -> None:
         while not self._stop.is_set():
+            self._work.clear()  # before the look: a commit during it brings the next one at once
             self._poll_due()
             if time.monotonic() >= self._next_recover:
                 self._next_recover = time.monotonic() + self.settings.recover_interval
                 self._recover()
             self._send_while_room()
-            self._stop.wait(self.settings.claim_interval)
+            self._work.wait(self._idle_timeout())
+
+    def _idle_timeout(self) -> float:
+        """While the phone holds messages, every `claim_interval` (their states, room for more); else until the
+        next retry or recovery look, at most `claim_fallback`."""
+        if self.ledger.count(self.name):
+            return self.settings.claim_interval
+        return max(0.0, min(self._claim_wait, self._next_recover - time.monotonic()))
 
     def _recover(self) -> None:
         """SMS a dead process left `sending` go back to the queue. Named "" so that this process's own held
@@ -137,8 +153,21 @@ class GatewayWorker:
                and self.ledger.count(self.name) < self.settings.max_in_flight):
             items = self.outbox.claim(Channel.SMS, self.clock(), limit=1, worker=self.name)
             if not items:
+                self._claim_wait = self._wait_for_work()
                 return
             self._hand(items[0])
+        self._claim_wait = self.settings.claim_interval
+
+    def _wait_for_work(self) -> float:
+        """After a claim found nothing: until the earliest pending item is due (at least `claim_interval`), at
+        most `claim_fallback`."""
+        wait = self.claim_fallback
+        next_due = getattr(self.outbox, "next_due", None)
+        if wait > self.settings.claim_interval and callable(next_due):
+            due = next_due(Channel.SMS)
+            if due is not None:
+                wait = min(wait, max(self.settings.claim_interval, (due - self.clock()).total_seconds()))
+        return wait
 
     # ---------------------------------------------------------------------------------- sending
 
