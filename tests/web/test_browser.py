@@ -8,7 +8,7 @@ and must not log a browser error (a Content-Security-Policy violation is one).
 
 Without chromium, chromedriver or selenium the test is skipped with the reason; with ABSENSI_REQUIRE_BROWSER=1
 (set by .ci/run) it fails instead. ABSENSI_SCREENSHOTS=DIR also writes the README's pictures (board.png,
-status.png) to DIR: `ABSENSI_SCREENSHOTS=docs/img pytest tests/web/test_browser.py`.
+status.png, the whole page with its chart) to DIR: `ABSENSI_SCREENSHOTS=docs/img pytest tests/web/test_browser.py`.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 30, 9, 45, tzinfo=ZoneInfo("Asia/Jakarta"))  # the demo's morning, after it
 SIZE = (1280, 800)
 WAIT = 20.0  # seconds for a page or a download on a loaded machine
+README_PICTURES = {"board": "board.png", "status-full": "status.png"}  # the status page with its chart
 NEW_STUDENT = "269999,0119799999,Zahra Aulia Putri,P,X TKJ 1,ZA99QR\n"  # nis,nisn,name,gender,class,code
 
 
@@ -76,9 +77,9 @@ class Site:
         self.driver.save_screenshot(str(path))
         self.taken.append(path)
         extra = os.environ.get("ABSENSI_SCREENSHOTS")
-        if extra and name in ("board", "status"):
+        if extra and name in README_PICTURES:
             Path(extra).mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, Path(extra) / f"{name}.png")
+            shutil.copyfile(path, Path(extra) / README_PICTURES[name])
         return path
 
     def shot_full(self, name: str) -> Path:
