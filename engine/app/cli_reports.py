@@ -17,6 +17,7 @@ from ..store import Store, enrolment
 from .private import write_private
 
 PER_DAY = ("harian", "status")
+WITH_GATE = ("harian", "riwayat", "perhatian")  # they show the fingerprint punches (SPEC §10)
 
 
 def write_report(rules: CompiledRules, school: School, store: Store, name: str, output: Path, *,
@@ -51,7 +52,7 @@ def write_report(rules: CompiledRules, school: School, store: Store, name: str, 
     with store.unit() as session:
         enrolment.apply_numbers(session, school, min(end, today))  # the absen numbers officers used then
         snap = make_snapshot(session, school, rules, scope, start, end, label, today, with_changes=name == "riwayat",
-                             nis=nis if name == "riwayat" else None)
+                             nis=nis if name == "riwayat" else None, with_gate=name in WITH_GATE)
     workbook, text = reports.export(name, snap, **kwargs)  # one computation for both
     write_private(output, workbook)  # owner only (SPEC §8)
     return text

@@ -79,7 +79,7 @@ def _slug(text: str) -> str:
 
 def _today(turn: Turn, user: int, scope: Scope, argument: str) -> None:
     day = turn.today
-    snap = _snapshot(turn, scope, day, day, turn.date_text(day), day)
+    snap = _snapshot(turn, scope, day, day, turn.date_text(day), day, with_gate=True)
     _send(turn, user, reports.export_text("harian", snap, day=day))
 
 
@@ -135,7 +135,7 @@ def _history(turn: Turn, user: int, scope: Scope, argument: str) -> None:
     bounds = _semester_bounds(turn, "") or (turn.today.replace(month=1, day=1), turn.today, f"Tahun {turn.today.year}")
     # The student's days in the viewer's classes (a wali kelas sees a moved student's days in her class only);
     # a student outside the scope is answered exactly like one that does not exist.
-    snap = _snapshot(turn, scope, *bounds, turn.today, with_changes=True,
+    snap = _snapshot(turn, scope, *bounds, turn.today, with_changes=True, with_gate=True,
                          nis=nis) if nis in turn.school.students else None
     if snap is None or nis not in snap.rows_by_student:
         turn.to_staff(user, "tg_no_data", what=f"NIS {nis[:20]}" if nis else "NIS (contoh: /riwayat 1001)")
@@ -149,6 +149,6 @@ def _attention(turn: Turn, user: int, scope: Scope, argument: str) -> None:
     if bounds is None:
         turn.to_staff(user, "tg_no_data", what="semester berjalan")
         return
-    snap = _snapshot(turn, scope, *bounds, turn.today)
+    snap = _snapshot(turn, scope, *bounds, turn.today, with_gate=True)
     _send(turn, user, reports.export_text("perhatian", snap),
           (f"perhatian-{_slug(scope.label)}.xlsx", reports.export_xlsx("perhatian", snap)))

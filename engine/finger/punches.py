@@ -133,3 +133,26 @@ def any_punch(session: Session, school: School, day: date, until: datetime) -> b
     """Did any machine report anything that day up to `until`? (No punch at all: the logs are not in yet.)"""
     start, _ = day_bounds(school, day)
     return session.scalar(select(P.c.id).where(P.c.at >= start, P.c.at <= until).limit(1)) is not None
+
+
+def gate_times(session: Session, school: School, wanted: Iterable[tuple[str, date]],
+               min_stay_minutes: int = 60) -> dict[tuple[str, date], Arrival]:
+    """(NIS, day) → that day's Arrival, for the pairs asked only (a report's records: Jam Datang, Jam Pulang),
+    in one query over the students and days they span."""
+    pairs = set(wanted)
+    if not pairs:
+        return {}
+    days = {day for _, day in pairs}
+    start, _ = day_bounds(school, min(days))
+    _, end = day_bounds(school, max(days))
+    tz = school.calendar.tz
+    spans: dict[tuple[str, date], tuple[datetime, datetime]] = {}
+    for nis, at in session.execute(select(P.c.nis, P.c.at).where(
+            P.c.nis.in_(sorted({nis for nis, _ in pairs})), P.c.at >= start, P.c.at < end)).all():
+        local = at.astimezone(tz)
+        key = (nis, local.date())
+        if key in pairs:
+            first, last = spans.get(key, (local, local))
+            spans[key] = (min(first, local), max(last, local))
+    stay = timedelta(minutes=min_stay_minutes)
+    return {key: Arrival(first, last if last - first >= stay else None) for key, (first, last) in spans.items()}

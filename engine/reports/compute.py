@@ -58,6 +58,7 @@ __all__ = [
 ]  # fmt: skip
 
 OFFICER_SOURCES = frozenset({"ketua_kelas", "sekretaris", "wali_kelas"})
+GATE_NOT_CLASS = "Hadir di Gerbang, Tidak di Kelas"  # perhatian: days absent in class yet clocked in (SPEC §10)
 
 
 def _in_school_order(snap: Snapshot) -> Iterator[StudentRow]:
@@ -75,6 +76,7 @@ HARIAN_COLUMNS = (
     Column("Tanggal", "date", 11), Column("Kelas", "text", 12), Column("No", "int", 4), Column("NIS", "code", 11),
     Column("Nama", "text", 28), Column("Status", "code", 7), Column("Keterangan", "text", 26),
     Column("Pelapor", "text", 26), Column("Waktu Lapor", "time", 9), Column("Ortu Dihubungi", "code", 11),
+    Column("Jam Datang", "time", 8), Column("Jam Pulang", "time", 8),
 )  # fmt: skip
 
 
@@ -90,7 +92,8 @@ def harian(snap: Snapshot, day: date) -> Table:
         key=lambda s: (rank[s.class_name], s.absen_no, s.name),
     )  # (stable: as students_by_class orders a class)
     entries = [by_row[student.key][day] for student in recorded]
-    rows = [Row(_harian_values(day, student, entry)) for student, entry in zip(recorded, entries, strict=True)]
+    rows = [Row(_harian_values(day, student, entry) + gate_times(snap, student.nis, day))
+            for student, entry in zip(recorded, entries, strict=True)]
     members = frozenset(s.nis for s in snap.students if s.class_name in rank and s.holds(day))
     tally = Tally(Counter(entry.status for entry in entries), 1, snap.counting, len(members), members)
     summary = ", ".join(f"{named(snap, s)} {tally.count(s)}" for s in snap.statuses)
@@ -163,7 +166,7 @@ def _first_reports(snap: Snapshot, day: date) -> dict[str, ClassReport]:
 RIWAYAT_COLUMNS = (
     Column("Tanggal", "date", 11), Column("Status", "text", 13), Column("Keterangan", "text", 28),
     Column("Sumber", "text", 13), Column("Dicatat Oleh", "text", 22), Column("Waktu", "text", 12),
-    Column("Koreksi", "text", 48),
+    Column("Koreksi", "text", 48), Column("Jam Datang", "time", 8), Column("Jam Pulang", "time", 8),
 )  # fmt: skip
 
 
@@ -181,7 +184,8 @@ def riwayat(snap: Snapshot, nis: str) -> Table:
     changes = [c for c in snap.changes_by_student.get(nis, []) if c.day in snap.school_day_set]
     days = sorted(set(entries) | {c.day for c in changes})
     rows = tuple(
-        Row(_riwayat_values(snap, d, entries.get(d), [c for c in changes if c.day == d])) for d in days
+        Row(_riwayat_values(snap, d, entries.get(d), [c for c in changes if c.day == d]) + gate_times(snap, nis, d))
+        for d in days
     )
     tally = tally_student(snap, nis)
     cls = snap.class_by_name.get(student.class_name)
@@ -237,7 +241,7 @@ def perhatian(snap: Snapshot) -> Table:
     columns = (
         Column("No", "int", 4), Column("Kelas", "text", 12), Column("NIS", "code", 11), Column("Nama", "text", 26),
         *(Column(s, "int", 4) for s in snap.statuses), Column("Hadir", "int", 6), Column("Hari Efektif", "int", 8),
-        Column("% Kehadiran", "pct", 10), Column("Alasan", "text", 50),
+        Column("% Kehadiran", "pct", 10), Column(GATE_NOT_CLASS, "int", 12), Column("Alasan", "text", 50),
     )  # fmt: skip
     rows = []
     for nis in dict.fromkeys(s.nis for s in _in_school_order(snap)):  # a moved student once, over all classes
@@ -248,7 +252,8 @@ def perhatian(snap: Snapshot) -> Table:
             classes = " → ".join(s.class_name for s in seats)
             counts = (tally.count(s) for s in snap.statuses)
             rows.append(Row((len(rows) + 1, classes, nis, seats[-1].name, *counts, tally.hadir,
-                             tally.school_days, tally.pct_hadir, "; ".join(reasons))))  # fmt: skip
+                             tally.school_days, tally.pct_hadir, len(gate_not_class(snap, nis)),
+                             "; ".join(reasons))))  # fmt: skip
     t = snap.thresholds
     footer = (
         f"Batas: tanpa keterangan ≥ {t.alfa_per_month} hari dalam sebulan, tidak hadir "
@@ -277,9 +282,25 @@ def attention_reasons(snap: Snapshot, nis: str, tally: Tally) -> list[str]:
             reasons.append(
                 f"tidak hadir {length} hari sekolah berturut-turut ({short_date(start)}–{short_date(end)})"
             )
+    at_gate = gate_not_class(snap, nis)
+    if len(at_gate) >= t.gate_days:
+        days = ", ".join(short_date(d)[:5] for d in at_gate)
+        reasons.append(f"hadir di gerbang tetapi tidak di kelas {len(at_gate)} hari ({days})")
     if tally.pct_hadir is not None and tally.pct_hadir < t.min_attendance_pct:
         reasons.append(f"kehadiran {pct(tally.pct_hadir, 2)} (< {pct(t.min_attendance_pct, 0)})")
     return reasons
+
+
+def gate_times(snap: Snapshot, nis: str, day: date) -> tuple[str, str]:
+    """Jam Datang, Jam Pulang of a student's day (fingerprint punches, SPEC §10); blank when none."""
+    gate = snap.gate.get((nis, day))
+    return (clock(gate.first), clock(gate.last)) if gate is not None else ("", "")
+
+
+def gate_not_class(snap: Snapshot, nis: str) -> list[date]:
+    """The counted school days the student was reported absent (a reason of `gate_reasons`), yet clocked in."""
+    marks = snap.entries_by_student.get(nis, {})
+    return sorted(day for day, entry in marks.items() if entry.status in snap.gate_reasons and (nis, day) in snap.gate)
 
 
 def _unexcused_per_month(snap: Snapshot, entries: Iterable[Entry]) -> Counter[tuple[int, int]]:

@@ -126,6 +126,15 @@ class Thresholds:
     alfa_per_month: int = 3
     consecutive_days: int = 3
     min_attendance_pct: float = 85.0
+    gate_days: int = 2  # absent in class yet at the gate on this many days (rules/finger.yaml attention_days)
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """A student's day at the school's gate (fingerprint punches, SPEC §10), school time."""
+
+    first: datetime  # Jam Datang
+    last: datetime | None  # Jam Pulang: a later punch at least finger.min_stay_minutes after the first
 
 
 @dataclass(frozen=True)
@@ -161,6 +170,10 @@ class Snapshot:
     scope_label: str = ""  # e.g. "Jurusan TKJ" or "X TKJ 1"; printed under the title
     printed_on: date | None = None  # date on the signature line; default: last day of the period
     today: date | None = None  # school days after it are not counted (None: the whole period has passed)
+    # the punches of each (nis, day) with a record, when the snapshot was made `with_gate` (SPEC §10), and the
+    # reasons that mean "not in class" (rules/finger.yaml absent_reasons: not D or P by default)
+    gate: Mapping[tuple[str, date], Gate] = field(default_factory=dict)
+    gate_reasons: frozenset[str] = frozenset()
 
     # Indexes are built once per snapshot and shared by every report computed from it.
     @cached_property

@@ -14,12 +14,15 @@ from typing import Any
 
 from sqlmodel import Session
 
+from ..finger.punches import gate_times
 from ..rules import CompiledRules
+from ..rules.finger import checked_reasons
 from ..school.calendar import days_between
 from ..school.model import ClassInfo, School, StaffRole
 from ..store import queries
 from . import Change as ChangeRow
 from . import ClassReport, ClassRow, Entry, Snapshot, StudentRow, Thresholds, history
+from .model import Gate
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,7 @@ def school_scope(school: School, class_name: str | None = None, department: str 
 def make_snapshot(session: Session, school: School, rules: CompiledRules, scope: Scope, start: date, end: date,
                   period_label: str, today: date | None = None, with_changes: bool = False,
                   nis: str | None = None, students: list[StudentRow] | None = None,
-                  records: tuple[Iterable[Any], Iterable[Any]] | None = None) -> Snapshot:
+                  records: tuple[Iterable[Any], Iterable[Any]] | None = None, with_gate: bool = False) -> Snapshot:
     """Everything in `scope` for start..end (of one student only, with `nis`). `with_changes` adds the
     correction history (riwayat).
 
@@ -88,7 +91,8 @@ def make_snapshot(session: Session, school: School, rules: CompiledRules, scope:
     up to `today` only (Hari Efektif, SPEC §7), for every report alike. `students`: what `student_rows` gives
     for the same scope, period and `nis`, when the caller holds it (the engine does: it changes only with the
     seats, that is with the roster). `records`: every absence record and class report of the period, when the
-    caller holds them (the engine holds today's), read here instead of the store.
+    caller holds them (the engine holds today's), read here instead of the store. `with_gate` adds the
+    fingerprint punches of the (student, day)s with a record (harian, riwayat, perhatian: SPEC §10).
     """
     students = student_rows(session, school, scope, start, end, nis) if students is None else students
     in_scope = sorted({s.nis for s in students})
@@ -109,6 +113,12 @@ def make_snapshot(session: Session, school: School, rules: CompiledRules, scope:
     changes = list(session.execute(queries.CHANGES_OF_STUDENTS, {**period, "nis": in_scope})
                    ) if with_changes and in_scope else []
     settings = rules.rules.settings
+    entries = [Entry(a.nis, a.day, a.status or "", a.note, a.source, a.reporter, _local(school, a.reported_at),
+                     a.parent_notified, a.class_name)
+               for a in absences]
+    finger = rules.rules.finger
+    gate = {key: Gate(a.first, a.last) for key, a in gate_times(
+        session, school, ((e.nis, e.day) for e in entries), finger.min_stay_minutes).items()} if with_gate else {}
     return Snapshot(
         school_name=school.name, place=school.place, headmaster=_holder(school, "kepala_sekolah"),
         period_label=period_label, school_days=school.calendar.school_days(start, end),
@@ -116,18 +126,17 @@ def make_snapshot(session: Session, school: School, rules: CompiledRules, scope:
         students=students,
         classes=[ClassRow(c.name, c.grade, c.department, _holder(school, "wali_kelas", c.name))
                  for c in classes.values()],
-        entries=[Entry(a.nis, a.day, a.status or "", a.note, a.source, a.reporter, _local(school, a.reported_at),
-                       a.parent_notified, a.class_name)
-                 for a in absences],
+        entries=entries,
         changes=[ChangeRow(c.nis, c.day, c.old, c.new, c.by, _local(school, c.at) or c.at, c.source) for c in changes],
         class_reports=[ClassReport(r.class_name, r.day, r.reporter, _local(school, r.at) or r.at, r.source)
                        for r in reports],
         counting={code: r.erapor for code, r in rules.rules.reasons.items()},
         thresholds=Thresholds(settings.thresholds.alfa_per_month, settings.thresholds.consecutive_days,
-                              settings.thresholds.min_attendance_pct),
+                              settings.thresholds.min_attendance_pct, finger.attention_days),
         statuses=tuple(rules.rules.reasons),
         status_labels={code: r.name for code, r in rules.rules.reasons.items()},
         scope_label=scope.label, printed_on=today, today=today,
+        gate=gate, gate_reasons=frozenset(checked_reasons(finger, rules.rules.reasons)),
     )
 
 

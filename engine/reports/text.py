@@ -86,7 +86,8 @@ def harian_text(table: Table) -> str:
         lines.append(f"{cls} ({len(members)})")
         for r in members:
             note = f", {r['Keterangan']}" if r["Keterangan"] else ""
-            lines.append(f"  {r['No']}. {r['Nama']} — {_named(table, r['Status'])}{note}")
+            gate = f" (finger masuk {r['Jam Datang']})" if r.get("Jam Datang") else ""
+            lines.append(f"  {r['No']}. {r['Nama']} — {_named(table, r['Status'])}{note}{gate}")
     return fit([*lines, "", *table.footer])
 
 
@@ -220,7 +221,8 @@ def riwayat_text(table: Table) -> str:
         day = short_date(r["Tanggal"])  # type: ignore[arg-type]
         note = f" — {r['Keterangan']}" if r["Keterangan"] else ""
         fix = f" [koreksi: {r['Koreksi']}]" if r["Koreksi"] else ""
-        lines.append(f"{day} {r['Status']}{note}{fix}")
+        gate = f" (finger masuk {r['Jam Datang']})" if r.get("Jam Datang") else ""
+        lines.append(f"{day} {r['Status']}{note}{gate}{fix}")
     if len(lines) == len(table.subtitle) + 2:
         lines.append("Tidak ada ketidakhadiran.")
     return fit([*lines, "", *table.footer])

@@ -46,6 +46,8 @@ class Finger(BaseModel):
     alfa_sms: Literal["wait", "send"] = "wait"
     alfa_sms_until: str = "10:00"
     alfa_sms_confirm: list[str] = ["wali_kelas"]
+    # Siswa Perlu Perhatian: absent in class (absent_reasons) yet at the gate on this many days of the period
+    attention_days: int = Field(2, ge=1, le=100)
 
     _times = field_validator("bell", "late_at", "nihil_at", "alfa_sms_until")(_hhmm)
 

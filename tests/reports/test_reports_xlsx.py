@@ -119,8 +119,9 @@ def test_harian_status_riwayat_perhatian_sheets(snap):
     harian = open_sheets(reports.export_xlsx("harian", snap, day=day))
     headers, rows, _ = read_table(next(iter(harian.values())), "Tanggal")
     assert headers == ["Tanggal", "Kelas", "No", "NIS", "Nama", "Status", "Keterangan", "Pelapor", "Waktu Lapor",
-                       "Ortu Dihubungi"]  # fmt: skip
+                       "Ortu Dihubungi", "Jam Datang", "Jam Pulang"]  # fmt: skip
     assert rows[0][0].date() == day and rows[0][7] == "Orang Tua (0812****890)"
+    assert rows[0][10:] in ([None, None], ["", ""])  # no punch that day: blank
     status = open_sheets(reports.export_xlsx("status", snap, day=date(2026, 11, 19)))["Status"]
     headers, rows, _ = read_table(status, "Kelas")
     assert headers == [
@@ -139,7 +140,8 @@ def test_harian_status_riwayat_perhatian_sheets(snap):
     assert rows[-1][:4] == ["Jumlah", None, 5, "1/2"]
     riwayat = open_sheets(reports.export_xlsx("riwayat", snap, nis="1003"))["1003"]
     headers, rows, _ = read_table(riwayat, "Tanggal")
-    assert headers == ["Tanggal", "Status", "Keterangan", "Sumber", "Dicatat Oleh", "Waktu", "Koreksi"]
+    assert headers == ["Tanggal", "Status", "Keterangan", "Sumber", "Dicatat Oleh", "Waktu", "Koreksi", "Jam Datang",
+                       "Jam Pulang"]  # fmt: skip
     assert rows[-1][6] == "A → I oleh 0812****890 (Orang Tua), 13/11 08:20"
     perhatian = open_sheets(reports.export_xlsx("perhatian", snap))["Perhatian"]
     headers, rows, _ = read_table(perhatian, "No")
