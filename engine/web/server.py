@@ -30,6 +30,9 @@ class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
 
+    def log_error(self, format: str, *args: object) -> None:
+        logger.debug("web: a request could not be read")  # its arguments may quote the request line
+
 
 @dataclass
 class Running:

@@ -398,3 +398,19 @@ def test_a_post_from_a_hidden_or_foreign_origin_and_a_huge_body_are_refused(cons
     assert huge.status_code == 413 and "Berkas terlalu besar" in huge.get_data(as_text=True)
     with console.store.unit() as session:
         assert session.scalars(select(InboxRow.status).where(InboxRow.source_id == "sms:2")).one() == "error"
+
+
+def test_behind_a_proxy_the_limit_is_per_forwarded_client(console: Console) -> None:
+    client = Client(console.app)
+    proxy = {"REMOTE_ADDR": "127.0.0.1"}  # requests come from a reverse proxy on this machine
+
+    def login(path: str, forwarded: str, csrf: str | None = None) -> int:
+        csrf = csrf or csrf_of(client.get(path))
+        return client.post(path, data={"csrf": csrf}, headers={"X-Forwarded-For": forwarded},
+                           environ_overrides=proxy).status_code
+
+    for n in range(MAX_FAILURES_PER_CLIENT):
+        assert login(f"/masuk/guess{n}", "10.0.0.5") == 403
+    path = console.link(WALI_1).removeprefix("http://localhost")
+    assert login(path, "10.0.0.5") == 429
+    assert login(path, "203.0.113.9, 10.0.0.7") == 303  # the proxy appended 10.0.0.7: another client

@@ -7,7 +7,9 @@ from __future__ import annotations
 import http.cookiejar
 import re
 import shutil
+import socket
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,7 +68,7 @@ def test_class_officers_may_not_ask(store: Store, rules: CompiledRules, school: 
 
 
 def test_the_link_from_web_logs_in_over_http_once(store: Store, rules: CompiledRules, school: School,
-                                                  tmp_path: Path) -> None:
+                                                  tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     running = start(store, lambda: rules, lambda: school, "127.0.0.1:0", secret_dir=tmp_path)
     try:
         with store.unit() as session:
@@ -93,6 +95,11 @@ def test_the_link_from_web_logs_in_over_http_once(store: Store, rules: CompiledR
             stranger.open(link, data=f"csrf={csrf.group(1)}".encode())
         assert refused.value.code == 403
         refused.value.close()
+        with socket.create_connection(urllib.parse.urlsplit(running.url).netloc.split(":")) as raw:  # type: ignore[arg-type]
+            raw.sendall(f"NONSENSE /masuk/{token}\r\n\r\n".encode())  # a request line it cannot read
+            raw.recv(1000)
+        logged = capfd.readouterr()
+        assert "/masuk/" not in logged.out + logged.err and token not in logged.out + logged.err
     finally:
         running.stop()
     with store.unit() as session:  # a stopped console takes its address away: /web says none runs
