@@ -187,3 +187,14 @@ def test_the_reload_watch_waits_while_files_are_being_switched(school_dir, store
     os.utime(marker, (stale, stale))  # a crashed apply's marker does not hold reloads back
     assert watch.due()
     assert not watch.due()
+
+
+def test_before_any_numbering_this_year_there_is_nothing_to_compare(school_dir, store) -> None:  # type: ignore[no-untyped-def]
+    data = _students(school_dir, add="1013,0101000013,Abdul Aziz,L,X TKJ 1,AZ23QR\n")
+    staged = Staging(school_dir, RULES).stage([Upload("students.csv", data)], store, T0)
+    assert staged.applicable and staged.first_numbering and staged.changes == []
+    seated = Staging(school_dir, RULES)
+    with store.unit() as session:
+        enrolment.sync(session, load_school(school_dir, load_rules_once()), T0.date())
+    again = seated.stage([Upload("students.csv", data)], store, T0)
+    assert not again.first_numbering and [c.name for c in again.changes] == ["Abdul Aziz"]

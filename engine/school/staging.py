@@ -88,6 +88,7 @@ class Staged:
     changes: list[Change] = field(default_factory=list)
     summary: list[str] = field(default_factory=list)  # a line per table, in Indonesian
     checked: bool = False  # the check ran to the end and the school loaded
+    first_numbering: bool = False  # no class has absen numbers this school year yet: nothing to compare
 
     @property
     def errors(self) -> int:
@@ -141,7 +142,9 @@ class Staging:
         if school is not None:
             live = self._live_school()
             staged.checked = True
-            staged.changes = name_leavers(changes(school, store, now), live) if store is not None else []
+            found = changes(school, store, now) if store is not None else None
+            staged.changes = name_leavers(found or [], live)
+            staged.first_numbering = found is None
             staged.summary = summary(live, school)
         _write_meta(folder, staged)
         return staged
@@ -369,17 +372,17 @@ def live_files(school_dir: Path) -> dict[str, tuple[int, int]]:
 # ---------------------------------------------------------------------------------------------- preview
 
 
-def changes(school: School, store: Store, now: datetime) -> list[Change]:
+def changes(school: School, store: Store, now: datetime) -> list[Change] | None:
     """What the staged roster would change in this school year's seats: new, moved, leaving, renumbered.
 
-    Empty when no class has been numbered this year yet (the first use numbers every class by name)."""
+    None when no class has been numbered this year yet (the first use numbers every class by name)."""
     from ..store import enrolment
 
     today = school.calendar.today(now)
     with store.unit() as session:
         seats = enrolment.seats_of_year(session, enrolment.school_year(today))
     if not seats:
-        return []
+        return None
     plan = enrolment.plan(seats, school, today)
     open_seats = {s.nis: s for s in seats if s.end_day is None}
     by_id = {s.id: s for s in seats}

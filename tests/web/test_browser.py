@@ -250,3 +250,15 @@ def test_a_roster_upload_is_previewed_and_applied(site: Site) -> None:
     told = site.leader.reload_if_changed(NOW)  # the service's next look at the files
     assert site.leader.engine.school.students["269999"].name == "Zahra Aulia Putri"
     assert any("Zahra Aulia Putri" in m.text for m in told)  # the admin hears of the change on Telegram
+
+
+def test_without_a_browser_the_test_skips_or_fails_on_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reason names what is missing; ABSENSI_REQUIRE_BROWSER=1 (.ci/run) turns the skip into a failure."""
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(os.path, "exists", lambda path: False)
+    monkeypatch.delenv("ABSENSI_REQUIRE_BROWSER", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="no chromium, chromedriver"):
+        _browser()
+    monkeypatch.setenv("ABSENSI_REQUIRE_BROWSER", "1")
+    with pytest.raises(pytest.fail.Exception, match="ABSENSI_REQUIRE_BROWSER=1 but no chromium"):
+        _browser()
