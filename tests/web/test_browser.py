@@ -233,6 +233,17 @@ def test_a_roster_upload_is_previewed_and_applied(site: Site) -> None:
     site.shot("07-data-sekolah")
     students = site.school_dir / "students.csv"
     assert students.read_text().startswith("nis,nisn,name,gender,class,parent_code\n")
+    wrong = site.shots.parent / "siswa-salah.csv"
+    wrong.write_text(students.read_text() + NEW_STUDENT.replace("X TKJ 1", "X TKJ 9"))
+    site.driver.find_element(By.ID, "f-students").send_keys(str(wrong))
+    site.driver.find_element(By.CSS_SELECTOR, "form.upload button[type=submit]").click()
+    wait_for(lambda: "Pratinjau data sekolah" in site.text(), "the preview of a file with an error", site)
+    assert "1 kesalahan" in site.text() and "siswa-salah.csv:" in site.text() and "X TKJ 9" in site.text()
+    assert not site.driver.find_elements(By.XPATH, "//button[normalize-space()='Terapkan']")
+    site.shot_full("08-pratinjau-salah")
+    site.driver.find_element(By.XPATH, "//button[normalize-space()='Batal']").click()
+    wait_for(lambda: "Unggah data" in site.text(), "the form again after Batal", site)
+    assert NEW_STUDENT not in students.read_text()
     upload = site.shots.parent / "siswa-baru.csv"
     upload.write_text(students.read_text() + NEW_STUDENT)
     site.driver.find_element(By.ID, "f-students").send_keys(str(upload))
@@ -240,10 +251,10 @@ def test_a_roster_upload_is_previewed_and_applied(site: Site) -> None:
     wait_for(lambda: "Pratinjau data sekolah" in site.text(), "the preview", site)
     text = site.text()
     assert "0 kesalahan" in text and "Zahra Aulia Putri" in text and "Baru" in text
-    site.shot_full("08-pratinjau")
+    site.shot_full("09-pratinjau")
     site.driver.find_element(By.XPATH, "//button[normalize-space()='Terapkan']").click()
     wait_for(lambda: "Data baru sudah dipasang" in site.text(), "the applied notice", site)
-    site.shot("09-diterapkan")
+    site.shot("10-diterapkan")
     assert students.read_text().endswith(NEW_STUDENT)
     assert list((site.school_dir / "backups").iterdir())
     assert site.errors() == []
