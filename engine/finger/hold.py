@@ -17,7 +17,7 @@ the outbox holds one SMS per parent.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import Table, select
 from sqlmodel import SQLModel
@@ -36,6 +36,7 @@ _DATA = re.compile(r"^f(\d{8})([yn])(\S{1,40})$")
 CONFIRM_LABEL = "Benar alfa — kirim SMS"
 DENY_LABEL = "Salah lapor"
 A: Table = SQLModel.metadata.tables["absence"]  # Core columns (typed, unlike the model's attributes)
+LOOK_BACK = timedelta(days=14)  # a hold an earlier day left (the service stopped) is sent within this
 
 
 def buttons(day: date, nis: str) -> tuple[tuple[Button, ...], ...]:
@@ -49,12 +50,13 @@ def is_hold_press(data: str) -> bool:
 
 def release_due(turn: Turn) -> None:
     """Send the held SMS whose time has come: today's at `alfa_sms_until`, an earlier day's at once (the
-    service was not running at that day's cutoff), every one when the rule is no longer `wait`."""
+    service was not running at that day's cutoff), every one when the rule is no longer `wait`. Days older
+    than LOOK_BACK are not looked at (every tick runs this; a stop that long makes the SMS pointless)."""
     finger = turn.rules.rules.finger
     local = turn.school.calendar.local(turn.now)
     due_today = finger.alfa_sms != "wait" or local.time() >= clock(finger.alfa_sms_until)
-    held = turn.session.execute(select(A.c.nis, A.c.day).where(A.c.state == HELD, A.c.day <= turn.today)
-                                .order_by(A.c.day, A.c.nis)).all()
+    held = turn.session.execute(select(A.c.nis, A.c.day).where(
+        A.c.day >= turn.today - LOOK_BACK, A.c.day <= turn.today, A.c.state == HELD).order_by(A.c.day, A.c.nis)).all()
     for nis, day in held:
         student = turn.school.students.get(nis)
         if student is None or (day == turn.today and not due_today):

@@ -92,6 +92,12 @@ def test_a_hold_the_service_slept_through_goes_the_next_school_day(rules: Compil
     assert alfa_sms(store) == 1 and state_of(store) == "alfa"
 
 
+def test_a_hold_older_than_the_look_back_is_left_alone(rules: CompiledRules, mini: School, store: Store) -> None:
+    held_report(rules, mini, store)
+    Engine(rules, mini, store, at(7, 0, days=15)).tick(at(7, 0, days=15))  # stopped for two weeks and a day
+    assert alfa_sms(store) == 0 and state_of(store) == "ditahan"
+
+
 def test_only_the_class_wali_kelas_decides(rules: CompiledRules, mini: School, store: Store) -> None:
     engine, flag = held_report(rules, mini, store)
     confirm, deny = (b.data for b in flag.buttons[0])
