@@ -123,7 +123,7 @@ def _web_login(turn: Turn, user: int) -> None:
         turn.to_staff(user, "tg_web_off")
         return
     token = weblogin.new_login(turn.session, user, turn.now)
-    turn.to_staff(user, "tg_web_link", link=weblogin.link(base, token),
+    turn.to_staff(user, "tg_web_link", key=weblogin.outbox_key(weblogin.digest(token)), link=weblogin.link(base, token),
                   minutes=int(weblogin.LINK_LIFETIME.total_seconds() // 60))
 
 

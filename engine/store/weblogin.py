@@ -16,17 +16,24 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select, update
 from sqlmodel import Session
 
-from .models import ServiceHealth, WebLogin, WebSession
+from .models import OutboxRow, ServiceHealth, WebLogin, WebSession
 
 LINK_LIFETIME = timedelta(minutes=5)
 SESSION_LIFETIME = timedelta(hours=8)
 KEEP = timedelta(days=1)  # used or expired rows are deleted this long after they stopped being valid
 CONSOLE_KIND = "web"  # the service_health kind under which a running console publishes its public URL
 CONSOLE_STALE = timedelta(minutes=3)  # the console refreshes its row every minute
+# what the bot's message with the link says once the link is used or expired (the token leaves the outbox)
+SPENT_TEXT = "Tautan masuk konsol web (sudah dipakai atau kedaluwarsa)."
 
 
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def outbox_key(token_hash: str) -> str:
+    """The outbox key of the bot's message carrying a link: the link is taken out of it once spent."""
+    return f"web:{token_hash}"
 
 
 def new_login(session: Session, telegram_id: int, now: datetime) -> str:
@@ -46,7 +53,15 @@ def redeem(session: Session, token: str, now: datetime) -> int | None:
                                                   WebLogin.expires_at > now).values(used_at=now))
     if done.rowcount != 1:  # type: ignore[attr-defined]
         return None
+    _scrub(session, [hashed])
     return session.scalar(select(WebLogin.telegram_id).where(WebLogin.token_hash == hashed))
+
+
+def _scrub(session: Session, hashes: list[str]) -> None:
+    """Take spent links out of the bot's messages that carried them (the outbox keeps sent texts)."""
+    if hashes:
+        session.execute(update(OutboxRow).where(OutboxRow.key.in_([outbox_key(h) for h in hashes]))
+                        .values(text=SPENT_TEXT))
 
 
 def open_session(session: Session, telegram_id: int, now: datetime) -> tuple[str, datetime]:
@@ -71,9 +86,14 @@ def end_session(session: Session, session_id: str, now: datetime) -> None:
 
 
 def forget_old(session: Session, now: datetime) -> int:
-    """Delete links and sessions that stopped being valid more than KEEP ago."""
+    """Delete links that expired unused (taking them out of the bot's messages), and used links and sessions
+    that stopped being valid more than KEEP ago."""
     cutoff = now - KEEP
-    gone = session.execute(delete(WebLogin).where(WebLogin.expires_at < cutoff)).rowcount  # type: ignore[attr-defined]
+    unused = list(session.scalars(select(WebLogin.token_hash).where(WebLogin.expires_at <= now,
+                                                                    WebLogin.used_at.is_(None))))
+    _scrub(session, unused)  # an expired link opens nothing: its message and its row go now
+    gone = session.execute(delete(WebLogin).where(WebLogin.token_hash.in_(unused))).rowcount  # type: ignore[attr-defined]
+    gone += session.execute(delete(WebLogin).where(WebLogin.expires_at < cutoff)).rowcount  # type: ignore[attr-defined]
     gone += session.execute(delete(WebSession).where(or_(WebSession.expires_at < cutoff,  # type: ignore[attr-defined]
                                                          WebSession.ended_at < cutoff))).rowcount
     return int(gone)

@@ -11,7 +11,7 @@ import socket
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,7 +24,7 @@ from absensi.engine.rules import CompiledRules
 from absensi.engine.school.files import load_school
 from absensi.engine.school.model import School
 from absensi.engine.store import Store, weblogin
-from absensi.engine.store.models import WebLogin
+from absensi.engine.store.models import OutboxRow, WebLogin
 from absensi.engine.web.app import HEADERS
 from absensi.engine.web.server import console_row, start
 
@@ -98,6 +98,9 @@ def test_the_link_from_web_logs_in_over_http_once(store: Store, rules: CompiledR
         with socket.create_connection(urllib.parse.urlsplit(running.url).netloc.split(":")) as raw:  # type: ignore[arg-type]
             raw.sendall(f"NONSENSE /masuk/{token}\r\n\r\n".encode())  # a request line it cannot read
             raw.recv(1000)
+        with store.unit() as session:  # the bot's message no longer carries the spent link
+            texts = session.scalars(select(OutboxRow.text).where(OutboxRow.recipient == str(WALI_1))).all()
+            assert texts == [weblogin.SPENT_TEXT]
         logged = capfd.readouterr()
         assert "/masuk/" not in logged.out + logged.err and token not in logged.out + logged.err
     finally:
@@ -137,3 +140,20 @@ def test_a_wrong_address_is_refused(address: str, store: Store, rules: CompiledR
                                     tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="--web"):
         start(store, lambda: rules, lambda: school, address, secret_dir=tmp_path)
+
+
+def test_an_expired_link_leaves_neither_its_row_nor_its_message(store: Store, rules: CompiledRules,
+                                                                 school: School) -> None:
+    with store.unit() as session:
+        publish(session, "test:1", [(console_row("test:1"), weblogin.CONSOLE_KIND, {"url": "http://x"})], T0)
+    engine = Engine(rules, school, store, T0)
+    token = link_in(ask(engine, WALI_1, 1)).rsplit("/", 1)[1]
+    fresh = link_in(ask(engine, WALI_1, 2, T0 + timedelta(minutes=3))).rsplit("/", 1)[1]
+    with store.unit() as session:
+        assert weblogin.forget_old(session, T0 + weblogin.LINK_LIFETIME) == 1
+    with store.unit() as session:
+        assert session.scalars(select(WebLogin.token_hash)).all() == [weblogin.digest(fresh)]
+        texts = session.scalars(select(OutboxRow.text).where(OutboxRow.recipient == str(WALI_1))
+                                .order_by(OutboxRow.id)).all()
+        assert texts[0] == weblogin.SPENT_TEXT and token not in " ".join(texts) and fresh in texts[1]
+        assert weblogin.redeem(session, token, T0 + timedelta(minutes=4)) is None
