@@ -130,8 +130,12 @@ def _student_line(table: Table, r: dict[str, Value]) -> str:
 
 
 def _rekap_lines(tables: Sequence[Table], absent_only: bool) -> list[str]:
+    """Every class's lines; stops once they are longer than a text can be (the caller then tries a shorter
+    form: a whole school's students are never all written out to be thrown away)."""
     lines = _rekap_head(tables)
+    size = 0
     for table in tables:
+        start = len(lines)
         lines.append(_class_line(table))
         for r in table.records():
             if absent_only and not _codes(table, r, ""):
@@ -140,6 +144,9 @@ def _rekap_lines(tables: Sequence[Table], absent_only: bool) -> list[str]:
         if absent_only:
             lines.append("(siswa lain hadir penuh)")
         lines.append("")
+        size += sum(len(line) + 1 for line in lines[start:])
+        if size > LIMIT + 1:  # joined, these lines alone are longer than LIMIT
+            break
     return lines
 
 
