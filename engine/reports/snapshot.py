@@ -66,6 +66,23 @@ def scope_of(school: School, rules: CompiledRules, roles: Iterable[StaffRole]) -
     return Scope(frozenset(classes), ", ".join(dict.fromkeys(labels)), frozenset(departments))
 
 
+def narrowed(scope: Scope, school: School, class_name: str = "", department: str = "") -> Scope | None:
+    """The part of `scope` a viewer asks for: one class, one department, or (neither) all of it; None when
+    the class or department asked for is not within `scope` (or does not exist) — never an empty scope
+    that would read as "nothing happened there"."""
+    if class_name:
+        info = school.classes.get(class_name)
+        if info is None or not scope.includes(class_name, info.department):
+            return None
+        return Scope(frozenset({class_name}), class_name)
+    if department:
+        if not school.classes_of_department(department) or not (scope.whole or department in scope.departments):
+            return None
+        return Scope(frozenset(school.classes_of_department(department)), f"Jurusan {department}",
+                     frozenset({department}))
+    return scope
+
+
 def school_scope(school: School, class_name: str | None = None, department: str | None = None) -> Scope:
     """The operator's scope on the command line: everything, or narrowed to a class (one that is no longer in
     classes.csv too: its past periods) or a department."""

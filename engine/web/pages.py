@@ -23,6 +23,7 @@ from ..operations.conditions import conditions
 from ..operations.facts import gather
 from ..reports.fmt import month_label, weekday_date
 from ..reports.snapshot import Scope
+from ..reports.snapshot import narrowed as within
 from ..reports.table import Value
 from ..school.calendar import month_bounds
 from .chart import hours_chart
@@ -71,19 +72,11 @@ def today(page: Page) -> Response:
 
 
 def narrowed(page: Page, class_name: str, department: str) -> Scope:
-    """The part of the viewer's scope a form asks for: one class, one department, or all of it. Asking for
-    anything outside the scope is refused, not silently emptied."""
-    scope = page.scope
-    if class_name:
-        info = page.school.classes.get(class_name)
-        if info is None or not scope.includes(class_name, info.department):
-            raise Forbidden("Kelas ini di luar cakupan Anda.")
-        return Scope(frozenset({class_name}), class_name)
-    if department:
-        if not (scope.whole or department in scope.departments):
-            raise Forbidden("Jurusan ini di luar cakupan Anda.")
-        return Scope(frozenset(page.school.classes_of_department(department)), f"Jurusan {department}",
-                     frozenset({department}))
+    """The part of the viewer's scope a form asks for (`reports.snapshot.narrowed`); anything outside it is
+    refused, not silently emptied."""
+    scope = within(page.scope, page.school, class_name, department)
+    if scope is None:
+        raise Forbidden("Kelas atau jurusan ini di luar cakupan Anda.")
     return scope
 
 
