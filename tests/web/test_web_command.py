@@ -26,7 +26,7 @@ from absensi.engine.school.model import School
 from absensi.engine.store import Store, weblogin
 from absensi.engine.store.models import OutboxRow, WebLogin
 from absensi.engine.web.app import HEADERS
-from absensi.engine.web.server import console_row, start
+from absensi.engine.web.server import console_row, parse_address, start
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
@@ -157,3 +157,11 @@ def test_an_expired_link_leaves_neither_its_row_nor_its_message(store: Store, ru
                                 .order_by(OutboxRow.id)).all()
         assert texts[0] == weblogin.SPENT_TEXT and token not in " ".join(texts) and fresh in texts[1]
         assert weblogin.redeem(session, token, T0 + timedelta(minutes=4)) is None
+
+
+@pytest.mark.parametrize(("address", "expected"), [
+    ("8080", ("127.0.0.1", 8080)), (":8080", ("127.0.0.1", 8080)), ("0.0.0.0:80", ("0.0.0.0", 80)),
+    ("192.168.1.5:8080", ("192.168.1.5", 8080)), ("[::1]:8080", ("::1", 8080)),
+])  # fmt: skip
+def test_an_address_without_a_host_is_loopback(address: str, expected: tuple[str, int]) -> None:
+    assert parse_address(address) == expected
