@@ -52,7 +52,8 @@ def write_report(rules: CompiledRules, school: School, store: Store, name: str, 
     with store.unit() as session:
         enrolment.apply_numbers(session, school, min(end, today))  # the absen numbers officers used then
         snap = make_snapshot(session, school, rules, scope, start, end, label, today, with_changes=name == "riwayat",
-                             nis=nis if name == "riwayat" else None, with_gate=name in WITH_GATE)
+                             nis=nis if name == "riwayat" else None, with_gate=name in WITH_GATE,
+                             with_reports=name == "status")  # (the only report that reads the classes' reports)
     workbook, text = reports.export(name, snap, **kwargs)  # one computation for both
     write_private(output, workbook)  # owner only (SPEC §8)
     return text

@@ -97,7 +97,8 @@ def school_scope(school: School, class_name: str | None = None, department: str 
 def make_snapshot(session: Session, school: School, rules: CompiledRules, scope: Scope, start: date, end: date,
                   period_label: str, today: date | None = None, with_changes: bool = False,
                   nis: str | None = None, students: list[StudentRow] | None = None,
-                  records: tuple[Iterable[Any], Iterable[Any]] | None = None, with_gate: bool = False) -> Snapshot:
+                  records: tuple[Iterable[Any], Iterable[Any]] | None = None, with_gate: bool = False,
+                  with_reports: bool = True) -> Snapshot:
     """Everything in `scope` for start..end (of one student only, with `nis`). `with_changes` adds the
     correction history (riwayat).
 
@@ -110,6 +111,8 @@ def make_snapshot(session: Session, school: School, rules: CompiledRules, scope:
     seats, that is with the roster). `records`: every absence record and class report of the period, when the
     caller holds them (the engine holds today's), read here instead of the store. `with_gate` adds the
     fingerprint punches of the (student, day)s with a record (harian, riwayat, perhatian: SPEC §10).
+    `with_reports` False leaves the classes' reports out (only `status` reads them: a semester of a big
+    school's is tens of thousands of rows).
     """
     students = student_rows(session, school, scope, start, end, nis) if students is None else students
     in_scope = sorted({s.nis for s in students})
@@ -120,13 +123,13 @@ def make_snapshot(session: Session, school: School, rules: CompiledRules, scope:
         query = queries.ABSENCES_IN_PERIOD if everyone else queries.ABSENCES_OF_STUDENTS
         absences: Iterable[Any] = list(session.execute(query, {**period, "nis": in_scope})
                                        ) if everyone or in_scope else []
-        reports: Iterable[Any] = session.execute(queries.CLASS_REPORTS_IN_PERIOD,
-                                                 {**period, "classes": sorted(classes)})
+        reports: Iterable[Any] = session.execute(queries.CLASS_REPORTS_IN_PERIOD, {
+            **period, "classes": sorted(classes)}) if with_reports else []
     else:  # the same rows as the queries above select
         wanted = set(in_scope)
         absences = [a for a in records[0] if a.status is not None and start <= a.day <= end
                     and (everyone or a.nis in wanted)]
-        reports = [r for r in records[1] if start <= r.day <= end and r.class_name in classes]
+        reports = [r for r in records[1] if start <= r.day <= end and r.class_name in classes] if with_reports else []
     changes = list(session.execute(queries.CHANGES_OF_STUDENTS, {**period, "nis": in_scope})
                    ) if with_changes and in_scope else []
     settings = rules.rules.settings
