@@ -168,12 +168,15 @@ class Engine:
         return produced
 
     def next_due(self, now: datetime) -> datetime:
-        """The next moment after `now` a scheduled job falls due: a reminder later today, else the start of
-        the next day (a new roster day, the retention purge). The service's engine sleeps until then at most."""
+        """The next moment after `now` a scheduled job falls due: a reminder or a fingerprint check's time later
+        today, else the start of the next day (a new roster day, the retention purge). The service's engine
+        sleeps until then at most."""
         local = self.school.calendar.local(now)
         due = [(local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)]
-        for reminder in self.rules.rules.settings.reminders:
-            hh, mm = map(int, reminder.at.split(":"))
+        finger = self.rules.rules.finger  # its times too: the late list, the NIHIL check, a held alfa SMS's cutoff
+        times = [r.at for r in self.rules.rules.settings.reminders] + [finger.late_at, finger.alfa_sms_until]
+        for at_text in times + ([finger.nihil_at] if finger.nihil_at else []):
+            hh, mm = map(int, at_text.split(":"))
             at = local.replace(hour=hh, minute=mm, second=0, microsecond=0)
             if at > local:
                 due.append(at)

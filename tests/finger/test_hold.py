@@ -140,6 +140,13 @@ def test_send_holds_nothing_and_releases_what_was_held(rules: CompiledRules, min
     assert [m.to for m in out if m.kind == "alfa"] == ["+6281234500003"] and state_of(store, "1003") == "alfa"
 
 
+def test_the_cutoff_wakes_the_engine(rules: CompiledRules, mini: School, store: Store) -> None:
+    finger = rules.rules.finger.model_copy(update={"alfa_sms_until": "09:45"})
+    engine = Engine(replace(rules, rules=rules.rules.model_copy(update={"finger": finger})), mini, store, at(9, 0))
+    assert engine.next_due(at(9, 30)) == at(9, 45)  # not the 10:00 reminder
+    assert engine.next_due(at(7, 30)) == at(8, 0)  # the late list (finger.late_at)
+
+
 def test_the_new_keys_are_checked_at_their_place(tmp_path: Path) -> None:
     rules = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", rules)
