@@ -95,6 +95,14 @@ def class_existed(session: Session, class_name: str, start: date, end: date) -> 
 
 def seat_days(held: list[Held], start: date, end: date) -> frozenset[date] | None:
     """The days of start..end the seats hold; None when they hold the whole period."""
+    reach = start - timedelta(days=1)  # seats' spans in order: the whole period unless one leaves a gap
+    for first, last in sorted((max(h.first, start), min(h.last, end)) for h in held if h.first <= end and h.last >= start):
+        if first > reach + timedelta(days=1):
+            break
+        reach = max(reach, last)
+    else:
+        if reach >= end:  # (most students: one seat over the whole period, no day set built)
+            return None
     days = {max(h.first, start) + timedelta(days=i) for h in held
             for i in range((min(h.last, end) - max(h.first, start)).days + 1)}  # none when they do not overlap
     return None if len(days) == (end - start).days + 1 else frozenset(days)

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from absensi.engine import reports
 from absensi.engine.reports import compute
+from absensi.engine.reports.history import Held, seat_days
 from absensi.engine.reports.model import ClassRow, Entry, Snapshot, StudentRow
 
 from .conftest import open_sheets, read_table
@@ -160,3 +161,19 @@ def test_any_counting_rule_and_any_today_keep_the_identities(snap, counting, tod
         note = compute.semester(snap, cls.name).footer[0]
         for s in "SIADP":
             assert (f"{s} ({snap.label(s)}) → dihitung hadir" in note) == (s not in counted)
+
+
+_SEAT = st.tuples(st.integers(-10, 70), st.integers(-2, 60))  # (first day from START, length − 1)
+
+
+@given(st.lists(_SEAT, max_size=4), st.integers(0, 40), st.integers(0, 30))
+@settings(max_examples=300, deadline=None)
+def test_seat_days_are_the_days_the_seats_cover(seats: list[tuple[int, int]], offset: int, length: int) -> None:
+    """A row's days (history.seat_days): None exactly when the seats cover every day of the period, else the
+    covered days, counted one by one; the shortcut for a seat over the whole period gives the same."""
+    start = START + timedelta(days=offset)
+    end = start + timedelta(days=length)
+    held = [Held("1001", "X TKJ 1", 1, START + timedelta(days=a), START + timedelta(days=a + n)) for a, n in seats]
+    covered = {d for h in held for d in (start + timedelta(days=i) for i in range(length + 1)) if h.first <= d <= h.last}
+    expected = None if len(covered) == length + 1 else frozenset(covered)
+    assert seat_days(held, start, end) == expected
