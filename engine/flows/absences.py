@@ -11,7 +11,7 @@ from datetime import date
 
 from ..finger.punches import Arrival, arrivals
 from ..live import AbsenceRecord
-from ..rules.finger import checked_reasons, clock
+from ..rules.finger import HELD_STATE, checked_reasons, clock
 from ..school.model import Student
 from ..school.phones import mask
 from ..turn import Turn, fire
@@ -19,7 +19,7 @@ from .routing import route_targets, staff_for
 
 # The state of a record whose parents' SMS waits for the wali kelas (rules/flows.yaml, rules/finger.yaml
 # `alfa_sms: wait`): the tick sends it at the cutoff, the flag's buttons before (engine/finger/hold.py).
-HELD = "ditahan"
+HELD = HELD_STATE
 
 
 @dataclass

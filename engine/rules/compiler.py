@@ -20,7 +20,7 @@ from ..ports import Backoff, DeliveryPolicy
 from . import catalogue
 from .commands import check_variants
 from .diagnostics import DataError, Problems, did_you_mean
-from .finger import check_finger
+from .finger import check_finger, check_hold
 from .loader import Source, load_rules_dir
 from .schema import Command, Keycode, RuleSet, Strict
 from .smslen import segments
@@ -130,6 +130,7 @@ def _cross_check(rules: RuleSet, source: Source, problems: Problems) -> None:
     _check_keycodes(rules, source, problems)
     _check_roles_and_routes(rules, source, problems)
     check_finger(rules.finger, rules.roles, rules.reasons, source.locate, problems)
+    check_hold(rules.finger, rules.flows.get("absence"), source.locate, problems)
     check_variants(rules, source, problems)
     _check_channels(rules, source, problems)
     for name, flow in rules.flows.items():

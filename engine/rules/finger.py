@@ -67,6 +67,30 @@ def clock(hhmm: str) -> time:
 
 Locate = Callable[[tuple[str | int, ...]], tuple[str, int, int]]
 
+# The absence flow's state that holds a parent's alfa SMS for the wali kelas (rules/flows.yaml), and the
+# triggers the engine fires at a record in it (engine/finger/hold.py).
+HELD_STATE = "ditahan"
+HOLD_ENDS = ("confirm_alfa", "deny_alfa", "hold_expired")
+
+
+def check_hold(finger: Finger, flow: Any, locate: Locate, problems: Problems) -> None:
+    """A flow that holds the alfa SMS has a way out of the hold for each of HOLD_ENDS (else a held SMS would
+    never go, or a button would do nothing); `alfa_sms: wait` with a flow that never holds is said."""
+    if flow is None:
+        return
+    holds = [i for i, tr in enumerate(flow.transitions) if tr.dest == HELD_STATE]
+    if not holds:
+        if finger.alfa_sms == "wait":
+            problems.add(*locate(("finger", "alfa_sms")), f"alfa_sms is 'wait', but the absence flow never holds an "
+                         f"SMS (no transition leads to '{HELD_STATE}'): every alfa SMS goes at once", warning=True,
+                         hint="take the hold's transitions from the project's rules/flows.yaml, or write alfa_sms: send")
+        return
+    for trigger in HOLD_ENDS:
+        if not any(tr.trigger == trigger and ({HELD_STATE, "*"} & set(tr.sources)) for tr in flow.transitions):
+            problems.add(*locate(("flows", "absence", "transitions", holds[0])),
+                         f"the absence flow holds the alfa SMS in '{HELD_STATE}' but has no transition for "
+                         f"'{trigger}' from it", hint="see the project's rules/flows.yaml")
+
 
 def check_finger(finger: Finger, roles: Collection[str], reasons: Collection[str], locate: Locate,
                  problems: Problems) -> None:

@@ -162,3 +162,29 @@ def test_the_new_keys_are_checked_at_their_place(tmp_path: Path) -> None:
         rendered = problems.render(with_source=False)
         line = 1 + text[:text.index(old)].count("\n")
         assert message in rendered and f"finger.yaml:{line}:" in rendered, rendered
+
+
+def test_a_flow_that_holds_needs_every_way_out_and_wait_without_a_hold_is_said(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    flows = rules / "flows.yaml"
+    text = flows.read_text()
+    expired = "      - {trigger: hold_expired, source: ditahan, dest: alfa, after: [notify_parents]}\n"
+    assert expired in text
+    flows.write_text(text.replace(expired, ""))
+    problems = Problems()
+    assert compile_rules(rules, problems) is None
+    assert "holds the alfa SMS in 'ditahan' but has no transition for 'hold_expired'" in problems.render()
+
+    start = text.index("      # An unexcused absence of a student who clocked in")
+    end = text.index("      # An unexcused absence: parents get one SMS")
+    flows.write_text(text[:start] + text[end:])  # no transition leads to ditahan
+    problems = Problems()
+    assert compile_rules(rules, problems) is not None and not problems.errors
+    line = 1 + (rules / "finger.yaml").read_text().split("alfa_sms: wait")[0].count("\n")
+    assert f"finger.yaml:{line}:13: warning: alfa_sms is 'wait', but the absence flow never holds" in \
+        problems.render(with_source=False)
+    finger = rules / "finger.yaml"
+    finger.write_text(finger.read_text().replace("alfa_sms: wait", "alfa_sms: send"))
+    problems = Problems()
+    assert compile_rules(rules, problems) is not None and not problems.warnings
