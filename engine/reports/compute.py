@@ -276,7 +276,10 @@ def attention_reasons(snap: Snapshot, nis: str, tally: Tally) -> list[str]:
         if n >= t.alfa_per_month
     ]
     seats = snap.rows_by_student.get(nis, ())
-    days = sorted({d for seat in seats for d in row_days(snap, seat)}) if seats else None
+    if len(seats) == 1:  # (most students: the seat's days, already in order)
+        days: Sequence[date] | None = row_days(snap, seats[0])
+    else:
+        days = sorted({d for seat in seats for d in row_days(snap, seat)}) if seats else None
     for start, end, length in absence_streaks(snap, marks, days):
         if length >= t.consecutive_days:
             reasons.append(
