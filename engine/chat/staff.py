@@ -43,7 +43,7 @@ def handle_staff(turn: Turn, msg: InboundMessage) -> None:
     elif not roles:
         turn.to_staff(user, "tg_not_linked", request_contact=True)
     elif msg.press is not None and hold.is_hold_press(msg.press):
-        hold.press(turn, user, roles, msg.press)  # a held alfa SMS: "Benar alfa" / "Salah lapor" (SPEC §10)
+        hold.press(turn, user, roles, msg.press, msg.reply_to)  # a held alfa SMS: "Benar alfa" / "Salah lapor"
     elif msg.press is not None:
         buttons.press(turn, user, roles, msg.press, msg.reply_to)
     elif officer_class(turn, roles) is not None:

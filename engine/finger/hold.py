@@ -67,8 +67,9 @@ def release_due(turn: Turn) -> None:
                         source=record.source, reporter=record.reporter, record=record)
 
 
-def press(turn: Turn, user: int, roles: list[StaffRole], data: str) -> None:
-    """A press of "Benar alfa — kirim SMS" or "Salah lapor" on a flag message."""
+def press(turn: Turn, user: int, roles: list[StaffRole], data: str, message: str | None = None) -> None:
+    """A press of "Benar alfa — kirim SMS" or "Salah lapor" on a flag message (`message`: its id). The decision
+    replaces the flag, buttons and all, so that it cannot be pressed twice; any other answer is a new message."""
     match = _DATA.match(data)
     day = _day(match.group(1)) if match else None
     student = turn.school.students.get(match.group(3)) if match else None
@@ -97,9 +98,9 @@ def press(turn: Turn, user: int, roles: list[StaffRole], data: str) -> None:
     if confirm:
         phones = ctx.parents()
         parents = ", ".join(mask(p) for p in phones) if phones else "belum ada nomor terdaftar"
-        turn.to_staff(user, "tg_finger_confirmed", parents=parents, **values)
+        turn.to_staff(user, "tg_finger_confirmed", parents=parents, edit=message, **values)
     else:
-        turn.to_staff(user, "tg_finger_denied", **{**values, "reporter": record.reporter or "Pelapor"})
+        turn.to_staff(user, "tg_finger_denied", edit=message, **{**values, "reporter": record.reporter or "Pelapor"})
 
 
 def _why_not_held(turn: Turn, status: str | None, notified: bool) -> str:

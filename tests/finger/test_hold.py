@@ -80,9 +80,20 @@ def test_a_held_sms_survives_a_restart_and_goes_once_at_the_cutoff(rules: Compil
     assert alfa_sms(store) == 1 and state_of(store) == "alfa"
     again = Engine(rules, mini, store, at(10, 1))
     again.tick(at(10, 1))
-    late = again.receive(tg(WALI, at(10, 2), press=flag.buttons[0][0].data), at(10, 2))
+    late = again.receive(InboundMessage(Channel.TELEGRAM, str(WALI), at(10, 2), "late-press", "",
+                                        press=flag.buttons[0][0].data, reply_to="41"), at(10, 2))
     assert alfa_sms(store) == 1
     assert [m.to for m in late] == [str(WALI)] and "sudah dikirim" in late[0].text
+    assert late[0].edit is None  # an answer about an old keyboard is a new message; the flag stays
+
+
+def test_the_decision_replaces_the_flag_and_its_buttons(rules: CompiledRules, mini: School, store: Store) -> None:
+    engine, flag = held_report(rules, mini, store)
+    out = engine.receive(InboundMessage(Channel.TELEGRAM, str(WALI), at(7, 10), "press", "",
+                                        press=flag.buttons[0][0].data, reply_to="41"), at(7, 10))
+    answer = next(m for m in out if m.to == str(WALI))
+    assert answer.edit == "41" and not answer.buttons and "dikirim ke orang tua" in answer.text
+    assert [m.to for m in out if m.kind == "alfa"] == [PARENT]
 
 
 def test_a_hold_the_service_slept_through_goes_the_next_school_day(rules: CompiledRules, mini: School,
@@ -108,6 +119,8 @@ def test_only_the_class_wali_kelas_decides(rules: CompiledRules, mini: School, s
     out = engine.receive(tg(WALI, at(7, 11), press=deny), at(7, 11))
     assert sorted(m.to for m in out) == sorted([str(WALI), str(KETUA)]) and not [m for m in out if m.kind == "alfa"]
     assert state_of(store) == "dilaporkan"
+    out = engine.receive(tg(WALI, at(7, 12), press=confirm), at(7, 12))  # an old keyboard, after the decision
+    assert [m.to for m in out] == [str(WALI)] and "tidak ada SMS yang menunggu" in out[0].text
     engine.tick(at(10, 0))
     assert alfa_sms(store) == 0
     with store.unit() as session:  # "Salah lapor" changes no record: still A, by the ketua
