@@ -148,6 +148,22 @@ def test_every_sms_action_has_one_handler_and_is_documented() -> None:
     assert set(documented) == set(get_args(SmsAction))
 
 
+def test_every_command_action_has_one_handler_and_is_documented() -> None:
+    """A command action is named once in the rules' vocabulary; the staff handler table and rules/README.md
+    follow it (the README's list ends with the sentence about unique words)."""
+    import re
+    from typing import get_args
+
+    from absensi.engine.chat.staff import ACTIONS
+    from absensi.engine.rules.schema import CommandAction
+
+    assert set(ACTIONS) == set(get_args(CommandAction))
+    text = " ".join((ROOT / "rules" / "README.md").read_text().split())
+    listed = text.split("Command actions:", 1)[1].split("Every word must be unique", 1)[0]
+    listed = re.sub(r"\([^()]*(\([^()]*\)[^()]*)*\)", "", listed)  # the explanations in brackets name no action
+    assert set(re.findall(r"`(\w+)`", listed)) == set(get_args(CommandAction))
+
+
 def test_every_package_is_in_the_distribution() -> None:
     """A folder of modules missing from pyproject's package list works in the editable checkout and is absent
     from a real install."""

@@ -6,6 +6,9 @@ every report is computed within the scope those roles give (`views.py`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import get_args
+
 from sqlalchemy import select
 
 from ..finger import hold
@@ -14,6 +17,7 @@ from ..flows.routing import role_label
 from ..messages import InboundMessage
 from ..operations import views as operations
 from ..rules.commands import command_for
+from ..rules.schema import CommandAction
 from ..rules.smslen import fitting_length, rupiah, segments
 from ..school.model import StaffRole
 from ..school.phones import mask, national, normalize
@@ -96,27 +100,46 @@ def _command(turn: Turn, user: int, roles: list[StaffRole], text: str) -> None:
     head, _, argument = text[1:].partition(" ")
     name = head.split("@", 1)[0].lower()
     spec = turn.rules.commands.get(name)
-    if spec is not None and spec.action == "start":
-        _start(turn, user, roles)
+    if spec is not None and spec.action == "start":  # the one command an account not linked yet may use
+        _start(turn, user, roles, argument)
     elif not roles:
         turn.to_staff(user, "tg_not_linked", request_contact=True)
     elif spec is None or name not in allowed_commands(turn, roles):
         turn.to_staff(user, "tg_not_allowed", command=name[:32])
-    elif (spec := command_for(turn.rules.rules, name, [r.role for r in roles]) or spec).action in operations.ACTIONS:
-        operations.command(turn, user, spec.action, argument.strip())  # /status for the admin, /sms (SPEC §9)
-    elif spec.action == "help":
-        _help(turn, user, roles)
-    elif spec.action == "report_buttons":
-        buttons.start(turn, user, roles)
-    elif spec.action == "correct":
-        corrections.correct(turn, user, roles, argument.strip())
-    elif spec.action == "web_login":
-        _web_login(turn, user)
-    else:
-        views.command(turn, user, roles, spec.action, argument.strip())
+    else:  # a role's variant first: /status is the service's health for the admin (SPEC §9)
+        action = (command_for(turn.rules.rules, name, [r.role for r in roles]) or spec).action
+        ACTIONS[action](turn, user, roles, argument.strip())
 
 
-def _web_login(turn: Turn, user: int) -> None:
+CommandHandler = Callable[[Turn, int, list[StaffRole], str], None]
+
+
+def _view(action: str) -> CommandHandler:
+    """A monitoring command (`views.py`): its answer computed within the caller's scope."""
+    def show(turn: Turn, user: int, roles: list[StaffRole], argument: str) -> None:
+        views.command(turn, user, roles, action, argument)
+
+    show.__name__ = f"view_{action}"
+    return show
+
+
+def _report_buttons(turn: Turn, user: int, roles: list[StaffRole], argument: str) -> None:
+    buttons.start(turn, user, roles)
+
+
+def _correct(turn: Turn, user: int, roles: list[StaffRole], argument: str) -> None:
+    corrections.correct(turn, user, roles, argument)
+
+
+def _service_status(turn: Turn, user: int, roles: list[StaffRole], argument: str) -> None:
+    operations.service_status(turn, user)
+
+
+def _sms_usage(turn: Turn, user: int, roles: list[StaffRole], argument: str) -> None:
+    operations.sms_usage(turn, user, argument)
+
+
+def _web_login(turn: Turn, user: int, roles: list[StaffRole], argument: str) -> None:
     """`/web`: a one-time link to the running web console (issue 13); its token is stored hashed."""
     base = weblogin.console_url(turn.session, turn.now)
     if base is None:
@@ -133,14 +156,14 @@ def command_description(turn: Turn, name: str, roles: list[StaffRole]) -> str:
     return spec.description
 
 
-def _start(turn: Turn, user: int, roles: list[StaffRole]) -> None:
+def _start(turn: Turn, user: int, roles: list[StaffRole], argument: str) -> None:
     if roles:
         turn.to_staff(user, "tg_already_linked", name=roles[0].name, roles=roles_text(turn, roles))
     else:
         turn.to_staff(user, "tg_welcome", request_contact=True)
 
 
-def _help(turn: Turn, user: int, roles: list[StaffRole]) -> None:
+def _help(turn: Turn, user: int, roles: list[StaffRole], argument: str) -> None:
     lines = [f"/{n} - {command_description(turn, n, roles)}" for n in allowed_commands(turn, roles)]
     reporting = ""
     if officer_class(turn, roles) is not None:  # the one-line report grammar, for those who report
@@ -148,6 +171,29 @@ def _help(turn: Turn, user: int, roles: list[StaffRole]) -> None:
                             for code, r in turn.rules.rules.reasons.items())
         reporting = turn.text("tg_help_report", reasons=reasons, example="S 5 demam, A 3 7 12")
     turn.to_staff(user, "tg_help", commands="\n".join(lines), reporting=reporting)
+
+
+# The command actions a command may name in rules/telegram.yaml, each with its handler, once. The names are the
+# rules' vocabulary (`schema.CommandAction`, which `absensi check` validates); this table must cover them all.
+# (The commands named in the comments are the sample rules' words for them.)
+ACTIONS: dict[str, CommandHandler] = {
+    "start": _start,  # /start: link this account by sharing its contact, or say who it is
+    "help": _help,  # /bantuan: the commands the caller's roles allow, and the report grammar
+    "report_buttons": _report_buttons,  # /absen: the officer's report with buttons
+    "today": _view("today"),  # /hariini
+    "month_recap": _view("month_recap"),  # /rekap [YYYY-MM]
+    "semester_recap": _view("semester_recap"),  # /semester [name]
+    "student_history": _view("student_history"),  # /riwayat NIS
+    "report_status": _view("report_status"),  # /status: which classes reported today
+    "attention": _view("attention"),  # /perhatian: students past the thresholds
+    "correct": _correct,  # /koreksi: a past school day corrected
+    "service_status": _service_status,  # /status for the admin: the service's health (SPEC §9)
+    "sms_usage": _sms_usage,  # /sms [YYYY-MM]: SMS usage and cost
+    "web_login": _web_login,  # /web: a one-time link to the web console
+}
+if set(ACTIONS) != set(get_args(CommandAction)):  # pragma: no cover - a mistake caught at import, in every test
+    raise RuntimeError("command actions and their handlers differ: "
+                       f"{sorted(set(ACTIONS) ^ set(get_args(CommandAction)))}")
 
 
 # -------------------------------------------------------------------------------------- reply bridge

@@ -14,16 +14,6 @@ from . import alerts, sms_sheet, words
 from .conditions import conditions
 from .facts import Facts, Published, gather
 
-ACTIONS = ("service_status", "sms_usage")
-
-
-def command(turn: Turn, user: int, action: str, argument: str) -> None:
-    if action == "service_status":
-        service_status(turn, user)
-    else:
-        sms_usage(turn, user, argument)
-
-
 # ------------------------------------------------------------------------------------------ /status
 
 
