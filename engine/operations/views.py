@@ -14,6 +14,8 @@ from . import alerts, sms_sheet, words
 from .conditions import conditions
 from .facts import Facts, Published, gather
 
+ACTIONS = ("service_status", "sms_usage")  # the admin's commands (the web console's admin pages follow them)
+
 # ------------------------------------------------------------------------------------------ /status
 
 
