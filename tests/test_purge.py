@@ -39,6 +39,8 @@ from absensi.engine.store.models import (
     SmsSender,
     Tally,
     TelegramLink,
+    WebLogin,
+    WebSession,
 )
 from absensi.engine.store.purge import RETENTION, purge
 
@@ -140,11 +142,24 @@ def _punch(old: bool) -> Punch:  # a student's arrival in 2026 goes with that ye
     return Punch(nis="1001", user_id="1001", at=at, device="mesin 1", source="usb", imported_at=at)
 
 
+def _web_login(old: bool) -> WebLogin:  # a link of 2026 goes; yesterday's stays (a day, for a login problem)
+    at = OLD if old else RECENT
+    return WebLogin(token_hash=("a" if old else "b") * 64, telegram_id=700001, created_at=at,
+                    expires_at=at + timedelta(minutes=5), used_at=at + timedelta(minutes=1))
+
+
+def _web_session(old: bool) -> WebSession:  # a session ended in 2026 goes; one of yesterday stays
+    at = OLD if old else RECENT
+    return WebSession(id_hash=("c" if old else "d") * 64, telegram_id=700001, created_at=at,
+                      expires_at=at + timedelta(hours=8), ended_at=at + timedelta(hours=2) if old else None)
+
+
 FILL: dict[str, Callable[[bool], SQLModel]] = {
     "inbox": _inbox, "outbox": _outbox, "absence": _absence, "absence_change": _absence_change,
     "parent_link": _parent_link, "sms_sender": _sms_sender, "telegram_link": _telegram_link,
     "class_report": _class_report, "enrolment": _enrolment, "draft": _draft, "job_run": _job_run, "engine_lease": _engine_lease,
     "tally": _tally, "service_health": _service_health, "incident": _incident, "punch": _punch,
+    "web_login": _web_login, "web_session": _web_session,
 }
 KEPT_WHATEVER_THEIR_AGE = {"engine_lease"}
 

@@ -44,10 +44,14 @@ from .models import (
     SmsSender,
     Tally,
     TelegramLink,
+    WebLogin,
+    WebSession,
 )
 
 DRAFT_DAYS = 7  # an officer's keyboard left unfinished this long is abandoned
 HEALTH_DAYS = 30  # a device or process that published nothing for this long is no longer used
+WEB_DAYS = 1  # web console links and sessions, this long after they expired or ended (enough to look into a
+# login problem the same day; a link lives 5 minutes, a session 8 hours)
 KEPT_PREFIX = "purged:"  # tally keys that hold the counts a purge keeps
 UNSENT = ("pending", "sending")
 
@@ -221,6 +225,11 @@ RETENTION: dict[str, Policy] = {
                              "after the last update", lambda p: ServiceHealth.updated_at < p.now - timedelta(days=HEALTH_DAYS)),
     "incident": Policy("operations alerts (no personal data): cleared ones, the retention period",
                        lambda p: and_(Incident.cleared_at.is_not(None), Incident.cleared_at < p.boundary)),
+    "web_login": Policy(f"one-time web console links (kept hashed): {WEB_DAYS} day after they expired",
+                        lambda p: WebLogin.expires_at < p.now - timedelta(days=WEB_DAYS)),
+    "web_session": Policy(f"web console sessions: {WEB_DAYS} day after they expired or were ended",
+                          lambda p: or_(WebSession.expires_at < p.now - timedelta(days=WEB_DAYS),
+                                        WebSession.ended_at < p.now - timedelta(days=WEB_DAYS))),
     "tally": Policy("counts: purged:* kept for good; other counters untouched for the retention period go",
                     lambda p: and_(~Tally.key.startswith(KEPT_PREFIX), Tally.updated_at < p.boundary)),
 }
