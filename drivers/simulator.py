@@ -59,7 +59,8 @@ class Simulator:
             native = str(next(self._refs) % 256)
         self.outbox.sent(item.id, now, native_id=native)
         return Delivered(item.channel, item.to, item.text, native,
-                         item.document.filename if item.document else None, item.buttons, item.request_contact)
+                         item.document.filename if item.document else None, item.buttons,
+                         item.request_contact is not None)
 
     def button(self, chat: str, label: str) -> Button | None:
         """The button labelled `label` on the chat's last keyboard: the exact label (any case), else the one

@@ -299,8 +299,8 @@ def outbox_values(message: OutboundMessage, now: datetime, inbox_id: int | None)
     payload: dict[str, Any] = {}
     if message.buttons:
         payload["buttons"] = [[[b.label, b.data] for b in line] for line in message.buttons]
-    if message.request_contact:
-        payload["request_contact"] = True
+    if message.request_contact is not None:
+        payload["request_contact"] = message.request_contact  # the button's label (rows before it: true)
     if message.remove_keyboard:
         payload["remove_keyboard"] = True
     if message.edit is not None:

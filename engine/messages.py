@@ -100,7 +100,7 @@ class OutboundMessage:
     text: str
     key: str | None = None
     buttons: tuple[tuple[Button, ...], ...] = ()
-    request_contact: bool = False  # show a one-button "share my contact" keyboard
+    request_contact: str | None = None  # show a one-button "share my contact" keyboard with this label
     remove_keyboard: bool = False
     document: Document | None = None
     bridge: str | None = None

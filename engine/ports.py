@@ -39,7 +39,9 @@ class OutboxItem:
     text: str
     attempts: int = 0  # deliveries tried before this claim
     buttons: tuple[tuple[Button, ...], ...] = ()
-    request_contact: bool = False
+    # a one-button "share my contact" keyboard with this label; "" for a row written before the engine put the
+    # label on it (the driver then uses its own `contact_button` text, DRIVER_TEXTS)
+    request_contact: str | None = None
     remove_keyboard: bool = False
     document: Document | None = None
     reply_to: str | None = None  # native id of a message in the same chat to reply to
@@ -106,6 +108,15 @@ class DeliveryPolicy:
     def exhausted(self, attempts_before: int) -> bool:
         """True when the attempt after `attempts_before` failed ones is the last one allowed."""
         return attempts_before + 1 >= self.max_attempts
+
+
+# What a chat driver says on its own, when the engine cannot be asked (a press the inbox could not store), or for
+# an outbox row that does not carry it: key → the template in rules/templates.yaml it is rendered from. The
+# application renders them and hands the driver a callable returning the current ones (they follow a reload).
+DRIVER_TEXTS = {
+    "press_not_stored": "tg_press_not_stored",  # the answer on a button press the inbox refused
+    "contact_button": "tg_contact_button",  # the share-contact button's label, for rows written without it
+}
 
 
 @dataclass(frozen=True, slots=True)

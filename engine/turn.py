@@ -144,9 +144,12 @@ class Turn:
              bridge: str | None = None, buttons: tuple[tuple[Button, ...], ...] = (), request_contact: bool = False,
              remove_keyboard: bool = False, document: Document | None = None, edit: str | None = None,
              **values: object) -> None:
+        label = None
+        if request_contact:  # the share-contact button's label, which the text may name as `{button}`
+            label = self.text("tg_contact_button")
+            values.setdefault("button", label)
         self.send_text(to, self.text(template, **values), key=key, kind=kind, bridge=bridge, buttons=buttons,
-                       request_contact=request_contact, remove_keyboard=remove_keyboard, document=document,
-                       edit=edit)
+                       request_contact=label, remove_keyboard=remove_keyboard, document=document, edit=edit)
 
     def send_text(self, to: Address, body: str, /, *, kind: str = "reply", **extra: Any) -> None:
         """One outbound message, shaped by what its channel can carry (`Channel.metered`): a metered channel

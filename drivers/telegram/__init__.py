@@ -7,7 +7,8 @@ Wiring it into a service (asyncio):
         logger.warning(why)                      # run without Telegram; items wait in the outbox
     else:
         telegram = TelegramService(store, store, session_dir=school_dir, clock=now_utc,
-                                   menus=engine.telegram_menus, credentials=credentials)
+                                   menus=engine.telegram_menus, texts=engine.driver_texts,
+                                   credentials=credentials)
         tasks.append(asyncio.create_task(telegram.run(stop)))   # returns when `stop` is set
         ...
         telegram.wake()                          # after the engine wrote outbox rows (thread-safe)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -26,7 +26,7 @@ from absensi.engine.ports import DeliveryPolicy, Outbox, OutboxItem
 from .credentials import TelegramCredentialsError
 from .failures import Failure, Kind, classify
 from .pacing import Pacer
-from .render import caption, reply_markup, text_parts
+from .render import caption, driver_text, reply_markup, text_parts
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -59,8 +59,10 @@ class Deliverer:
         concurrency: int = 4,
         send_timeout: float = 120.0,
         worker: str = "telegram",
+        texts: Callable[[], Mapping[str, str]] = dict,
     ) -> None:
         self.outbox, self.api, self.clock, self.sleep = outbox, api, clock, sleep
+        self.texts = texts  # what the driver says itself (engine.ports.DRIVER_TEXTS), as the rules say it now
         self.pacer = pacer or Pacer()
         self.policy = policy or DeliveryPolicy()  # the one policy of every driver (settings.yaml)
         self.hold, self.poll, self.worker = hold, poll, worker
@@ -192,9 +194,15 @@ class Deliverer:
         self.network_down_since = None
         self.outbox.sent(item.id, self.clock(), native_id=",".join(i for i in native_ids if i) or None)
 
+    def _contact_label(self, item: OutboxItem) -> str:
+        """The driver's own label for a share-contact button whose row does not carry one (an older row)."""
+        if item.request_contact != "":
+            return ""
+        return driver_text(self.texts, "contact_button")
+
     async def _send(self, item: OutboxItem, reserved: bool) -> list[str]:
         chat_id = int(item.to)
-        markup = reply_markup(item)  # raises RenderError before anything is sent
+        markup = reply_markup(item, self._contact_label(item))  # raises RenderError before anything is sent
         parts = text_parts(item)
         if item.edit and item.document is None and len(parts) == 1:
             edited = await self._paced(reserved, item.to, self._edit_text, chat_id, item.edit, parts[0], markup)

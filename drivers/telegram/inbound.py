@@ -7,7 +7,7 @@ not deliver an update twice to a bot that has already received it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from loguru import logger
@@ -18,16 +18,22 @@ from absensi.engine.messages import InboundMessage
 from absensi.engine.ports import Inbox
 
 from .convert import callback_to_inbound, message_to_inbound
+from .render import driver_text
 
-SORRY = "Maaf, pesan belum bisa diproses. Coba lagi sebentar lagi."
+MAX_ANSWER = 200  # Telegram shows at most this many characters on a pressed button
 
 
 class InboundHandlers:
-    """Message and button-press handlers bound to one inbox."""
+    """Message and button-press handlers bound to one inbox.
 
-    def __init__(self, inbox: Inbox, clock: Callable[[], datetime]) -> None:
+    `texts` gives the driver's own texts (`engine.ports.DRIVER_TEXTS`, rendered from rules/templates.yaml):
+    the engine cannot be asked what to say about a press the inbox did not store."""
+
+    def __init__(self, inbox: Inbox, clock: Callable[[], datetime],
+                 texts: Callable[[], Mapping[str, str]] = dict) -> None:
         self.inbox = inbox
         self.clock = clock
+        self.texts = texts
         self.groups_seen: set[int] = set()
 
     def register(self, client: Client) -> None:
@@ -48,9 +54,13 @@ class InboundHandlers:
         stored = msg is not None and self._submit(msg)
         try:
             # Stop the spinner on the button; the engine's answer follows as a message.
-            await query.answer(None if stored or msg is None else SORRY)
+            await query.answer(None if stored or msg is None else self.sorry())
         except Exception as exc:  # the press is stored; a lost acknowledgement only costs a spinner
             logger.debug("could not answer callback {}: {}", query.id, exc)
+
+    def sorry(self) -> str | None:
+        """The answer on a press the inbox refused (`tg_press_not_stored`); None: the spinner just stops."""
+        return driver_text(self.texts, "press_not_stored")[:MAX_ANSWER] or None
 
     def _note_group(self, chat: types.Chat) -> None:
         """Log each group's id once: it is how an operator finds the id for `school.yaml`."""

@@ -7,6 +7,9 @@ Telegram refuses messages over 4096 characters and captions over 1024.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
+from loguru import logger
 from pyrogram import types
 
 from absensi.engine.messages import Button
@@ -15,7 +18,9 @@ from absensi.engine.ports import OutboxItem
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
-CONTACT_BUTTON_LABEL = "Bagikan nomor saya"
+# The share-contact button's label when neither the item nor the driver's texts give one (an outbox row written
+# before the engine put the label on it, read by a driver started without texts): a sign, no words.
+CONTACT_BUTTON_FALLBACK = "\U0001F4F1"
 
 Markup = types.InlineKeyboardMarkup | types.ReplyKeyboardMarkup | types.ReplyKeyboardRemove
 
@@ -24,16 +29,30 @@ class RenderError(ValueError):
     """The item cannot be sent as it is (an engine bug); retrying would fail the same way."""
 
 
-def reply_markup(item: OutboxItem) -> Markup | None:
-    """The keyboard to attach: inline buttons, the share-contact button, or the removal of a keyboard."""
+def reply_markup(item: OutboxItem, contact_label: str = "") -> Markup | None:
+    """The keyboard to attach: inline buttons, the share-contact button, or the removal of a keyboard.
+
+    The share-contact button is labelled as the item says (the engine renders `tg_contact_button`); an item
+    without a label (an older outbox row) gets `contact_label`, the driver's own text."""
     if item.buttons:
         return inline_keyboard(item.buttons)
-    if item.request_contact:
-        button = types.KeyboardButton(CONTACT_BUTTON_LABEL, request_contact=True)
+    if item.request_contact is not None:
+        label = item.request_contact or contact_label or CONTACT_BUTTON_FALLBACK
+        button = types.KeyboardButton(label, request_contact=True)
         return types.ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
     if item.remove_keyboard:
         return types.ReplyKeyboardRemove()
     return None
+
+
+def driver_text(texts: Callable[[], Mapping[str, str]], key: str) -> str:
+    """One of the driver's own texts (`engine.ports.DRIVER_TEXTS`), or "" when the application gave none or
+    could not render it (the rules are being reloaded, say): the driver then says less, never fails."""
+    try:
+        return texts().get(key, "")
+    except Exception as exc:
+        logger.warning("telegram: text {!r} not available: {}", key, exc)
+        return ""
 
 
 def inline_keyboard(rows: tuple[tuple[Button, ...], ...]) -> types.InlineKeyboardMarkup:

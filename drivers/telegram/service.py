@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,7 @@ class TelegramService:
         session_dir: Path,
         clock: Callable[[], datetime],
         menus: Callable[[], MenuMap] | None = None,
+        texts: Callable[[], Mapping[str, str]] = dict,
         credentials: Credentials | None = None,
         token: str | None = None,
         api_id: int | str | None = None,
@@ -84,7 +85,8 @@ class TelegramService:
         self.clock, self.menus, self.sleep = clock, menus, sleep
         self.client_factory, self.policy = client_factory, policy or DeliveryPolicy()
         self.menu_interval = menu_interval
-        self.handlers = InboundHandlers(inbox, clock)
+        self.texts = texts  # what the driver says itself (engine.ports.DRIVER_TEXTS), current after a reload
+        self.handlers = InboundHandlers(inbox, clock, texts)
         self.client: Any = None
         self._deliverer: Deliverer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -141,7 +143,7 @@ class TelegramService:
         logger.info("telegram: connected as @{} ({})", getattr(me, "username", "?"), getattr(me, "id", "?"))
         self._connected_since, self._down_since, self._error = self.clock(), None, None
         self._deliverer = Deliverer(self.outbox, self.client, clock=self.clock, sleep=self.sleep,
-                                    policy=self.policy)
+                                    policy=self.policy, texts=self.texts)
         try:
             await _all_or_first_error(self._deliverer.run(stop), self._refresh_menus(stop))
         except TelegramCredentialsError as exc:

@@ -19,7 +19,7 @@ from loguru import logger
 from rich.console import Console
 
 from ..messages import Channel, OutboundMessage
-from ..ports import DeliveryPolicy, DriverOptions
+from ..ports import DRIVER_TEXTS, DeliveryPolicy, DriverOptions
 from ..rules import CompiledRules
 from ..rules.diagnostics import Problems
 from ..school.model import School
@@ -359,7 +359,15 @@ def _telegram_service(leader: Leader, store: Store, credentials: Any, school: Sc
     from absensi.drivers.telegram import TelegramService
 
     return TelegramService(store, store, session_dir=school.directory, clock=clock, policy=policy,
-                           menus=lambda: command_menus(leader.engine), credentials=credentials)
+                           menus=lambda: command_menus(leader.engine), texts=lambda: driver_texts(leader),
+                           credentials=credentials)
+
+
+def driver_texts(leader: Leader) -> dict[str, str]:
+    """What a chat driver says on its own (`ports.DRIVER_TEXTS`), from the rules and school in use: a reload
+    changes them at once. Rendered on each use (a rare press the inbox refused, an old outbox row)."""
+    rules, school = leader.rules, leader.school
+    return {key: rules.render(template, school=school.name) for key, template in DRIVER_TEXTS.items()}
 
 
 async def _run_telegram(service: Any) -> None:

@@ -86,9 +86,11 @@ SMS_TEMPLATES: dict[str, frozenset[str]] = {
     "sms_alert_cleared": frozenset({"problem", "school"}),
 }
 TELEGRAM_TEMPLATES: dict[str, frozenset[str]] = {
-    "tg_welcome": frozenset({"school"}),
-    "tg_not_linked": frozenset({"school"}),
-    "tg_contact_not_own": frozenset({"school"}),
+    "tg_welcome": frozenset({"school", "button"}),  # `button`: tg_contact_button, the keyboard's label
+    "tg_not_linked": frozenset({"school", "button"}),
+    "tg_contact_not_own": frozenset({"school", "button"}),
+    "tg_contact_button": frozenset({"school"}),  # the share-contact button's label
+    "tg_press_not_stored": frozenset({"school"}),  # said by the Telegram driver itself (engine/ports.DRIVER_TEXTS)
     "tg_contact_unknown": frozenset({"phone", "school"}),
     "tg_linked": frozenset({"name", "roles", "school"}),
     "tg_already_linked": frozenset({"name", "roles", "school"}),

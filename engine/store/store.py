@@ -380,5 +380,13 @@ def outbox_item(row: OutboxRow) -> OutboxItem:
     buttons = tuple(tuple(Button(b[0], b[1]) for b in line) for line in p.get("buttons", []))
     document = Document(p["document"]["filename"], bytes.fromhex(p["document"]["hex"])) if "document" in p else None
     return OutboxItem(row.id or 0, Channel(row.channel), row.recipient, row.text, row.attempts, buttons,
-                      bool(p.get("request_contact")), bool(p.get("remove_keyboard")), document, p.get("reply_to"),
-                      p.get("edit"), tuple(p.get("parts", ())))
+                      _contact_label(p.get("request_contact")), bool(p.get("remove_keyboard")), document,
+                      p.get("reply_to"), p.get("edit"), tuple(p.get("parts", ())))
+
+
+def _contact_label(value: object) -> str | None:
+    """The share-contact button's label: the payload holds it as text; a row written before the engine put
+    the label there holds `true` ("": the driver's own label)."""
+    if isinstance(value, str):
+        return value
+    return "" if value else None

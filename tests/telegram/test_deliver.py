@@ -66,11 +66,23 @@ async def test_a_reply_whose_original_is_gone_is_sent_plainly():
 async def test_inline_buttons_and_contact_keyboard_are_attached():
     clock, outbox, api, deliverer = setup()
     outbox.add("700001", "Pilih siswa", buttons=((Button("3 Budi", "abs:1:p:3"),),))
-    outbox.add("700002", "Bagikan kontak", request_contact=True)
+    outbox.add("700002", "Bagikan kontak", request_contact="Bagikan nomor saya")
     outbox.add("700003", "Akun terhubung", remove_keyboard=True)
     await drain(deliverer, clock, outbox)
     markups = {c.chat_id: type(c.kwargs["reply_markup"]).__name__ for c in api.sent()}
     assert markups == {700001: "InlineKeyboardMarkup", 700002: "ReplyKeyboardMarkup", 700003: "ReplyKeyboardRemove"}
+
+
+async def test_a_contact_keyboard_without_its_label_gets_the_drivers_text():
+    """An outbox row written before the engine put the label on it: the driver's `contact_button`, read at send."""
+    clock, outbox, api, _ = setup()
+    texts = {"contact_button": "Kirim nomor"}
+    deliverer = Deliverer(outbox, api, clock=clock, sleep=clock.sleep, concurrency=1, texts=lambda: texts)
+    outbox.add("700001", "Bagikan kontak", request_contact="")
+    outbox.add("700002", "Bagikan kontak", request_contact="Bagikan nomor saya")
+    await drain(deliverer, clock, outbox)
+    labels = {c.chat_id: c.kwargs["reply_markup"].keyboard[0][0].text for c in api.sent()}
+    assert labels == {700001: "Kirim nomor", 700002: "Bagikan nomor saya"}
 
 
 async def test_too_long_callback_data_fails_the_item_without_sending_anything():

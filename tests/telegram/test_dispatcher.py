@@ -10,7 +10,7 @@ from typing import Any
 
 from pyrogram import raw, types
 
-from absensi.drivers.telegram.inbound import SORRY, InboundHandlers
+from absensi.drivers.telegram.inbound import MAX_ANSWER, InboundHandlers
 
 from .builders import BOT_ID
 from .fakes import T0, RecordingClient, RecordingInbox, SimClock
@@ -95,16 +95,27 @@ async def test_button_press_is_stored_then_the_spinner_is_stopped():
     assert client.answered == [("4242", None)]
 
 
-async def test_a_press_the_inbox_cannot_store_is_answered_with_an_apology():
-    press = raw.types.UpdateBotCallbackQuery(query_id=7, user_id=USER_ID, peer=raw.types.PeerUser(user_id=USER_ID),
-                                             msg_id=3, chat_instance=1, data=b"abs:9:ok")
+async def test_a_press_the_inbox_cannot_store_is_answered_with_the_apology_the_rules_give_now():
+    """The text is the rules' `tg_press_not_stored`, handed to the driver as a callable: a reload changes it."""
+    def press(query_id: int) -> tuple[Any, dict, dict]:
+        return (raw.types.UpdateBotCallbackQuery(query_id=query_id, user_id=USER_ID, msg_id=3, chat_instance=1,
+                                                 peer=raw.types.PeerUser(user_id=USER_ID), data=b"abs:9:ok"),
+                {USER_ID: raw_user()}, {})
 
     async def cache(client: RecordingClient) -> None:
         await client.message_cache.set((USER_ID, 3), types.Message(id=3, chat=types.Chat(id=USER_ID)))
 
-    _, client = await run_updates([(press, {USER_ID: raw_user()}, {})], inbox=RecordingInbox(fail=True),
-                                  prepare=cache)
-    assert client.answered == [("7", SORRY)]
+    texts = {"press_not_stored": "Maaf, belum tercatat."}
+    inbox = RecordingInbox(fail=True)
+    handlers = InboundHandlers(inbox, SimClock(), texts=lambda: texts)
+    _, client = await run_updates([press(7)], inbox=inbox, prepare=cache, handlers=handlers)
+    texts = {"press_not_stored": "Tombol belum tercatat " + "x" * 300}  # a reload rewords it (too long for Telegram)
+    _, again = await run_updates([press(8)], inbox=inbox, prepare=cache, handlers=handlers)
+    _, silent = await run_updates([press(9)], inbox=inbox, prepare=cache,
+                                  handlers=InboundHandlers(inbox, SimClock()))  # started without texts
+    assert client.answered == [("7", "Maaf, belum tercatat.")]
+    assert again.answered == [("8", texts["press_not_stored"][:MAX_ANSWER])] and MAX_ANSWER == 200
+    assert silent.answered == [("9", None)]  # the spinner stops, nothing is said
 
 
 async def test_in_the_group_only_replies_to_the_bot_get_through():

@@ -6,8 +6,9 @@ import pytest
 from pyrogram import types
 
 from absensi.drivers.telegram.render import (
-    CONTACT_BUTTON_LABEL,
+    CONTACT_BUTTON_FALLBACK,
     RenderError,
+    driver_text,
     inline_keyboard,
     reply_markup,
     split_text,
@@ -30,12 +31,33 @@ def test_buttons_become_an_inline_keyboard_row_by_row():
     ]
 
 
-def test_request_contact_is_a_one_button_reply_keyboard():
-    markup = reply_markup(item(request_contact=True))
+def contact_button(markup: object) -> types.KeyboardButton:
     assert isinstance(markup, types.ReplyKeyboardMarkup)
     (row,) = markup.keyboard
     (button,) = row
-    assert button.text == CONTACT_BUTTON_LABEL and button.request_contact is True
+    assert button.request_contact is True
+    return button
+
+
+def test_request_contact_is_a_one_button_reply_keyboard_labelled_as_the_item_says():
+    button = contact_button(reply_markup(item(request_contact="Bagikan nomor saya"), contact_label="Kirim nomor"))
+    assert button.text == "Bagikan nomor saya"
+
+
+def test_an_item_without_its_label_gets_the_drivers_own_label_or_at_least_a_sign():
+    """An outbox row written before the engine put the label on it reads as ""."""
+    assert contact_button(reply_markup(item(request_contact=""), contact_label="Kirim nomor")).text == "Kirim nomor"
+    assert contact_button(reply_markup(item(request_contact=""))).text == CONTACT_BUTTON_FALLBACK
+    assert reply_markup(item(request_contact=None), contact_label="Kirim nomor") is None
+
+
+def test_a_driver_text_the_application_cannot_give_is_empty_rather_than_an_error():
+    def broken() -> dict[str, str]:
+        raise KeyError("tg_press_not_stored")
+
+    assert driver_text(lambda: {"contact_button": "Kirim nomor"}, "contact_button") == "Kirim nomor"
+    assert driver_text(lambda: {}, "contact_button") == ""
+    assert driver_text(broken, "contact_button") == ""
 
 
 def test_remove_keyboard_removes_the_reply_keyboard():

@@ -1,0 +1,104 @@
+"""The texts a school user reads come from rules/templates.yaml, also the few the Telegram driver shows itself:
+the share-contact button's label (carried on the outgoing message, so the outbox row holds it) and the answer
+on a button press the inbox could not store (`ports.DRIVER_TEXTS`, handed to the driver at start)."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pyrogram import types
+from sqlmodel import select
+
+from absensi.drivers.telegram.render import reply_markup
+from absensi.engine.app.service import Leader, driver_texts
+from absensi.engine.core import Engine
+from absensi.engine.messages import Channel, InboundMessage
+from absensi.engine.ports import DRIVER_TEXTS
+from absensi.engine.rules import CompiledRules, load_rules
+from absensi.engine.school.files import load_school
+from absensi.engine.school.model import School
+from absensi.engine.store import Store
+from absensi.engine.store.models import OutboxRow
+
+ROOT = Path(__file__).resolve().parent.parent
+T0 = datetime(2026, 11, 30, 0, 30, tzinfo=UTC)  # 07:30 in Jakarta, a Monday
+STRANGER = "555555"
+
+
+def rules_with(tmp_path: Path, **templates: str) -> Path:
+    """A copy of the shipped rules with some templates reworded, as a school would edit templates.yaml."""
+    rules_dir = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules_dir)
+    path = rules_dir / "templates.yaml"
+    lines = path.read_text().splitlines(keepends=True)
+    for name, text in templates.items():
+        (at,) = [i for i, line in enumerate(lines) if line.startswith(f"  {name}: ")]
+        lines[at] = f"  {name}: \"{text}\"\n"
+    path.write_text("".join(lines))
+    return rules_dir
+
+
+def keyboard_label(item_markup: object) -> str:
+    assert isinstance(item_markup, types.ReplyKeyboardMarkup)
+    ((button,),) = item_markup.keyboard
+    assert button.request_contact is True
+    return str(button.text)
+
+
+def test_the_contact_button_is_labelled_by_the_template_and_the_row_keeps_the_label(
+        store: Store, mini: School, tmp_path: Path) -> None:
+    rules = load_rules(rules_with(tmp_path, tg_contact_button="Kirim nomor HP ke {school}"))
+    engine = Engine(rules, mini, store, T0)
+    (welcome,) = engine.receive(InboundMessage(Channel.TELEGRAM, STRANGER, T0, "t1", "/start"), T0)
+    label = f"Kirim nomor HP ke {mini.name}"
+    assert welcome.request_contact == label
+    assert f'"{label}"' in welcome.text  # the welcome names the button as it is labelled
+    (item,) = store.claim(Channel.TELEGRAM, T0, limit=10)
+    assert item.request_contact == label
+    assert keyboard_label(reply_markup(item, contact_label="ignored: the row has its own")) == label
+    (plain,) = engine.receive(InboundMessage(Channel.TELEGRAM, STRANGER, T0, "t2", "halo"), T0)
+    assert plain.request_contact == label  # an unlinked account is asked for its contact again …
+    other = engine.receive(InboundMessage(Channel.SMS, "081234500001", T0, "s1", "REG AB12CD"), T0)
+    assert other and all(m.request_contact is None for m in other)  # … an SMS never is
+
+
+def test_an_outbox_row_written_before_labels_were_carried_gets_the_drivers_own_label(store: Store) -> None:
+    with store.unit() as session:
+        for n, payload in enumerate(({"request_contact": True}, {})):
+            session.add(OutboxRow(key=f"old:{n}", channel="telegram", recipient=STRANGER, text="Selamat datang",
+                                  payload=payload, kind="reply", status="pending", attempts=0, next_try_at=T0,
+                                  created_at=T0, priority=0))
+    old, plain = sorted(store.claim(Channel.TELEGRAM, T0, limit=10), key=lambda i: i.id)
+    assert (old.request_contact, plain.request_contact) == ("", None)
+    assert keyboard_label(reply_markup(old, contact_label="Bagikan nomor saya")) == "Bagikan nomor saya"
+    assert reply_markup(plain, contact_label="Bagikan nomor saya") is None
+    assert keyboard_label(reply_markup(old)) != ""  # without any text the driver still sends a usable button
+    with store.unit() as session:
+        assert {r.payload.get("request_contact") for r in session.exec(select(OutboxRow))} == {True, None}
+
+
+def test_the_drivers_own_texts_are_rendered_from_the_rules_in_use_and_follow_a_reload(
+        db_url: str, tmp_path: Path) -> None:
+    school_dir = tmp_path / "school"
+    shutil.copytree(ROOT / "tests/schools/mini_year", school_dir)
+    rules_dir = rules_with(tmp_path)
+    rules: CompiledRules = load_rules(rules_dir)
+    leader = Leader(rules, load_school(school_dir, rules.rules), Store(db_url))
+    try:
+        assert leader.try_lead(T0)
+        texts = driver_texts(leader)
+        assert set(texts) == set(DRIVER_TEXTS)
+        assert texts == {key: rules.render(name, school=leader.school.name) for key, name in DRIVER_TEXTS.items()}
+        assert texts["press_not_stored"].startswith("Maaf") and texts["contact_button"] == "Bagikan nomor saya"
+
+        time.sleep(0.01)  # a new mtime even on coarse clocks
+        rules_with(tmp_path / "edited", tg_press_not_stored="Tombol belum tercatat di {school}; tekan lagi.")
+        shutil.copy(tmp_path / "edited" / "rules" / "templates.yaml", rules_dir / "templates.yaml")
+        leader.reload_if_changed(T0)
+        assert driver_texts(leader)["press_not_stored"] == f"Tombol belum tercatat di {leader.school.name}; tekan lagi."
+    finally:
+        leader.lease.release()
+        leader.store.close()
