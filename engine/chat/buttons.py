@@ -68,7 +68,7 @@ def press(turn: Turn, user: int, roles: list[StaffRole], data: str, message: str
     day = _day(match.group(1)) if match else None
     officer = officer_class(turn, roles)
     if match is None or draft is None or officer is None or day != turn.today or draft.day != day:
-        turn.to_staff(user, "tg_button_stale", date=turn.date_text(day) if day else "hari lain")
+        turn.to_staff(user, "tg_button_stale", date=turn.date_text(day) if day else turn.text("tg_other_day"))
         return
     action, number = match.group(2), match.group(3)
     if action == "t" and number:

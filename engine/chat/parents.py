@@ -111,7 +111,8 @@ def _info(turn: Turn, phone: str, said: Said) -> None:
         logger.info("INFO from {} over today's limit: not forwarded", mask(phone))
         return
     children = children_of(turn, phone)
-    about = f" (ortu {', '.join(f'{c.name}, {c.class_name}' for c in children)})" if children else ""
+    about = turn.text("tg_info_sender", children=", ".join(f"{c.name}, {c.class_name}" for c in children)) \
+        if children else ""
     for chat in route_targets(turn, "info", None, turn.today):
         turn.to_staff(chat, "tg_info_forward", key=f"info:{turn.source_id}:{chat}", kind="info", bridge=phone,
                 phone=phone, sender=about, text=text[:MAX_TEXT] or "-", date=turn.date_text(turn.today))

@@ -19,6 +19,7 @@ from ..operations import views as operations
 from ..rules.commands import command_for
 from ..rules.schema import CommandAction
 from ..rules.smslen import fitting_length, rupiah, segments
+from ..school.calendar import HARI
 from ..school.model import StaffRole
 from ..school.phones import mask, national, normalize
 from ..store import weblogin
@@ -82,8 +83,7 @@ def roles_text(turn: Turn, roles: list[StaffRole]) -> str:
 def _duty(staff: StaffRole) -> str:
     if not staff.duty_days:
         return ""
-    names = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-    return " (" + ", ".join(names[d] for d in sorted(staff.duty_days)) + ")"
+    return " (" + ", ".join(HARI[d] for d in sorted(staff.duty_days)) + ")"  # the day names dates are written with
 
 
 # ---------------------------------------------------------------------------------------- commands

@@ -29,7 +29,7 @@ def class_list(turn: Turn, user: int, class_name: str, day: date) -> None:
         if student is None:
             continue
         note = f" ({row.note})" if row.note else ""
-        by = " - ortu" if row.source == "ortu" else ""
+        by = turn.text("tg_class_list_by_parent") if row.source == "ortu" else ""
         lines.append(f"{student.absen_no}. {student.name}: {row.status} {turn.rules.reason_name(row.status or '')}"
                      f"{note}{by}")
     if lines:
@@ -41,7 +41,7 @@ def class_list(turn: Turn, user: int, class_name: str, day: date) -> None:
 def command(turn: Turn, user: int, roles: list[StaffRole], action: str, argument: str) -> None:
     scope = scope_of(turn.school, turn.rules, roles)
     if scope.empty:
-        turn.to_staff(user, "tg_no_data", what="cakupan Anda")
+        turn.to_staff(user, "tg_no_data", what=turn.text("tg_what_scope"))
         return
     handler = {
         "today": _today, "month_recap": _month, "semester_recap": _semester, "student_history": _history,
@@ -121,7 +121,7 @@ def _semester_bounds(turn: Turn, argument: str) -> tuple[date, date, str] | None
 def _semester(turn: Turn, user: int, scope: Scope, argument: str) -> None:
     bounds = _semester_bounds(turn, argument)
     if bounds is None:
-        turn.to_staff(user, "tg_no_data", what=f"semester {argument}".strip())
+        turn.to_staff(user, "tg_no_data", what=turn.text("tg_what_semester", semester=argument[:20]).strip())
         return
     snap = _snapshot(turn, scope, *bounds, turn.today)
     text = reports.export_text("semester", snap)
@@ -138,7 +138,9 @@ def _history(turn: Turn, user: int, scope: Scope, argument: str) -> None:
     snap = _snapshot(turn, scope, *bounds, turn.today, with_changes=True, with_gate=True,
                          nis=nis) if nis in turn.school.students else None
     if snap is None or nis not in snap.rows_by_student:
-        turn.to_staff(user, "tg_no_data", what=f"NIS {nis[:20]}" if nis else "NIS (contoh: /riwayat 1001)")
+        what = turn.text("tg_what_nis", nis=nis[:20]) if nis else turn.text("tg_what_nis_example", command=next(
+            (name for name, c in turn.rules.commands.items() if c.action == "student_history"), ""))
+        turn.to_staff(user, "tg_no_data", what=what)
         return
     text = reports.export_text("riwayat", snap, nis=nis)
     _send(turn, user, text, (f"riwayat-{nis}.xlsx", reports.export_xlsx("riwayat", snap, nis=nis)))
@@ -147,7 +149,7 @@ def _history(turn: Turn, user: int, scope: Scope, argument: str) -> None:
 def _attention(turn: Turn, user: int, scope: Scope, argument: str) -> None:
     bounds = _semester_bounds(turn, "")
     if bounds is None:
-        turn.to_staff(user, "tg_no_data", what="semester berjalan")
+        turn.to_staff(user, "tg_no_data", what=turn.text("tg_what_current_semester"))
         return
     snap = _snapshot(turn, scope, *bounds, turn.today, with_gate=True)
     _send(turn, user, reports.export_text("perhatian", snap),

@@ -109,7 +109,7 @@ class AbsenceContext:
 
     def push_homeroom(self) -> None:
         phones = self.parents()
-        parents = ", ".join(mask(p) for p in phones) if phones else "belum ada nomor terdaftar"
+        parents = ", ".join(mask(p) for p in phones) if phones else self.turn.text("tg_no_parent_phone")
         if self._held:
             arrival = self._arrival()
             parents = self.turn.text("tg_alfa_held", time=f"{arrival.first:%H:%M}" if arrival else "-",

@@ -30,7 +30,7 @@ def correct(turn: Turn, user: int, roles: list[StaffRole], argument: str) -> Non
     if day is None or (code is None and word.upper() not in PRESENT):
         _usage(turn, user)
     elif student is None:  # outside the scope looks exactly like unknown
-        turn.to_staff(user, "tg_no_data", what=f"siswa {ref[:20]}")
+        turn.to_staff(user, "tg_no_data", what=turn.text("tg_what_student", ref=ref[:20]))
     elif day > turn.today:
         turn.to_staff(user, "tg_correct_future", date=turn.date_text(day))
     elif not turn.school.calendar.is_school_day(day):
@@ -49,7 +49,7 @@ def _apply(turn: Turn, user: int, roles: list[StaffRole], student: Student, day:
 
 
 def _label(turn: Turn, code: str | None) -> str:
-    return f"{code} ({turn.rules.reason_name(code)})" if code else "hadir"
+    return f"{code} ({turn.rules.reason_name(code)})" if code else turn.text("tg_present")
 
 
 def _student(turn: Turn, roles: list[StaffRole], ref: str) -> Student | None:

@@ -134,14 +134,15 @@ def _within_cap(turn: Turn) -> bool:
     """
     guards = turn.rules.rules.settings.guards
     local = turn.school.calendar.local(turn.now)
-    next_hour = f"pukul {local.hour + 1:02d}.00" if local.hour < 23 else "besok"
-    windows = ((f"replies:{local:%Y-%m-%d}", guards.unregistered_replies_per_day, "hari", "besok"),
-               (f"replies:{local:%Y-%m-%dT%H}", guards.unregistered_replies_per_hour, "jam", next_hour))
+    tomorrow = turn.text("tg_cap_until_tomorrow")
+    next_hour = turn.text("tg_cap_until_hour", hour=f"{local.hour + 1:02d}") if local.hour < 23 else tomorrow
+    windows = ((f"replies:{local:%Y-%m-%d}", guards.unregistered_replies_per_day, "tg_cap_per_day", tomorrow),
+               (f"replies:{local:%Y-%m-%dT%H}", guards.unregistered_replies_per_hour, "tg_cap_per_hour", next_hour))
     tallies = _tallies(turn, [key for key, *_ in windows])
     for tally, (key, limit, per, until) in zip(tallies, windows, strict=True):
         if tally.count >= limit:
             _bump(turn, *_tallies(turn, [f"replies-dropped:{local:%Y-%m-%d}"]))
-            _tell_admin_cap(turn, key, f"{limit} per {per}", until)
+            _tell_admin_cap(turn, key, turn.text(per, limit=limit), until)
             return False
     _bump(turn, *tallies)
     return True

@@ -117,8 +117,25 @@ TELEGRAM_TEMPLATES: dict[str, frozenset[str]] = {
     "tg_buttons_empty": frozenset(),
     "tg_buttons_cancelled": frozenset(),
     "tg_no_data": frozenset({"what"}),
+    # … and what it has no data for (its `what`)
+    "tg_what_scope": frozenset(),
+    "tg_what_semester": frozenset({"semester"}),
+    "tg_what_current_semester": frozenset(),
+    "tg_what_nis": frozenset({"nis"}),
+    "tg_what_nis_example": frozenset({"command"}),
+    "tg_what_student": frozenset({"ref"}),
+    # words inside other texts
+    "tg_class_list_by_parent": frozenset(),  # after a class list's line the parent reported
+    "tg_other_day": frozenset(),  # tg_button_stale's `date` when the button's day is unknown
+    "tg_present": frozenset(),  # tg_corrected's `old`/`new` for present
+    "tg_no_parent_phone": frozenset(),  # tg_alfa_push's `parents` when none is registered
+    "tg_info_sender": frozenset({"children"}),  # tg_info_forward's `sender` when the number has children
     "tg_delivery_failed": frozenset({"to", "reason", "text"}),
     "tg_reply_cap": frozenset({"limit", "until", "school"}),
+    "tg_cap_per_day": frozenset({"limit"}),  # tg_reply_cap's `limit` …
+    "tg_cap_per_hour": frozenset({"limit"}),
+    "tg_cap_until_hour": frozenset({"hour"}),  # … and `until`
+    "tg_cap_until_tomorrow": frozenset(),
     "tg_reload_failed": frozenset({"count", "errors", "school"}),
     "tg_reload_done": frozenset({"changes", "school"}),
     "tg_corrected": _STUDENT | {"old", "new", "note"},

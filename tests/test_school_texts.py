@@ -1,9 +1,11 @@
-"""The texts a school user reads come from rules/templates.yaml, also the few the Telegram driver shows itself:
-the share-contact button's label (carried on the outgoing message, so the outbox row holds it) and the answer
-on a button press the inbox could not store (`ports.DRIVER_TEXTS`, handed to the driver at start)."""
+"""The texts a school user reads come from rules/templates.yaml: the words the engine puts inside other texts,
+and the few the Telegram driver shows itself — the share-contact button's label (carried on the outgoing
+message, so the outbox row holds it) and the answer on a button press the inbox could not store
+(`ports.DRIVER_TEXTS`, handed to the driver at start)."""
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import time
 from datetime import UTC, datetime
@@ -26,6 +28,7 @@ from absensi.engine.store.models import OutboxRow
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 11, 30, 0, 30, tzinfo=UTC)  # 07:30 in Jakarta, a Monday
 STRANGER = "555555"
+OFFICER, WALI = "700001", "700003"  # X TKJ 1's ketua kelas and wali kelas in tests/schools/mini
 
 
 def rules_with(tmp_path: Path, **templates: str) -> Path:
@@ -102,3 +105,25 @@ def test_the_drivers_own_texts_are_rendered_from_the_rules_in_use_and_follow_a_r
     finally:
         leader.lease.release()
         leader.store.close()
+
+
+def test_the_words_inside_other_texts_are_the_schools_templates(store: Store, mini: School, tmp_path: Path) -> None:
+    """Reworded, each shows up where the engine used to write its own Indonesian."""
+    rules = load_rules(rules_with(tmp_path, tg_present="ada di kelas", tg_no_parent_phone="nomor ortu kosong",
+                                  tg_other_day="tanggal tak dikenal", tg_what_student="murid {ref}",
+                                  tg_what_nis_example="NIS, misalnya /{command} 1001"))
+    engine = Engine(rules, mini, store, T0)
+
+    ids = itertools.count(1)
+
+    def said(sender: str, text: str) -> list[str]:
+        """What the wali kelas is told after `sender` says `text`."""
+        msg = InboundMessage(Channel.TELEGRAM, sender, T0, f"t{next(ids)}", text)
+        return [m.text for m in engine.receive(msg, T0) if m.to == WALI]
+
+    assert any("nomor ortu kosong" in t for t in said(OFFICER, "A 5"))  # no parent registered: the push says so
+    assert any("A (Alfa) -> ada di kelas" in t for t in said(WALI, "/koreksi 5 2026-11-30 H"))
+    assert any("murid 9999" in t for t in said(WALI, "/koreksi 9999 2026-11-30 S"))
+    assert any("NIS, misalnya /riwayat 1001" in t for t in said(WALI, "/riwayat"))
+    stale = InboundMessage(Channel.TELEGRAM, OFFICER, T0, "p1", press="abs:bogus")
+    assert any("tanggal tak dikenal" in m.text for m in engine.receive(stale, T0))
