@@ -26,6 +26,7 @@ from .rules import CompiledRules
 from .school.model import School
 from .store import Store, enrolment, queries
 from .store.models import OutboxRow
+from .store.store import outbox_added
 from .turn import Live, Turn
 
 # A message fails for good within hours of being written (the delivery policy's attempts and waits); older
@@ -262,6 +263,7 @@ def commit_outbound(*turns: Turn) -> list[OutboundMessage]:
             rows.append(outbox_values(message, turn.now, turn.inbox_id))
     if rows:
         session.connection().execute(queries.ADD_OUTBOX, rows)
+        outbox_added(session.connection())  # the drivers are woken once this transaction commits
     return produced
 
 
