@@ -127,3 +127,16 @@ def test_the_words_inside_other_texts_are_the_schools_templates(store: Store, mi
     assert any("NIS, misalnya /riwayat 1001" in t for t in said(WALI, "/riwayat"))
     stale = InboundMessage(Channel.TELEGRAM, OFFICER, T0, "p1", press="abs:bogus")
     assert any("tanggal tak dikenal" in m.text for m in engine.receive(stale, T0))
+
+
+def test_a_usage_text_names_the_command_as_the_rules_name_it(rules: CompiledRules) -> None:
+    from absensi.engine.rules.commands import command_doing
+
+    shipped = rules.rules
+    assert [command_doing(shipped, a) for a in ("month_recap", "student_history", "sms_usage", "service_status")] \
+        == ["rekap", "riwayat", "sms", "status"]  # /status is the admin's variant's name too
+    commands = {("bulanan" if n == "rekap" else n): c for n, c in shipped.telegram.commands.items()}
+    renamed = shipped.model_copy(update={"telegram": shipped.telegram.model_copy(update={"commands": commands})})
+    assert command_doing(renamed, "month_recap") == "bulanan"
+    assert command_doing(renamed.model_copy(update={"telegram": renamed.telegram.model_copy(
+        update={"commands": {n: c for n, c in commands.items() if c.action != "web_login"}})}), "web_login") == ""

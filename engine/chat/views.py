@@ -12,6 +12,7 @@ from datetime import date
 from .. import reports
 from ..messages import Document
 from ..reports.snapshot import Scope, make_snapshot, scope_of
+from ..rules.commands import command_doing
 from ..school.calendar import month_bounds
 from ..school.model import StaffRole
 from ..turn import Turn
@@ -92,7 +93,8 @@ def _status(turn: Turn, user: int, scope: Scope, argument: str) -> None:
 def _month(turn: Turn, user: int, scope: Scope, argument: str) -> None:
     match = _MONTH.match(argument) if argument else None
     if argument and (match is None or not 1 <= int(match.group(2)) <= 12):
-        turn.to_staff(user, "tg_month_format", command="rekap", example=f"{turn.today:%Y-%m}")
+        turn.to_staff(user, "tg_month_format", command=command_doing(turn.rules.rules, "month_recap"),
+                      example=f"{turn.today:%Y-%m}")
         return
     year, month = (int(match.group(1)), int(match.group(2))) if match else (turn.today.year, turn.today.month)
     start, end = month_bounds(year, month)
@@ -138,8 +140,8 @@ def _history(turn: Turn, user: int, scope: Scope, argument: str) -> None:
     snap = _snapshot(turn, scope, *bounds, turn.today, with_changes=True, with_gate=True,
                          nis=nis) if nis in turn.school.students else None
     if snap is None or nis not in snap.rows_by_student:
-        what = turn.text("tg_what_nis", nis=nis[:20]) if nis else turn.text("tg_what_nis_example", command=next(
-            (name for name, c in turn.rules.commands.items() if c.action == "student_history"), ""))
+        what = turn.text("tg_what_nis", nis=nis[:20]) if nis else turn.text(
+            "tg_what_nis_example", command=command_doing(turn.rules.rules, "student_history"))
         turn.to_staff(user, "tg_no_data", what=what)
         return
     text = reports.export_text("riwayat", snap, nis=nis)

@@ -8,6 +8,7 @@ usage. `/status` also asks the modems for their pulsa; the answer follows as its
 from __future__ import annotations
 
 from ..messages import Document
+from ..rules.commands import command_doing
 from ..store.usage import usage
 from ..turn import Turn
 from . import alerts, sms_sheet, words
@@ -115,7 +116,8 @@ def queue_line(turn: Turn, facts: Facts) -> str:
 def sms_usage(turn: Turn, user: int, argument: str) -> None:
     parsed = sms_sheet.parse_month(argument, turn.today)
     if parsed is None:
-        turn.to_staff(user, "tg_month_format", command="sms", example=f"{turn.today:%Y-%m}")
+        turn.to_staff(user, "tg_month_format", command=command_doing(turn.rules.rules, "sms_usage"),
+                      example=f"{turn.today:%Y-%m}")
         return
     month = month_figures(turn, *parsed)
     turn.to_staff(user, "tg_sms_usage", **sms_sheet.text_values(month))

@@ -24,6 +24,15 @@ def command_for(rules: RuleSet, name: str, roles: Iterable[str]) -> Command | Co
     return spec
 
 
+def command_doing(rules: RuleSet, action: str) -> str:
+    """The name of the first command that does `action` (itself or as a role's variant), for a text that shows
+    how to use it (`/rekap 2026-11`); "" when no command does."""
+    for name, spec in rules.telegram.commands.items():
+        if spec.action == action or any(v.action == action for v in spec.by_role.values()):
+            return name
+    return ""
+
+
 def check_variants(rules: RuleSet, source: Source, problems: Problems) -> None:
     """A variant names a role of roles.yaml; a role with a variant may use the command."""
     for name, spec in rules.telegram.commands.items():
