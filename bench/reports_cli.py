@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/reports_cli.py [--backend sqlite|postgres] [--runs 3] [--scales 1,4,10]
                                           [--budget 240] [--cache DIR] [--reports rekap-kelas,…,letters]
+                                          [--bytecode]
 
 For each scale the school directory is the sample school (1×) or a clone of it (bench/bigschool.py), and
 its database holds a semester of absences up to 2026-11-30 written through the engine (bench/semester.py).
@@ -14,6 +15,8 @@ Then, as whole processes (process start included; wall from fork to reap, CPU an
 - `absensi letters --school DIR -o letters.pdf`: every student's parent letter.
 Each command runs `--runs` times, fewer when its runs have used up `--budget` seconds (one at least: the
 table says how many). `--cache DIR` keeps the generated schools and SQLite databases for the next call.
+`--bytecode`: the modules' bytecode cached, as an installed program has it (this sandbox sets
+PYTHONDONTWRITEBYTECODE=1, so every process compiles the project's own modules otherwise).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import SAMPLE, Figure, absensi_command, header, postgres, print_table, run_process
+from benchlib import SAMPLE, Figure, absensi_command, clean_env, header, postgres, print_table, run_process
 from bigschool import make_school
 from semester import UNTIL, fill
 
@@ -62,10 +65,12 @@ def arguments(key: str, school: Path, url: str, out: Path, scale: int) -> list[s
 
 
 def timed(name: str, command: list[str], runs: int, budget: float, wall: Figure, cpu: Figure, rss: Figure,
-          check: str) -> None:
+          check: str, env: dict[str, str] | None = None, warm: bool = False) -> None:
+    if warm:  # one uncounted run: its bytecode cached for the runs that count
+        run_process(command, env=env, timeout=1800)
     spent = 0.0
     for _ in range(runs):
-        got = run_process(command, timeout=1800)
+        got = run_process(command, env=env, timeout=1800)
         if got.returncode != 0 or check not in got.output:
             raise SystemExit(f"{name} failed ({got.returncode}):\n{got.output[-2000:]}")
         wall.add(got.wall)
@@ -84,12 +89,15 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=240.0, help="seconds of runs per command and scale")
     parser.add_argument("--cache", type=Path, help="keep generated schools and SQLite databases here")
     parser.add_argument("--reports", default=",".join(REPORTS), help="which commands (letters: absensi letters)")
+    parser.add_argument("--bytecode", action="store_true",
+                        help="the modules' bytecode cached, as an installed program has it (one uncounted run first)")
     args = parser.parse_args()
     scales = [int(s) for s in args.scales.split(",")]
     chosen = [r for r in args.reports.split(",") if r]
     if unknown := [r for r in chosen if r not in REPORTS]:
         parser.error(f"unknown reports: {', '.join(unknown)} (choose from {', '.join(REPORTS)})")
-    load = header(f"reports as commands, {args.backend}, scales {', '.join(f'{s}×' for s in scales)}")
+    load = header(f"reports as commands, {args.backend}, scales {', '.join(f'{s}×' for s in scales)}"
+                  f"{', bytecode cached' if args.bytecode else ''}")
     command = absensi_command()
     figures: list[Figure] = []
     notes: list[str] = []
@@ -97,6 +105,12 @@ def main() -> None:
         work = args.cache or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="absensi-bench-")))
         work.mkdir(parents=True, exist_ok=True)
         server = stack.enter_context(postgres()) if args.backend == "postgres" else None
+        env = None
+        if args.bytecode:  # this sandbox sets PYTHONDONTWRITEBYTECODE=1: the project's modules compiled every time
+            env = clean_env()
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
+            env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+            notes.append("bytecode cached (PYTHONPYCACHEPREFIX, after one uncounted run of each command)")
         if server:
             notes.append(f"PostgreSQL: {server.settings}")
         for scale in scales:
@@ -137,7 +151,7 @@ def main() -> None:
                 wall = Figure(f"{what} wall", GOALS.get((key, scale), ""), "s")
                 cpu = Figure(f"{what} CPU", "", "s")
                 rss = Figure(f"{what} peak RSS", "", "MiB", fmt="{:.0f}")
-                timed(what, [*command, *argv], args.runs, args.budget, wall, cpu, rss, check)
+                timed(what, [*command, *argv], args.runs, args.budget, wall, cpu, rss, check, env, args.bytecode)
                 figures += [wall, cpu, rss]
                 print_table(what, [wall, cpu, rss])  # as it goes: the whole takes a while
     print_table(f"reports as commands ({args.backend})", figures, [*notes, load.report()])
