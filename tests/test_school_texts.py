@@ -140,3 +140,19 @@ def test_a_usage_text_names_the_command_as_the_rules_name_it(rules: CompiledRule
     assert command_doing(renamed, "month_recap") == "bulanan"
     assert command_doing(renamed.model_copy(update={"telegram": renamed.telegram.model_copy(
         update={"commands": {n: c for n, c in commands.items() if c.action != "web_login"}})}), "web_login") == ""
+
+
+def test_the_status_lines_are_the_schools_templates(store: Store, mini: School, tmp_path: Path) -> None:
+    """`/status` (and the web console's Status page) say what the templates say."""
+    from absensi.engine.operations import views
+    from absensi.engine.operations.facts import gather
+    from absensi.engine.turn import Live, Turn
+
+    rules = load_rules(rules_with(tmp_path, ops_engine_here="Engine: jalan", ops_telegram_unknown="TG: ?",
+                                  ops_queues="Antre {queues} | hari ini {sent}/{parts}/{cost}/{failed}"))
+    with store.unit() as session:
+        turn = Turn(Live(rules, mini), session, T0)
+        facts = gather(session, T0, mini.calendar.tz)
+        assert views.engine_line(turn, facts) == "Engine: jalan"
+        assert views.telegram_line(turn, None) == "TG: ?"
+        assert views.queue_line(turn, facts) == "Antre SMS 0, Telegram 0 | hari ini 0/0/Rp 0/0"

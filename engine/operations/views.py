@@ -31,69 +31,70 @@ def service_status(turn: Turn, user: int) -> None:
     problems = "\n".join(f"- {alerts.problem(turn, c)}" for c in due)
     turn.to_staff(user, "tg_service_status", time=words.clock(turn.now, turn.school.calendar.tz, turn.now),
                   engine=engine_line(turn, facts), devices="\n".join(device_line(turn, d) for d in facts.devices)
-                  or "SMS: tidak ada modem atau gateway yang berjalan",
+                  or turn.text("ops_no_devices"),
                   telegram=telegram_line(turn, facts.telegram), queues=queue_line(turn, facts),
-                  inbox=f"Pesan masuk: {waiting} menunggu diproses, {facts.inbox_errors} di kotak galat",
+                  inbox=turn.text("ops_inbox", waiting=waiting, errors=facts.inbox_errors),
                   database=words.size(facts.database_bytes),
-                  problems=f"Perlu perhatian:\n{problems}" if problems else "Semua normal.",
+                  problems=turn.text("ops_problems", problems=problems) if problems else turn.text("ops_all_normal"),
                   pulsa=turn.text("tg_pulsa_checking") if checking else "")
 
 
 def engine_line(turn: Turn, facts: Facts) -> str:
     tz = turn.school.calendar.tz
     if facts.engine is None or not facts.engine_alive:  # answering this, the engine runs (a scenario, a test)
-        return "Mesin: berjalan"
+        return turn.text("ops_engine_here")
     process = facts.engine_process
     started = process.moment("started_at") if process else None
-    since = (f", berjalan sejak {words.clock(started, tz, turn.now)} ({words.duration(turn.now - started)})"
-             if started else "")
-    version = f", versi {process.get('version')}" if process and process.get("version") else ""
+    since = turn.text("ops_engine_since", time=words.clock(started, tz, turn.now),
+                      duration=words.duration(turn.now - started)) if started else ""
+    version = turn.text("ops_engine_version", version=process.get("version")) \
+        if process and process.get("version") else ""
     standby = [p.holder for p in facts.processes if p.holder != facts.engine.holder and not p.stale(turn.now)]
-    extra = f"; cadangan: {', '.join(standby)}" if standby else ""
-    return f"Mesin: {facts.engine.holder}{since}{version}{extra}"
+    extra = turn.text("ops_engine_standby", names=", ".join(standby)) if standby else ""
+    return turn.text("ops_engine", holder=facts.engine.holder, since=since, version=version, standby=extra)
 
 
 def device_line(turn: Turn, device: Published) -> str:
     tz, now = turn.school.calendar.tz, turn.now
     if device.stale(now):
-        return f"{_name(device)}: tidak ada kabar sejak {words.clock(device.updated_at, tz, now)}"
+        return turn.text("ops_device_silent", device=_name(turn, device), time=words.clock(device.updated_at, tz, now))
     parts = [words.state(str(device.get("state") or "?"))]
     if device.kind == "modem":
         if device.get("signal_bars") is not None:
-            parts.append(f"sinyal {device.get('signal_bars')}/4 ({device.get('signal_dbm')} dBm)")
+            parts.append(turn.text("ops_device_signal", bars=device.get("signal_bars"), dbm=device.get("signal_dbm")))
         registration = str(device.get("registration") or "unknown")
         parts.append(words.REGISTRATION.get(registration, words.state(registration)))
         if device.get("sim_total"):
             parts.append(f"SIM {device.get('sim_used')}/{device.get('sim_total')}")
-    for key, label in (("last_send", "kirim terakhir"), ("last_receive", "terima terakhir")):
+    for key, template in (("last_send", "ops_device_last_send"), ("last_receive", "ops_device_last_receive")):
         moment = device.moment(key)
-        parts.append(f"{label} {words.clock(moment, tz, now) if moment else '-'}")
+        parts.append(turn.text(template, time=words.clock(moment, tz, now) if moment else "-"))
     if device.get("sends_failed_today") is not None:
-        parts.append(f"gagal hari ini {device.get('sends_failed_today')}")
+        parts.append(turn.text("ops_device_failed_today", count=device.get("sends_failed_today")))
     parts.append(alerts.pulsa_line(turn, device).partition(": ")[2])
-    return f"{_name(device)}: " + ", ".join(parts)
+    return f"{_name(turn, device)}: " + ", ".join(parts)
 
 
-def _name(device: Published) -> str:
-    what = "Modem" if device.kind == "modem" else "HP gateway"
+def _name(turn: Turn, device: Published) -> str:
+    what = turn.text("ops_device_modem" if device.kind == "modem" else "ops_device_gateway", port=device.port)
     operator = device.get("operator_name") or device.get("operator")
-    return f"{what} {device.port}" + (f" ({operator})" if operator else "")
+    return what + (f" ({operator})" if operator else "")
 
 
 def telegram_line(turn: Turn, telegram: Published | None) -> str:
     tz, now = turn.school.calendar.tz, turn.now
     if telegram is None:
-        return "Telegram: belum ada kabar dari layanan"
+        return turn.text("ops_telegram_unknown")
     if not telegram.get("configured", True):
-        return "Telegram: tidak dijalankan (kredensial belum diisi); pesan Telegram menunggu di antrean"
+        return turn.text("ops_telegram_off")
     down = telegram.down_since(now)
     if down is not None:
         error = f" ({str(telegram.get('error'))[:80]})" if telegram.get("error") else ""
-        return f"Telegram: TERPUTUS sejak {words.clock(down, tz, now)}{error}"
+        return turn.text("ops_telegram_lost", since=words.clock(down, tz, now), error=error)
     flood = telegram.moment("flood_wait_until")
     if flood is not None and flood > now:
-        return f"Telegram: tersambung, menunggu batas kirim Telegram (flood) s.d. {words.clock(flood, tz, now)}"
-    return "Telegram: tersambung"
+        return turn.text("ops_telegram_flood", until=words.clock(flood, tz, now))
+    return turn.text("ops_telegram_up")
 
 
 def queue_line(turn: Turn, facts: Facts) -> str:
@@ -102,12 +103,13 @@ def queue_line(turn: Turn, facts: Facts) -> str:
         counts = facts.outbox.get(channel, {})
         waiting = counts.get("pending", 0) + counts.get("sending", 0)
         oldest = facts.oldest_unsent.get(channel)
-        age = f" (tertua {words.duration(turn.now - oldest)})" if oldest is not None and waiting else ""
+        age = turn.text("ops_queue_oldest", age=words.duration(turn.now - oldest)) if oldest is not None and waiting \
+            else ""
         parts.append(f"{words.CHANNELS[channel]} {waiting}{age}")
     sms = facts.sms_today
     price = turn.rules.rules.settings.guards.sms_part_price
-    return (f"Antrean keluar: {', '.join(parts)}\nSMS hari ini: {sms.sent} terkirim ({sms.parts} bagian, "
-            f"{words.money(sms.parts * price)}), {sms.failed} gagal")
+    return turn.text("ops_queues", queues=", ".join(parts), sent=sms.sent, parts=sms.parts,
+                     cost=words.money(sms.parts * price), failed=sms.failed)
 
 
 # ------------------------------------------------------------------------------------------ /sms
