@@ -144,15 +144,23 @@ def test_a_usage_text_names_the_command_as_the_rules_name_it(rules: CompiledRule
 
 def test_the_status_lines_are_the_schools_templates(store: Store, mini: School, tmp_path: Path) -> None:
     """`/status` (and the web console's Status page) say what the templates say."""
-    from absensi.engine.operations import views
-    from absensi.engine.operations.facts import gather
+    from absensi.engine.operations import alerts, views
+    from absensi.engine.operations.facts import Published, gather
     from absensi.engine.turn import Live, Turn
 
     rules = load_rules(rules_with(tmp_path, ops_engine_here="Engine: jalan", ops_telegram_unknown="TG: ?",
-                                  ops_queues="Antre {queues} | hari ini {sent}/{parts}/{cost}/{failed}"))
+                                  ops_queues="Antre {queues} | hari ini {sent}/{parts}/{cost}/{failed}",
+                                  ops_summary_missing=" (kurang: {classes})", ops_summary_normal="Aman.",
+                                  ops_pulsa_gateway="pulsa HP tak terbaca"))
     with store.unit() as session:
         turn = Turn(Live(rules, mini), session, T0)
         facts = gather(session, T0, mini.calendar.tz)
         assert views.engine_line(turn, facts) == "Engine: jalan"
         assert views.telegram_line(turn, None) == "TG: ?"
         assert views.queue_line(turn, facts) == "Antre SMS 0, Telegram 0 | hari ini 0/0/Rp 0/0"
+        # the daily summary's words and a device's pulsa
+        values = alerts.summary_values(turn, facts)
+        assert values["missing"] == f" (kurang: {', '.join(sorted(mini.classes))})"
+        assert values["problems"] == "Aman."
+        gateway = Published("gateway:http://hp", "gateway", "test", T0, {})
+        assert alerts.pulsa_line(turn, gateway).endswith(": pulsa HP tak terbaca")

@@ -167,13 +167,14 @@ def summary_values(turn: Turn, facts: Facts) -> dict[str, object]:
         OutboxRow.status == "failed", OutboxRow.created_at >= start)) or 0
     price = turn.rules.rules.settings.guards.sms_part_price
     open_ = [i.detail for i in facts.incidents]
-    shown = ", ".join(missing[:12]) + (f" dan {len(missing) - 12} lainnya" if len(missing) > 12 else "")
+    shown = ", ".join(missing[:12]) + (turn.text("ops_summary_more", count=len(missing) - 12) if len(missing) > 12
+                                       else "")
     return {"date": turn.date_text(day), "reported": len(reported & set(turn.school.classes)),
-            "classes": len(turn.school.classes), "missing": f" (belum: {shown})" if missing else "",
+            "classes": len(turn.school.classes), "missing": turn.text("ops_summary_missing", classes=shown) if missing else "",
             "alfa": sum(c.sent for (_, kind), c in cells.items() if kind == "alfa"), "failed": failed,
             "sms": sms.sent, "parts": sms.parts, "cost": words.money(sms.parts * price),
-            "problems": ("Masih perlu perhatian:\n" + "\n".join(f"- {p}" for p in open_)) if open_ else
-            "Layanan normal."}
+            "problems": turn.text("ops_summary_problems", problems="\n".join(f"- {p}" for p in open_)) if open_
+            else turn.text("ops_summary_normal")}
 
 
 # ------------------------------------------------------------------------------------------ pulsa answers
@@ -188,7 +189,7 @@ def _pulsa_answers(turn: Turn, facts: Facts) -> None:
         if len(answered) < len(modems) and turn.now - ask.updated_at < PULSA_WAIT:
             continue
         chat = ask.key.removeprefix(ASKED_BY)
-        lines = [pulsa_line(turn, d, asked=ask.updated_at) for d in facts.devices] or ["- tidak ada modem"]
+        lines = [pulsa_line(turn, d, asked=ask.updated_at) for d in facts.devices] or [turn.text("ops_pulsa_no_modem")]
         turn.to_staff(chat, "tg_pulsa_result", key=f"pulsa:{ask.updated_at.isoformat()}:{chat}",
                       time=words.clock(turn.now, turn.school.calendar.tz, turn.now), lines="\n".join(lines))
         turn.session.delete(ask)
@@ -200,17 +201,17 @@ def pulsa_line(turn: Turn, device: Published, asked: datetime | None = None) -> 
     name = f"- {device.port}" + (f" ({device.get('operator_name') or device.get('operator')})"
                                  if device.get("operator_name") or device.get("operator") else "")
     if device.kind != "modem":
-        return f"{name}: pulsa tidak diketahui (gateway HP)"
+        return f"{name}: " + turn.text("ops_pulsa_gateway")
     error, at = device.get("balance_error"), device.moment("balance_at")
     fresh = asked is None or (at is not None and at >= asked)
     if fresh and error:
-        return f"{name}: gagal dicek ({str(error)[:120]})"
+        return f"{name}: " + turn.text("ops_pulsa_failed", error=str(error)[:120])
     if device.get("pulsa") is not None:
         when = device.moment("pulsa_at")
         stamp = f" ({words.clock(when, tz, turn.now)})" if when else ""
-        old = "" if fresh else ", belum menjawab cek terbaru"
+        old = "" if fresh else turn.text("ops_pulsa_stale")
         return f"{name}: {words.money(int(device.get('pulsa')))}{stamp}{old}"
-    return f"{name}: pulsa belum diketahui" + ("" if fresh else " (belum menjawab)")
+    return f"{name}: " + turn.text("ops_pulsa_unknown" if fresh else "ops_pulsa_unanswered")
 
 
 def ask_pulsa(turn: Turn, chat: int) -> None:

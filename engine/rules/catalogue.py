@@ -180,6 +180,16 @@ TELEGRAM_TEMPLATES: dict[str, frozenset[str]] = {
     "ops_all_normal": frozenset(),
     "tg_pulsa_checking": frozenset(),
     "tg_pulsa_result": frozenset({"time", "lines"}),
+    "ops_pulsa_gateway": frozenset(),  # a device's pulsa, after its name
+    "ops_pulsa_failed": frozenset({"error"}),
+    "ops_pulsa_stale": frozenset(),
+    "ops_pulsa_unknown": frozenset(),
+    "ops_pulsa_unanswered": frozenset(),
+    "ops_pulsa_no_modem": frozenset(),  # tg_pulsa_result's `lines` without a modem
+    "ops_summary_missing": frozenset({"classes"}),  # tg_daily_summary's `missing` …
+    "ops_summary_more": frozenset({"count"}),
+    "ops_summary_problems": frozenset({"problems"}),  # … and `problems`
+    "ops_summary_normal": frozenset(),
     "tg_daily_summary": frozenset({"school", "date", "reported", "classes", "missing", "alfa", "failed", "sms",
                                    "parts", "cost", "problems"}),
     "tg_sms_usage": frozenset({"school", "month", "kinds", "count", "parts", "failed", "cost", "price", "days"}),
