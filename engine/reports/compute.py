@@ -87,14 +87,19 @@ def harian(snap: Snapshot, day: date) -> Table:
     and tally as walking the school in order and looking each student up)."""
     rank = {cls.name: i for i, cls in enumerate(snap.class_order())}
     by_row = snap.entries_by_row
-    recorded = sorted(
-        (s for s in snap.students if s.class_name in rank and day in by_row.get(s.key, ())),
-        key=lambda s: (rank[s.class_name], s.absen_no, s.name),
-    )  # (stable: as students_by_class orders a class)
+    marked = {key for key, days in by_row.items() if day in days}  # rows with a record that day
+    present: set[str] = set()  # who was in one of the classes that day (one pass over the students)
+    found = []
+    for s in snap.students:
+        if s.class_name in rank and (s.days is None or day in s.days):
+            present.add(s.nis)
+            if (s.nis, s.class_name) in marked:
+                found.append(s)
+    recorded = sorted(found, key=lambda s: (rank[s.class_name], s.absen_no, s.name))  # (stable, as a class is)
     entries = [by_row[student.key][day] for student in recorded]
     rows = [Row(_harian_values(day, student, entry) + gate_times(snap, student.nis, day))
             for student, entry in zip(recorded, entries, strict=True)]
-    members = frozenset(s.nis for s in snap.students if s.class_name in rank and s.holds(day))
+    members = frozenset(present)
     tally = Tally(Counter(entry.status for entry in entries), 1, snap.counting, len(members), members)
     summary = ", ".join(f"{named(snap, s)} {tally.count(s)}" for s in snap.statuses)
     footer = [f"Jumlah tercatat: {len(rows)} siswa ({summary}); dihitung tidak hadir: {tally.absent_days} siswa."]

@@ -193,7 +193,22 @@ class Snapshot:
             index[student.nis].append(student)
         for rows in index.values():
             if len(rows) > 1:  # (most students have one row)
-                rows.sort(key=lambda s: min(s.days) if s.days else date.min)
+                rows.sort(key=_first_day)
+        return index
+
+    def _rows_of(self, wanted: set[str]) -> Mapping[str, Sequence[StudentRow]]:
+        """`rows_by_student` of some students: the whole index when it is made already or they are many; else
+        only theirs (a day's report needs the rows of the day's records, not every student's)."""
+        made = self.__dict__.get("rows_by_student")
+        if made is not None or len(wanted) * 2 > len(self.students):
+            return made if made is not None else self.rows_by_student
+        index: dict[str, list[StudentRow]] = {}
+        for student in self.students:
+            if student.nis in wanted:
+                index.setdefault(student.nis, []).append(student)
+        for rows in index.values():
+            if len(rows) > 1:
+                rows.sort(key=_first_day)
         return index
 
     @cached_property
@@ -206,7 +221,7 @@ class Snapshot:
         """
         index: dict[tuple[str, str], dict[date, Entry]] = defaultdict(dict)
         days = self.school_day_set
-        rows_of = self.rows_by_student
+        rows_of = self._rows_of({entry.nis for entry in self.entries})
         for entry in self.entries:
             if entry.day not in days:
                 continue
@@ -284,6 +299,11 @@ class Snapshot:
     def class_order(self) -> list[ClassRow]:
         """Classes in the order a school lists them: grade, department, name."""
         return sorted(self.classes, key=lambda c: (c.grade, c.department, _natural(c.name)))
+
+
+def _first_day(row: StudentRow) -> date:
+    """A row's first day in its class (a row over the whole period: before any other)."""
+    return min(row.days) if row.days else date.min
 
 
 def _natural(name: str) -> tuple[tuple[int, int, str], ...]:
