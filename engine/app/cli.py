@@ -689,6 +689,7 @@ def purge(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what would be deleted.")] = False,
 ) -> None:
     """Delete what the retention rules say is due (SPEC §8); the service also does this daily."""
+    from ..school.staging import FILE_RETENTION, purge_files
     from ..store.purge import RETENTION
     from ..store.purge import purge as purge_due
 
@@ -696,15 +697,20 @@ def purge(
     school = need_school(school)
     compiled, loaded = load_all(school, rules)
     store = open_store(database_url(db, school))
+    now = datetime.now(loaded.calendar.tz)
     try:
         with store.unit() as session:
-            gone = purge_due(session, compiled, loaded, datetime.now(loaded.calendar.tz), dry_run=dry_run)
+            gone = purge_due(session, compiled, loaded, now, dry_run=dry_run)
     finally:
         store.close()
     for table, count in gone.items():
         console.print(f"{table:<15} {count:>7}  {RETENTION[table].rule}", markup=False)
+    folders = purge_files(loaded.directory, compiled.directory, now, compiled.rules.settings.retention_backup_days,
+                          dry_run=dry_run)
+    for kind, count in folders.items():
+        console.print(f"{kind:<15} {count:>7}  {FILE_RETENTION[kind]}", markup=False)
     verb = "would be deleted (dry run: nothing deleted)" if dry_run else "deleted"
-    console.print(f"{sum(gone.values())} row(s) {verb}")
+    console.print(f"{sum(gone.values())} row(s) and {sum(folders.values())} folder(s) {verb}")
 
 
 @app.command()

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from ..finger import checks as finger_checks
 from ..operations import alerts
+from ..school.staging import purge_files
 from ..store.models import ClassReport, JobRun
 from ..store.purge import purge as purge_due
 from ..turn import Turn
@@ -57,3 +58,11 @@ def purge(turn: Turn) -> None:
     gone = purge_due(turn.session, turn.rules, turn.school, turn.now)
     if any(gone.values()):
         logger.info("retention: removed {}", ", ".join(f"{n} {table}" for table, n in gone.items() if n))
+    try:  # the roster backups and stale uploads in the school directory
+        folders = purge_files(turn.school.directory, turn.rules.directory, turn.now,
+                              turn.rules.rules.settings.retention_backup_days)
+    except OSError as exc:  # a folder that cannot be deleted must not stop the jobs; the next day tries again
+        logger.warning("retention: could not delete old folders of the school directory: {}", exc)
+    else:
+        if any(folders.values()):
+            logger.info("retention: removed {}", ", ".join(f"{n} {kind} folder(s)" for kind, n in folders.items() if n))

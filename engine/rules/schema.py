@@ -98,6 +98,7 @@ class Settings(Strict):
     thresholds: Thresholds = Thresholds()
     retention_school_years: int = Field(2, ge=1, le=10)
     retention_unregistered_days: int = Field(30, ge=1, le=3650)
+    retention_backup_days: int = Field(90, ge=1, le=3650)  # SCHOOL/backups/* (roster files replaced)
 
     _cutoff = field_validator("cutoff")(_hhmm)
 

@@ -22,7 +22,7 @@ import secrets
 import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +45,7 @@ ALIASES = {"siswa": "students", "murid": "students", "peserta_didik": "students"
            "staf": "staff", "pegawai": "staff", "kelas": "classes", "rombel": "classes",
            "orang_tua": "parents", "orangtua": "parents", "wali_murid": "parents"}
 _ID = re.compile(r"^[A-Za-z0-9_-]{16,40}$")
+_BACKUP_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2}_\d{6})(?:_\d+)?$")  # _backup_folder's names
 
 
 class StagingError(Exception):
@@ -167,8 +168,9 @@ class Staging:
         shutil.rmtree(folder, ignore_errors=True)
         return True
 
-    def purge(self, now: datetime) -> int:
-        """Delete expired staged sets (and folders without a readable meta.json); how many went."""
+    def purge(self, now: datetime, dry_run: bool = False) -> int:
+        """Delete expired staged sets (and folders without a readable meta.json); how many went (or would go,
+        `dry_run`)."""
         gone = 0
         for folder in sorted(self.root.iterdir()) if self.root.is_dir() else []:
             try:
@@ -176,7 +178,8 @@ class Staging:
             except (OSError, ValueError, KeyError, TypeError):
                 expired = True
             if expired:
-                shutil.rmtree(folder, ignore_errors=True)
+                if not dry_run:
+                    shutil.rmtree(folder, ignore_errors=True)
                 gone += 1
         return gone
 
@@ -357,6 +360,42 @@ def _competitors(folder: Path, stored: str, tables: Iterable[str]) -> list[str]:
                 names.add(book.name)
     names.discard(stored)
     return sorted(n for n in names if (folder / n).exists())
+
+
+def purge_backups(school_dir: Path, now: datetime, days: int, dry_run: bool = False) -> int:
+    """Delete the backup folders apply made (`backups/DATE_TIME[_N]/`: the roster files it replaced, personal
+    data) more than `days` days old by their name; how many went (or would go, `dry_run`). Folders named
+    otherwise (a copy the school made by hand) are left alone."""
+    root = Path(school_dir) / BACKUPS
+    limit = now.astimezone(UTC).replace(tzinfo=None) - timedelta(days=days)
+    gone = 0
+    for folder in sorted(root.iterdir()) if root.is_dir() else []:
+        made = _BACKUP_NAME.match(folder.name)
+        if made is None or not folder.is_dir() or folder.is_symlink():
+            continue
+        try:
+            stamp = datetime.strptime(made.group(1), "%Y-%m-%d_%H%M%S")
+        except ValueError:
+            continue
+        if stamp < limit:
+            if not dry_run:
+                shutil.rmtree(folder)
+            gone += 1
+    return gone
+
+
+def purge_files(school_dir: Path, rules_dir: Path, now: datetime, backup_days: int,
+                dry_run: bool = False) -> dict[str, int]:
+    """The school directory's share of the retention purge (SPEC §8): roster backups past
+    `retention_backup_days`, staged uploads past their expiry. Folders per kind, as `FILE_RETENTION` names them."""
+    return {"backups": purge_backups(school_dir, now, backup_days, dry_run),
+            "staging": Staging(school_dir, rules_dir).purge(now, dry_run)}
+
+
+FILE_RETENTION = {
+    "backups": "roster files an applied upload replaced (SCHOOL/backups/DATE_TIME): retention_backup_days",
+    "staging": f"uploads not applied (SCHOOL/{STAGING}/ID): {int(TTL.total_seconds() // 3600)} hours",
+}
 
 
 def live_files(school_dir: Path) -> dict[str, tuple[int, int]]:
