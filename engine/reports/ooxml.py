@@ -49,7 +49,12 @@ def column_letter(index: int) -> str:
     return letters
 
 
-LETTERS = [column_letter(i) for i in range(1, 16385)]  # 0-based column index → letter(s)
+LETTERS = [column_letter(i) for i in range(1, 703)]  # 0-based column index → letter(s), A..ZZ (made at import)
+
+
+def letter(index: int) -> str:
+    """0-based column index → letter(s), any column (Excel has 16,384)."""
+    return LETTERS[index] if index < len(LETTERS) else column_letter(index + 1)
 
 
 def xml_text(text: str) -> str:
@@ -252,7 +257,7 @@ class Sheet:
         parts = []
         last = -1
         for c, value, s in cells:
-            made = cell_xml(LETTERS[c] + digits, value, s)
+            made = cell_xml((LETTERS[c] if c < 702 else letter(c)) + digits, value, s)
             if made:
                 parts.append(made)
                 last = c
@@ -298,7 +303,7 @@ class Sheet:
         return "".join(out)
 
     def dimension(self) -> str:
-        return f"A1:{LETTERS[max(self._max_col, 1) - 1]}{max(self._max_row, 1)}"
+        return f"A1:{letter(max(self._max_col, 1) - 1)}{max(self._max_row, 1)}"
 
     def _view(self) -> str:
         zoom = f' zoomScale="{self.zoom}" zoomScaleNormal="{self.zoom}"' if self.zoom else ""
@@ -307,7 +312,7 @@ class Sheet:
             rows, cols = self.freeze
             active = "bottomRight" if rows and cols else ("bottomLeft" if rows else "topRight")
             split = (f' xSplit="{cols}"' if cols else "") + (f' ySplit="{rows}"' if rows else "")
-            top_left = f"{LETTERS[cols]}{rows + 1}"
+            top_left = f"{letter(cols)}{rows + 1}"
             pane = (f'<pane{split} topLeftCell="{top_left}" activePane="{active}" state="frozen"/>'
                     f'<selection pane="{active}" activeCell="{top_left}" sqref="{top_left}"/>')  # fmt: skip
         return f'<sheetViews><sheetView workbookViewId="0"{zoom}>{pane}</sheetView></sheetViews>'

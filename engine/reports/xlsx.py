@@ -129,7 +129,7 @@ def write_sheet(ws: ooxml.Sheet, table: Table, styles: _Styles) -> ooxml.Sheet:
     ws.freeze = (layout.header_row, _frozen_columns(table))
     _print_setup(ws, layout, width)
     if width > 1:  # the school and the report's title, centred over the table
-        ws.merged = [f"A{i}:{ooxml.LETTERS[width - 1]}{i}" for i in (1, 2)]
+        ws.merged = [f"A{i}:{ooxml.letter(width - 1)}{i}" for i in (1, 2)]
     heights = {layout.header_row: float(HEADER_HEIGHT)}
     for r, row in enumerate(table.rows, layout.first_row):
         lines = _lines_needed(table.columns, row)
@@ -258,7 +258,7 @@ def _print_setup(ws: ooxml.Sheet, layout: _Layout, width: int) -> None:
     ws.centered = True
     ws.margins = (0.4, 0.4, 0.5, 0.5)
     ws.print_rows = (layout.header_row, layout.header_row)
-    ws.print_area = f"A1:{ooxml.LETTERS[width - 1]}{layout.max_row}"
+    ws.print_area = f"A1:{ooxml.letter(width - 1)}{layout.max_row}"
     ws.zoom = 90
 
 

@@ -91,3 +91,7 @@ def test_png_size_reads_the_header_and_rejects_other_files() -> None:
 def test_column_letters() -> None:
     assert [ooxml.column_letter(i) for i in (1, 26, 27, 52, 53, 702, 703, 16384)] == [
         "A", "Z", "AA", "AZ", "BA", "ZZ", "AAA", "XFD"]  # fmt: skip
+    assert [ooxml.letter(i) for i in (0, 701, 702, 16383)] == ["A", "ZZ", "AAA", "XFD"]
+    sheet = ooxml.Sheet("Wide")
+    sheet.row(1, [(0, "a", 0), (702, "b", 0)])  # beyond the letters made at import
+    assert '<c r="AAA1" t="inlineStr">' in sheet.xml(None) and sheet.dimension() == "A1:AAA1"
