@@ -111,7 +111,8 @@ def test_the_words_inside_other_texts_are_the_schools_templates(store: Store, mi
     """Reworded, each shows up where the engine used to write its own Indonesian."""
     rules = load_rules(rules_with(tmp_path, tg_present="ada di kelas", tg_no_parent_phone="nomor ortu kosong",
                                   tg_other_day="tanggal tak dikenal", tg_what_student="murid {ref}",
-                                  tg_what_nis_example="NIS, misalnya /{command} 1001"))
+                                  tg_what_nis_example="NIS, misalnya /{command} 1001",
+                                  tg_help_report_example="S 7 pusing"))
     engine = Engine(rules, mini, store, T0)
 
     ids = itertools.count(1)
@@ -125,6 +126,8 @@ def test_the_words_inside_other_texts_are_the_schools_templates(store: Store, mi
     assert any("A (Alfa) -> ada di kelas" in t for t in said(WALI, "/koreksi 5 2026-11-30 H"))
     assert any("murid 9999" in t for t in said(WALI, "/koreksi 9999 2026-11-30 S"))
     assert any("NIS, misalnya /riwayat 1001" in t for t in said(WALI, "/riwayat"))
+    helped = engine.receive(InboundMessage(Channel.TELEGRAM, OFFICER, T0, "h1", "/bantuan"), T0)
+    assert any("contoh: S 7 pusing." in m.text for m in helped)
     stale = InboundMessage(Channel.TELEGRAM, OFFICER, T0, "p1", press="abs:bogus")
     assert any("tanggal tak dikenal" in m.text for m in engine.receive(stale, T0))
 

@@ -82,7 +82,8 @@ def _parent_report(turn: Turn, phone: str, said: Said) -> None:
     if child is None:
         names = ", ".join(f"{c.name.split()[0]} ({c.nis})" for c in children)
         turn.to_parent(phone, "parent_choose_child", children=names,
-                 example=f"{keyword} {children[0].name.split()[0]} {rest[:20] or 'demam'}".strip())
+                 example=f"{keyword} {children[0].name.split()[0]} {rest[:20] or turn.text('parent_example_note')}"
+                 .strip())
         return
     # A parent answering today's alfa SMS after the cutoff corrects today rather than reporting for tomorrow.
     today = load_absence(turn, child, turn.today)

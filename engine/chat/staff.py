@@ -169,7 +169,7 @@ def _help(turn: Turn, user: int, roles: list[StaffRole], argument: str) -> None:
     if officer_class(turn, roles) is not None:  # the one-line report grammar, for those who report
         reasons = ", ".join(f"{r.words[0]}/{code}" if r.words[0] != code else code
                             for code, r in turn.rules.rules.reasons.items())
-        reporting = turn.text("tg_help_report", reasons=reasons, example="S 5 demam, A 3 7 12")
+        reporting = turn.text("tg_help_report", reasons=reasons, example=turn.text("tg_help_report_example"))
     turn.to_staff(user, "tg_help", commands="\n".join(lines), reporting=reporting)
 
 

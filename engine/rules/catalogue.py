@@ -75,6 +75,7 @@ SMS_TEMPLATES: dict[str, frozenset[str]] = {
     "not_registered": frozenset({"school"}),
     "parent_report_ok": _STUDENT | {"reason", "note"},
     "parent_choose_child": frozenset({"children", "example", "school"}),
+    "parent_example_note": frozenset(),  # parent_choose_child's example note when the SMS had none
     "info_ok": frozenset({"school"}),
     "help": frozenset({"school"}),
     "alfa_parent": _STUDENT | {"reason"},
@@ -96,6 +97,7 @@ TELEGRAM_TEMPLATES: dict[str, frozenset[str]] = {
     "tg_already_linked": frozenset({"name", "roles", "school"}),
     "tg_help": frozenset({"commands", "reporting", "school"}),
     "tg_help_report": frozenset({"reasons", "example"}),
+    "tg_help_report_example": frozenset(),  # tg_help_report's `example`
     "tg_not_allowed": frozenset({"command"}),
     "tg_unknown_text": frozenset({"school"}),
     "tg_not_school_day": frozenset({"date"}),
