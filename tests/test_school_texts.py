@@ -14,8 +14,9 @@ from pathlib import Path
 from pyrogram import types
 from sqlmodel import select
 
+from absensi.drivers.telegram import parse_credentials
 from absensi.drivers.telegram.render import reply_markup
-from absensi.engine.app.service import Leader, driver_texts
+from absensi.engine.app.service import Leader, _telegram_service, driver_texts
 from absensi.engine.core import Engine
 from absensi.engine.messages import Channel, InboundMessage
 from absensi.engine.ports import DRIVER_TEXTS
@@ -102,6 +103,10 @@ def test_the_drivers_own_texts_are_rendered_from_the_rules_in_use_and_follow_a_r
         shutil.copy(tmp_path / "edited" / "rules" / "templates.yaml", rules_dir / "templates.yaml")
         leader.reload_if_changed(T0)
         assert driver_texts(leader)["press_not_stored"] == f"Tombol belum tercatat di {leader.school.name}; tekan lagi."
+        # `absensi run` hands the Telegram driver exactly these texts (the client is never started here)
+        service = _telegram_service(leader, leader.store, parse_credentials("123456:" + "A" * 35, 1, "0" * 32),
+                                    leader.school, rules.delivery_policy())
+        assert service.handlers.sorry() == f"Tombol belum tercatat di {leader.school.name}; tekan lagi."
     finally:
         leader.lease.release()
         leader.store.close()
