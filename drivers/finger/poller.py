@@ -57,7 +57,13 @@ class DevicePoller:
         self.last_record: Record | None = None  # the last of them
         self.full_said = False
         self.unreadable_said: set[str] = set()  # corrupt records already logged
-        self.last_pull: datetime | None = None
+        self.last_pull: datetime | None = None  # the last successful pull
+        self.started_at = now()
+        self.count: int | None = None  # records on the machine and what it can hold, at the last connect
+        self.capacity: int | None = None
+        self.machine_clock: datetime | None = None  # its clock (naive, as it shows it) as read at `clock_read_at`
+        self.clock_read_at: datetime | None = None
+        self.error: str | None = None  # why the last pull failed (None after one that worked)
         self.pulled = threading.Event()  # set after every attempt (for tests and the one-off pull)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"finger {self.host}:{self.port}", daemon=True)
@@ -76,11 +82,13 @@ class DevicePoller:
         with ZkClient(self.host, self.port, key=self.key, timeout=self.timeout, chunk=self.chunk,
                       udp=self.address.udp) as zk:
             count, capacity = zk.sizes()
+            self.count, self.capacity = count, capacity or None
             full = bool(capacity) and count >= capacity
             self._say_full(count, capacity)
             if count == self.last_count and not full:
                 return f"{count} record(s), none new"
             clock = zk.clock()
+            self.machine_clock, self.clock_read_at = clock, self.now()
             got = zk.attendance(count)
             fresh = [problem for problem in zk.unreadable if problem not in self.unreadable_said]
             if fresh:
@@ -92,6 +100,15 @@ class DevicePoller:
         self.last_count, self.pulls = count, self.pulls + 1
         self.taken, self.last_record = len(got), got[-1] if got else None
         return said
+
+    def health(self) -> dict[str, object]:
+        """What the service publishes of this machine (engine/app/monitor.py): times as ISO 8601."""
+        def iso(moment: datetime | None) -> str | None:
+            return moment.isoformat() if moment is not None else None
+        return {"port": f"{self.host}:{self.port}", "device": self.name, "state": self.state.partition(":")[0],
+                "error": self.error, "failures": self.failures, "started_at": iso(self.started_at),
+                "last_pull": iso(self.last_pull), "records": self.count, "capacity": self.capacity,
+                "machine_clock": iso(self.machine_clock), "clock_read_at": iso(self.clock_read_at)}
 
     def _say_full(self, count: int, capacity: int) -> None:
         """A log 90 % full is logged once (until it is cleared): a full machine stops taking punches, or
@@ -108,14 +125,14 @@ class DevicePoller:
                 said = self.pull_once()
             except Exception as exc:  # the machine, the network or the database: try again, keep running
                 self.failures += 1
-                self.state = f"failing: {exc}"
+                self.state, self.error = f"failing: {exc}", str(exc) or type(exc).__name__
                 if self.failures == 1 or self.failures % 10 == 0:
                     logger.warning("finger {}: pull failed ({} time(s) in a row): {}", self.name, self.failures, exc)
                 wait = min(self.reconnect.delay(self.failures - 1), self.interval())
             else:
                 if self.failures:
                     logger.info("finger {}: pulling again after {} failure(s)", self.name, self.failures)
-                self.failures, self.state, self.last_pull = 0, "ready", self.now()
+                self.failures, self.state, self.last_pull, self.error = 0, "ready", self.now(), None
                 logger.log("DEBUG" if said.endswith("none new") else "INFO", "finger {}: {}", self.name, said)
                 wait = self.interval()
             self.pulled.set()
@@ -136,6 +153,9 @@ class FingerPollers:
 
     def states(self) -> dict[str, str]:
         return {poller.name: poller.state for poller in self.pollers}
+
+    def health(self) -> list[dict[str, object]]:
+        return [poller.health() for poller in self.pollers]
 
 
 def start(addresses: list[str], sink: PullSink, interval: Callable[[], float], *,

@@ -44,6 +44,8 @@ def print_health(state: Health, console: Console) -> None:
     _engine(state, say)
     for device in state.devices:
         say(escape(device_line(device)))
+    for machine in state.fingers:
+        say(escape(finger_line(machine)))
     say(escape(telegram_line(state.telegram)))
     oldest = f", oldest {state.oldest_waiting_s:.0f} s" if state.oldest_waiting_s is not None else ""
     say(f"Inbox: {state.inbox_waiting} waiting{oldest}; {state.inbox_errors} kept as errors")
@@ -96,6 +98,23 @@ def device_line(device: dict[str, Any]) -> str:
     parts.append(_pulsa(device))
     if not device.get("working") and device.get("down_since"):
         parts.append(f"not working since {_clock(device['down_since'])}")
+    return f"{name}: " + ", ".join(parts)
+
+
+def finger_line(machine: dict[str, Any]) -> str:
+    """`Fingerprint 192.168.1.201:4370: ready, last pull 07:10:03, 1200/100000 records (1 %), clock 3 min ahead`."""
+    name = f"Fingerprint {machine.get('port')}"
+    if machine.get("stale"):
+        return f"{name}: no news since {_clock(machine.get('published_at'))} (its process stopped or hangs)"
+    state = str(machine.get("state"))
+    parts = [f"{state} ({machine.get('error')})" if machine.get("error") else state,
+             f"last pull {_clock(machine.get('last_pull'))}"]
+    count, capacity = machine.get("records"), machine.get("capacity")
+    if isinstance(count, int) and capacity:
+        parts.append(f"{count}/{capacity} records ({count * 100 // capacity} %)")
+    offset = machine.get("clock_offset_minutes")
+    if isinstance(offset, int):
+        parts.append(f"clock {abs(offset)} min {'ahead' if offset > 0 else 'behind'}" if offset else "clock right")
     return f"{name}: " + ", ".join(parts)
 
 

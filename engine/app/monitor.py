@@ -3,7 +3,8 @@
 Every `PUBLISH_SECONDS` each `absensi run` process writes into the database what its drivers know
 (`operations.facts.publish`): each SMS device — the driver's own `health()` where it has one (a GSM modem's
 signal, registration, SIM storage, sends and failures, pulsa), else its state (an Android phone, whose pulsa
-nobody can ask) —, the Telegram connection, and the process itself. `absensi status`, `/status` and the
+nobody can ask) —, each fingerprint machine `--finger` pulls (its thread's state, last pull, log size and
+clock), the Telegram connection, and the process itself. `absensi status`, `/status` and the
 alerts (which the engine runs, reading these rows) never touch a port.
 
 The pulsa is asked by USSD through the modem driver, daily at `settings.alerts.balance_check_at` and when a
@@ -30,6 +31,7 @@ from ..operations.alerts import ASKED
 from ..operations.facts import PUBLISH_SECONDS, Published, forget_the_dead, publish, withdraw
 from ..rules import CompiledRules
 from ..rules.operators import operator_key
+from ..school.calendar import SchoolCalendar
 from ..store import Store
 from ..store.claims import process_tag
 from ..store.models import JobRun, Tally
@@ -57,8 +59,10 @@ class Monitor:
 
     def __init__(self, store: Store, rules: Callable[[], CompiledRules], tz: ZoneInfo, drivers: Started | None,
                  telegram: Any | None, clock: Callable[[], datetime], *, leading: Callable[[], bool] = lambda: True,
-                 interval: float = PUBLISH_SECONDS, telegram_reason: str = "") -> None:
+                 interval: float = PUBLISH_SECONDS, telegram_reason: str = "", fingers: Any = None,
+                 calendar: Callable[[], SchoolCalendar] | None = None) -> None:
         self.store, self.rules, self.tz, self.drivers, self.telegram = store, rules, tz, drivers, telegram
+        self.fingers, self.calendar = fingers, calendar  # `absensi run --finger`'s pollers, the school's days
         self.clock, self.leading, self.interval = clock, leading, interval
         self.telegram_reason = telegram_reason
         self.holder = process_tag()
@@ -123,8 +127,30 @@ class Monitor:
         process = {"holder": self.holder, "started_at": self.started_at.isoformat(), "version": absensi_version(),
                    "engine": self.leading(), "timezone": str(self.tz),
                    "alerts": rules.rules.settings.alerts.model_dump(), "devices": [name for name, _, _ in devices]}
-        return [(f"process:{self.holder}", "process", process), *devices,
+        return [(f"process:{self.holder}", "process", process), *devices, *self.finger_rows(now),
                 (f"telegram:{self.holder}", "telegram", self.telegram_health())]
+
+    def finger_rows(self, now: datetime) -> list[tuple[str, str, dict[str, Any]]]:
+        """Each fingerprint machine as its polling thread knows it, with its clock's offset from this computer's
+        (minutes, school time) and whether a silent machine is an incident now (`watched`: school hours)."""
+        if self.fingers is None:
+            return []
+        alerts = self.rules().rules.settings.alerts
+        local = now.astimezone(self.tz)
+        start, end = (time(*map(int, at.split(":"))) for at in (alerts.finger_watch_from, alerts.finger_watch_until))
+        school_day = self.calendar is None or self.calendar().is_school_day(local.date())
+        watched = school_day and start <= local.time() < end
+        rows = []
+        for health in self.fingers.health():
+            data = dict(health)
+            clock, read = data.get("machine_clock"), data.get("clock_read_at")
+            offset = None
+            if isinstance(clock, str) and isinstance(read, str):
+                shown_then = datetime.fromisoformat(read).astimezone(self.tz).replace(tzinfo=None)
+                offset = round((datetime.fromisoformat(clock) - shown_then).total_seconds() / 60)
+            data.update(clock_offset_minutes=offset, watched=watched)
+            rows.append((f"finger:{data['port']}", "finger", data))
+        return rows
 
     def devices(self, now: datetime) -> list[tuple[str, str, dict[str, Any]]]:
         found: list[tuple[str, str, dict[str, Any]]] = []

@@ -279,7 +279,8 @@ def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin
     machines = _start_fingers(fingers or [], store, leader, wakeup, console)
     # what the drivers know, published for `absensi status`, /status and the alerts (SPEC §9)
     monitor = Monitor(store, lambda: leader.rules, school.calendar.tz, pool, telegram, clock,
-                      leading=lambda: leader.engine is not None, telegram_reason=reason or "").start()
+                      leading=lambda: leader.engine is not None, telegram_reason=reason or "", fingers=machines,
+                      calendar=lambda: leader.school.calendar).start()
     try:
         if telegram is not None:
             asyncio.run(_run_telegram(telegram))

@@ -46,6 +46,7 @@ class Health:
     database_bytes: int | None = None
     incidents: list[dict[str, Any]] = field(default_factory=list)  # open alerts
     watching: list[str] = field(default_factory=list)  # conditions within their grace (not yet problems)
+    fingers: list[dict[str, Any]] = field(default_factory=list)  # fingerprint machines, as published, plus `stale`
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -106,7 +107,8 @@ def _health(facts: Facts, found: list[Condition]) -> Health:
         sms_today=asdict(facts.sms_today), database_bytes=facts.database_bytes,
         incidents=[{"key": i.key, "since": i.since.isoformat(), "opened_at": i.opened_at.isoformat(),
                     "detail": i.detail} for i in facts.incidents],
-        watching=[describe(c) for c in found if not c.due])
+        watching=[describe(c) for c in found if not c.due],
+        fingers=[_device(m, now) for m in facts.fingers])
 
 
 def _device(row: Published, now: datetime) -> dict[str, Any]:

@@ -71,6 +71,8 @@ def _may_clear(incident: Incident, facts: Facts) -> bool:
         seen = facts.telegram is not None
     elif incident.kind in ("modem_down", "sim_full", "pulsa_low"):
         seen = any(d.port == subject for d in facts.devices)
+    elif incident.kind in ("finger_down", "finger_full"):
+        seen = any(m.port == subject for m in facts.fingers)
     else:
         return True
     return seen or _settled(facts)
@@ -101,6 +103,13 @@ def problem(turn: Turn, condition: Condition) -> str:
         return turn.text("ops_inbox_error", count=v["count"])
     if condition.kind == "telegram_down":
         return turn.text("ops_telegram_down", since=since, error=str(v.get("error") or "")[:80])
+    if condition.kind == "finger_down":
+        error = words.state(str(v.get("error") or ""))[:80]
+        return turn.text("ops_finger_down", device=v["device"], since=since,
+                         error=turn.text("ops_finger_error", error=error) if error else "")
+    if condition.kind == "finger_full":
+        return turn.text("ops_finger_full", device=v["device"], percent=v["percent"], count=v["count"],
+                         capacity=v["capacity"])
     return turn.text("ops_no_engine")
 
 

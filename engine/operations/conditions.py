@@ -14,7 +14,8 @@ from typing import Protocol
 
 from .facts import Facts, Published
 
-KINDS = ("no_engine", "modem_down", "sim_full", "pulsa_low", "outbox_waiting", "inbox_error", "telegram_down")
+KINDS = ("no_engine", "modem_down", "sim_full", "pulsa_low", "outbox_waiting", "inbox_error", "telegram_down",
+         "finger_down", "finger_full")
 
 
 class Limits(Protocol):
@@ -35,6 +36,12 @@ class Limits(Protocol):
     @property
     def pulsa_below(self) -> int: ...
 
+    @property
+    def finger_down_minutes(self) -> int: ...
+
+    @property
+    def finger_log_percent(self) -> int: ...
+
 
 @dataclass(frozen=True)
 class Condition:
@@ -54,6 +61,8 @@ def conditions(facts: Facts, limits: Limits) -> list[Condition]:
                                                                        else ""}))
     for device in facts.devices:
         found.extend(_device(device, now, limits))
+    for machine in facts.fingers:
+        found.extend(_finger(machine, now, limits))
     found.extend(_queues(facts, limits))
     if facts.inbox_errors:
         found.append(Condition("inbox_error", "inbox_error", facts.oldest_error or now, True,
@@ -90,6 +99,28 @@ def _device(device: Published, now: datetime, limits: Limits) -> list[Condition]
     return found
 
 
+def _finger(machine: Published, now: datetime, limits: Limits) -> list[Condition]:
+    """A fingerprint machine not pulled for `finger_down_minutes` (due only while its publisher says it is
+    school hours, `watched`: a gate machine switched off at night is no incident, but one already open stays
+    open until a pull works), and a log `finger_log_percent` full (due at once)."""
+    port, found = machine.port, []
+    values: dict[str, object] = {"device": port}
+    since = machine.moment("last_pull") or machine.moment("started_at") or machine.updated_at
+    if now - since >= timedelta(minutes=limits.finger_down_minutes):  # a row nobody refreshes keeps its last pull
+        error = "stale" if machine.stale(now) else str(machine.get("error") or "")
+        found.append(Condition(f"finger_down:{port}", "finger_down", since, bool(machine.get("watched")),
+                               {**values, "error": error}))
+    if machine.stale(now):
+        return found
+    count, capacity = machine.get("records"), machine.get("capacity")
+    if isinstance(count, int) and isinstance(capacity, int) and capacity and \
+            count * 100 >= limits.finger_log_percent * capacity:
+        found.append(Condition(f"finger_full:{port}", "finger_full", machine.moment("last_pull") or machine.updated_at,
+                               True, {**values, "count": count, "capacity": capacity,
+                                      "percent": count * 100 // capacity}))
+    return found
+
+
 def _queues(facts: Facts, limits: Limits) -> list[Condition]:
     """An outbox message waiting too long. Telegram's queue counts only where Telegram is run: a service
     started without it says so, and its Telegram messages wait by design."""
@@ -119,6 +150,10 @@ def describe(condition: Condition) -> str:
         "inbox_error": lambda: f"{v['count']} message(s) kept in the error inbox: see `absensi inbox`",
         "telegram_down": lambda: f"Telegram unreachable since {_at(condition.since)}"
                                  + (f" ({v['error']})" if v.get("error") else ""),
+        "finger_down": lambda: f"fingerprint machine {v['device']} not pulled since {_at(condition.since)}"
+                               + (f" ({v['error']})" if v.get("error") else ""),
+        "finger_full": lambda: f"fingerprint machine {v['device']}: attendance log {v['percent']} % full "
+                               f"({v['count']}/{v['capacity']}): clear it on the machine after a pull",
     }[condition.kind]()
 
 

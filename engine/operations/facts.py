@@ -2,7 +2,8 @@
 
 Each `absensi run` process publishes what it knows every `PUBLISH_SECONDS` (`publish`): one row per SMS device
 (the driver's own health where it has one: port, operator, signal, registration, SIM storage, last send and
-receive, failures today, pulsa), one for the Telegram connection (connected, flood wait) and one for itself
+receive, failures today, pulsa), one per fingerprint machine it pulls (state, last pull, log size, clock), one
+for the Telegram connection (connected, flood wait) and one for itself
 (version, start time, whether it is the engine). `gather` adds what the store itself knows — the engine's
 lease, the inbox and outbox, today's SMS, the database's size, the open incidents — so `absensi status` and
 `/status` show the same facts and neither touches a serial port.
@@ -91,6 +92,7 @@ class Facts:
     sms_today: usage.Cell
     database_bytes: int | None
     incidents: list[Incident] = field(default_factory=list)  # open ones
+    fingers: list[Published] = field(default_factory=list)  # fingerprint machines pulled live (SPEC §10)
 
     @property
     def engine_alive(self) -> bool:
@@ -128,7 +130,8 @@ def gather(session: Session, now: datetime, tz: tzinfo) -> Facts:
         inbox_waiting=waiting, oldest_waiting=oldest_waiting, inbox_errors=errors, oldest_error=oldest_error,
         outbox=outbox, oldest_unsent=oldest, sms_today=usage.total(cells.values()),
         database_bytes=database_size(session),
-        incidents=list(session.scalars(select(Incident).where(Incident.cleared_at.is_(None)).order_by(Incident.id))))
+        incidents=list(session.scalars(select(Incident).where(Incident.cleared_at.is_(None)).order_by(Incident.id))),
+        fingers=[p for p in published if p.kind == "finger"])
 
 
 def _telegram(published: list[Published], now: datetime) -> Published | None:

@@ -30,8 +30,7 @@ def service_status(turn: Turn, user: int) -> None:
         alerts.ask_pulsa(turn, user)
     problems = "\n".join(f"- {alerts.problem(turn, c)}" for c in due)
     turn.to_staff(user, "tg_service_status", time=words.clock(turn.now, turn.school.calendar.tz, turn.now),
-                  engine=engine_line(turn, facts), devices="\n".join(device_line(turn, d) for d in facts.devices)
-                  or turn.text("ops_no_devices"),
+                  engine=engine_line(turn, facts), devices="\n".join(device_lines(turn, facts)),
                   telegram=telegram_line(turn, facts.telegram), queues=queue_line(turn, facts),
                   inbox=turn.text("ops_inbox", waiting=waiting, errors=facts.inbox_errors),
                   database=words.size(facts.database_bytes),
@@ -73,6 +72,33 @@ def device_line(turn: Turn, device: Published) -> str:
         parts.append(turn.text("ops_device_failed_today", count=device.get("sends_failed_today")))
     parts.append(alerts.pulsa_line(turn, device).partition(": ")[2])
     return f"{_name(turn, device)}: " + ", ".join(parts)
+
+
+def device_lines(turn: Turn, facts: Facts) -> list[str]:
+    """The SMS devices (or that there is none), then the fingerprint machines pulled live."""
+    return [*([device_line(turn, d) for d in facts.devices] or [turn.text("ops_no_devices")]),
+            *(finger_line(turn, m) for m in facts.fingers)]
+
+
+def finger_line(turn: Turn, machine: Published) -> str:
+    """`Mesin finger 192.168.1.201:4370: siap, tarik terakhir 07.10, 1200/100000 catatan (1%)`."""
+    tz, now = turn.school.calendar.tz, turn.now
+    name = turn.text("ops_finger_device", port=machine.port)
+    if machine.stale(now):
+        return turn.text("ops_device_silent", device=name, time=words.clock(machine.updated_at, tz, now))
+    state = str(machine.get("state") or "?")
+    parts = [turn.text("ops_finger_failing", error=str(machine.get("error") or "?")[:80]) if state == "failing"
+             else words.state(state)]
+    last = machine.moment("last_pull")
+    parts.append(turn.text("ops_finger_last_pull", time=words.clock(last, tz, now) if last else "-"))
+    count, capacity = machine.get("records"), machine.get("capacity")
+    if isinstance(count, int) and isinstance(capacity, int) and capacity:
+        parts.append(turn.text("ops_finger_records", count=count, capacity=capacity, percent=count * 100 // capacity))
+    offset = machine.get("clock_offset_minutes")
+    if isinstance(offset, int) and offset:
+        parts.append(turn.text("ops_finger_clock_ahead" if offset > 0 else "ops_finger_clock_behind",
+                               minutes=abs(offset)))
+    return f"{name}: " + ", ".join(parts)
 
 
 def _name(turn: Turn, device: Published) -> str:

@@ -151,6 +151,9 @@ TELEGRAM_TEMPLATES: dict[str, frozenset[str]] = {
     "ops_outbox_waiting": frozenset({"count", "channel", "minutes"}),
     "ops_inbox_error": frozenset({"count"}),
     "ops_telegram_down": frozenset({"since", "error"}),
+    "ops_finger_down": frozenset({"device", "since", "error"}),  # a fingerprint machine not pulled (SPEC §10)
+    "ops_finger_error": frozenset({"error"}),  # ops_finger_down's `error`
+    "ops_finger_full": frozenset({"device", "percent", "count", "capacity"}),
     # … the alerts, /status, the pulsa answer, the daily summary, /sms
     "tg_alert": frozenset({"problem", "since", "school"}),
     "tg_alert_cleared": frozenset({"problem", "since", "duration", "school"}),
@@ -175,6 +178,12 @@ TELEGRAM_TEMPLATES: dict[str, frozenset[str]] = {
     "ops_telegram_lost": frozenset({"since", "error"}),
     "ops_telegram_flood": frozenset({"until"}),
     "ops_telegram_up": frozenset(),
+    "ops_finger_device": frozenset({"port"}),  # a fingerprint machine's line: its name, …
+    "ops_finger_failing": frozenset({"error"}),  # … its state when pulls fail, …
+    "ops_finger_last_pull": frozenset({"time"}),
+    "ops_finger_records": frozenset({"count", "capacity", "percent"}),
+    "ops_finger_clock_ahead": frozenset({"minutes"}),
+    "ops_finger_clock_behind": frozenset({"minutes"}),
     "ops_queues": frozenset({"queues", "sent", "parts", "cost", "failed"}),
     "ops_queue_oldest": frozenset({"age"}),
     "ops_inbox": frozenset({"waiting", "errors"}),

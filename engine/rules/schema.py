@@ -76,8 +76,13 @@ class Alerts(Strict):
     pulsa_below: int = Field(10000, ge=0)  # rupiah; 0: never
     balance_check_at: str = "06:30"  # the daily pulsa check (USSD), school time
     daily_summary_at: str | None = "15:00"  # the admin's daily summary on school days; null: none
+    finger_down_minutes: int = Field(30, ge=1, le=1440)  # a fingerprint machine not pulled this long …
+    finger_watch_from: str = "06:00"  # … between these times of a school day (SPEC §10, absensi run --finger)
+    finger_watch_until: str = "15:00"
+    finger_log_percent: int = Field(90, ge=1, le=100)  # a machine's attendance log this full
 
     _balance = field_validator("balance_check_at")(_hhmm)
+    _finger_watch = field_validator("finger_watch_from", "finger_watch_until")(_hhmm)
 
     @field_validator("daily_summary_at")
     @classmethod

@@ -143,6 +143,7 @@ def status(page: Page) -> Response:
                  else "Mesin: TIDAK berjalan (tidak ada detak dari absensi run)",
                  "devices": [ops_views.device_line(turn, d) for d in facts.devices]
                  or ["SMS: tidak ada modem atau gateway yang berjalan"],
+                 "fingers": [ops_views.finger_line(turn, m) for m in facts.fingers],
                  "telegram": ops_views.telegram_line(turn, facts.telegram),
                  "queues": ops_views.queue_line(turn, facts).split("\n"),
                  "inbox": f"Pesan masuk: {facts.inbox_waiting} menunggu diproses, {facts.inbox_errors} di kotak "
