@@ -158,6 +158,8 @@ class Styles:
         return f"{head}{''.join(' ' + a for a in attrs)} applyAlignment=\"1\"><alignment{align}/></xf>"
 
     def xml(self) -> str:
+        # Colours are written as openpyxl wrote them (alpha 00, which spreadsheet programs ignore for fills and
+        # borders), so that a workbook reads back exactly as before (tests/reports/golden).
         formats = "".join(f'<numFmt numFmtId="{i}" formatCode="{xml_text(code)}"/>' for code, i in self._formats.items())
         fonts = [DEFAULT_FONT, *(font.xml() for font in self._fonts)]
         fills = ['<fill><patternFill patternType="none"/></fill>', '<fill><patternFill patternType="gray125"/></fill>',
