@@ -21,7 +21,7 @@ from . import catalogue
 from .commands import check_variants
 from .diagnostics import DataError, Problems, did_you_mean
 from .finger import check_finger, check_hold
-from .loader import Source, load_rules_dir
+from .loader import Source, load_rules_dir, plain, read_yaml
 from .schema import Command, Keycode, RuleSet, Strict
 from .smslen import segments
 from .templates import Template, TemplateError, parse
@@ -78,7 +78,7 @@ def compile_rules(rules_dir: Path, problems: Problems | None = None) -> Compiled
     if rules is None:
         return None
     _cross_check(rules, source, problems)
-    templates = _templates(rules, source, problems)
+    templates = _templates(rules, source, problems, rules_dir)
     if problems.errors:
         return None
     return _build(rules, templates, rules_dir)
@@ -283,13 +283,18 @@ def _check_transition(tr: Any, where: tuple[Any, ...], vocab: Any, states: set[s
                              hint=did_you_mean(callback, allowed) or f"{kind}s: {', '.join(sorted(allowed))}")
 
 
-def _templates(rules: RuleSet, source: Source, problems: Problems) -> dict[str, Template]:
+SHIPPED_RULES = Path(__file__).resolve().parents[2] / "rules"  # the rules this version ships
+
+
+def _templates(rules: RuleSet, source: Source, problems: Problems, rules_dir: Path) -> dict[str, Template]:
     allowed = {**catalogue.SMS_TEMPLATES, **catalogue.TELEGRAM_TEMPLATES}
     for reminder in rules.settings.reminders:
         allowed.setdefault(reminder.template, catalogue.REMINDER_FIELDS)
     for reason in rules.reasons.values():
         if reason.notify_parents and reason.parent_sms in rules.templates:  # a missing one is reported at the reason
             allowed.setdefault(reason.parent_sms, catalogue.PARENT_NOTICE_FIELDS)
+    if set(allowed) - set(rules.templates):
+        _shipped_wording(rules, allowed, source, problems, rules_dir)
     compiled: dict[str, Template] = {}
     for name, text in rules.templates.items():
         template = _one_template(name, text, allowed, source, problems)
@@ -299,6 +304,23 @@ def _templates(rules: RuleSet, source: Source, problems: Problems) -> dict[str, 
         problems.add(*source.locate(("templates",), key=True), f"template '{name}' is missing",
                      hint=f"fields it may use: {', '.join(sorted(allowed[name])) or '(none)'}")
     return compiled
+
+
+def _shipped_wording(rules: RuleSet, allowed: dict[str, frozenset[str]], source: Source, problems: Problems,
+                     rules_dir: Path) -> None:
+    """A school's own copy of the rules made for an older version lacks the templates added since: those
+    take the shipped wording (a warning each), so an upgrade never stops the service over a missing text."""
+    if rules_dir.resolve() == SHIPPED_RULES:
+        return  # the shipped rules themselves: a missing template is an error, reported below
+    shipped = read_yaml(SHIPPED_RULES / "templates.yaml", Problems())
+    texts = plain(shipped).get("templates", {}) if isinstance(shipped, dict) else {}
+    for name in sorted(set(allowed) - set(rules.templates)):
+        text = texts.get(name)
+        if isinstance(text, str):
+            rules.templates[name] = text
+            problems.add(*source.locate(("templates",), key=True),
+                         f"template '{name}' is missing: the wording this version ships is used", warning=True,
+                         hint=f"to word it yourself, add  {name}: {text!r}")
 
 
 def _one_template(name: str, text: str, allowed: dict[str, frozenset[str]], source: Source,

@@ -39,14 +39,15 @@ class FakeZk:
     connections: int = 0
     session_id: int = 0x3A1F
     udp: bool = False
+    bind: int = 0  # the port to listen on (0: a free one); the port of a machine closed earlier: it is back
 
     def __post_init__(self) -> None:
         if self.udp:
             self._server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self._server.bind(("127.0.0.1", 0))
+            self._server.bind(("127.0.0.1", self.bind))
             self._server.settimeout(0.1)  # the serving loop looks at `_closed` this often
         else:
-            self._server = socket.create_server(("127.0.0.1", 0))
+            self._server = socket.create_server(("127.0.0.1", self.bind))
         self.port = self._server.getsockname()[1]
         self._lock = threading.Lock()
         self._open: list[socket.socket] = []

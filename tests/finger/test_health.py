@@ -1,12 +1,14 @@
 """Fingerprint machines pulled live (`absensi run --finger`) in the service's health (SPEC §9, §10): each polling
 thread's state, last successful pull, records and capacity, clock offset and last error are published like the
-modems (engine/app/monitor.py) and shown by `/status`, `absensi status [--json]`; a machine not pulled for
+modems (engine/app/monitor.py) and shown by `/status`, the web console's Status page, `absensi status [--json]`; a machine not pulled for
 `finger_down_minutes` in school hours, and a log `finger_log_percent` full, are alerts. A fake machine on
 loopback (fake_zk.py) and a real polling thread; on SQLite and PostgreSQL (the `store` fixture)."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,6 +19,7 @@ import pytest
 from rich.console import Console
 from sqlalchemy import select
 from typer.testing import CliRunner
+from werkzeug.test import Client
 
 from absensi.drivers.finger.poller import DevicePoller, FingerPollers
 from absensi.engine.app.cli import app
@@ -32,6 +35,8 @@ from absensi.engine.school.files import load_school
 from absensi.engine.school.model import School
 from absensi.engine.store import Store
 from absensi.engine.store.models import Incident
+from absensi.engine.web.app import WebApp
+from absensi.engine.web.server import login_link
 
 from .fake_zk import FakeZk
 
@@ -100,6 +105,17 @@ def test_a_machine_pulled_live_is_in_status_with_its_log_and_clock(store: Store,
     assert "9/10 catatan (90%), jam mesin 12 menit lebih cepat" in answer
     assert f"- log mesin finger {port} sudah 90% penuh (9/10); kosongkan di mesin setelah ditarik" in answer
 
+    # the web console's Status page shows the same line
+    web = WebApp(store, lambda: rules, lambda: school, b"k" * 32, clock=lambda: now)
+    client = Client(web)
+    path = login_link(store, int(ADMIN), "http://localhost", now=now).removeprefix("http://localhost")
+    form = client.get(path).get_data(as_text=True)
+    token = re.search(r'name="csrf" value="([^"]+)"', form)
+    assert token is not None and client.post(path, data={"csrf": token.group(1)}).status_code == 303
+    page = html.unescape(client.get("/status").get_data(as_text=True))
+    assert "<h2>Mesin finger</h2>" in page and f"Mesin finger {port}: siap, tarik terakhir " in page
+    assert f"log mesin finger {port} sudah 90% penuh" in page
+
 
 @pytest.mark.parametrize("start, watched", [(datetime(2026, 11, 30, 8, 0, tzinfo=WIB), True),  # Monday, school
                                             (datetime(2026, 11, 30, 16, 0, tzinfo=WIB), False)])  # after hours
@@ -138,5 +154,23 @@ def test_a_stopped_machine_is_an_alert_after_its_grace_in_school_hours(store: St
             else:  # after school hours: watched, not an incident
                 assert told == [] and not any("fingerprint" in p for p in state.problems)
                 assert any(p.startswith(f"fingerprint machine {port} not pulled since") for p in state.watching)
+        # the machine is back on the same address: the next pull works and an open incident clears, told once
+        clock[0] = start + timedelta(minutes=40)
+        with FakeZk(records=list(LOG), bind=fake.port):
+            poller.pulled.clear()
+            deadline = time.monotonic() + 10
+            while poller.state != "ready" and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert poller.state == "ready", poller.state
+        now = clock[0]
+        _monitor(store, sample, poller, now).round(now)
+        first = store.last_outbox_id()
+        engine.tick(now)
+        with store.unit() as session:
+            open_ = [(i.key, i.cleared_at is None) for i in session.scalars(select(Incident))]
+        assert open_ == ([(f"finger_down:{port}", False)] if watched else [])
+        cleared = [t for t in _told(store, first) if "mesin finger" in t]
+        assert len(cleared) == (1 if watched else 0) and (not cleared or "tidak berhasil ditarik" in cleared[0])
+        assert not any("fingerprint" in p for p in health(store, now).problems + health(store, now).watching)
     finally:
         poller.stop()
