@@ -106,7 +106,8 @@ class DevicePoller:
         def iso(moment: datetime | None) -> str | None:
             return moment.isoformat() if moment is not None else None
         return {"port": f"{self.host}:{self.port}", "device": self.name, "state": self.state.partition(":")[0],
-                "error": self.error, "failures": self.failures, "started_at": iso(self.started_at),
+                "error": self.error, "failures": self.failures, "interval_s": self.interval(),
+                "started_at": iso(self.started_at),
                 "last_pull": iso(self.last_pull), "records": self.count, "capacity": self.capacity,
                 "machine_clock": iso(self.machine_clock), "clock_read_at": iso(self.clock_read_at)}
 

@@ -102,11 +102,16 @@ def _device(device: Published, now: datetime, limits: Limits) -> list[Condition]
 def _finger(machine: Published, now: datetime, limits: Limits) -> list[Condition]:
     """A fingerprint machine not pulled for `finger_down_minutes` (due only while its publisher says it is
     school hours, `watched`: a gate machine switched off at night is no incident, but one already open stays
-    open until a pull works), and a log `finger_log_percent` full (due at once)."""
+    open until a pull works), and a log `finger_log_percent` full (due at once). A machine pulled less often
+    (`poll_minutes`) is given two of its intervals."""
     port, found = machine.port, []
     values: dict[str, object] = {"device": port}
     since = machine.moment("last_pull") or machine.moment("started_at") or machine.updated_at
-    if now - since >= timedelta(minutes=limits.finger_down_minutes):  # a row nobody refreshes keeps its last pull
+    interval = machine.get("interval_s")
+    grace = timedelta(minutes=limits.finger_down_minutes)
+    if isinstance(interval, (int, float)):
+        grace = max(grace, timedelta(seconds=2 * interval))
+    if now - since >= grace:  # a row nobody refreshes keeps its last pull
         error = "stale" if machine.stale(now) else str(machine.get("error") or "")
         found.append(Condition(f"finger_down:{port}", "finger_down", since, bool(machine.get("watched")),
                                {**values, "error": error}))

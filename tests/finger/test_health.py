@@ -29,8 +29,11 @@ from absensi.engine.app.monitor import Monitor
 from absensi.engine.app.status import health
 from absensi.engine.core import Engine
 from absensi.engine.messages import Channel, InboundMessage
+from absensi.engine.operations.conditions import conditions
+from absensi.engine.operations.facts import Facts, Published
 from absensi.engine.ports import Backoff
 from absensi.engine.rules import CompiledRules, load_rules
+from absensi.engine.rules.schema import Alerts
 from absensi.engine.school.files import load_school
 from absensi.engine.school.model import School
 from absensi.engine.store import Store
@@ -174,3 +177,16 @@ def test_a_stopped_machine_is_an_alert_after_its_grace_in_school_hours(store: St
         assert not any("fingerprint" in p for p in health(store, now).problems + health(store, now).watching)
     finally:
         poller.stop()
+
+
+@pytest.mark.parametrize("poll_minutes, silent_minutes, due", [(5, 29, False), (5, 30, True), (60, 100, False),
+                                                               (60, 120, True)])
+def test_a_machine_pulled_less_often_is_given_two_of_its_intervals(poll_minutes: int, silent_minutes: int,
+                                                                   due: bool) -> None:
+    now = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
+    data = {"port": "10.0.0.5:4370", "state": "ready", "interval_s": 60.0 * poll_minutes, "watched": True,
+            "last_pull": (now - timedelta(minutes=silent_minutes)).isoformat(), "records": 5, "capacity": 100}
+    facts = Facts(now, None, [], [], None, 0, None, 0, None, {}, {}, None, None,  # type: ignore[arg-type]
+                  fingers=[Published("finger:10.0.0.5:4370", "finger", "box:1", now, data)])
+    found = [c for c in conditions(facts, Alerts()) if c.kind.startswith("finger")]
+    assert [(c.key, c.due) for c in found] == ([("finger_down:10.0.0.5:4370", True)] if due else [])
