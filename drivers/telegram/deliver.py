@@ -4,6 +4,10 @@ The deliverer holds the claimed items in one queue per chat and always sends the
 chat may take it soonest, so one busy chat (the officials' group at its 20-a-minute limit) never
 holds back the replies to everyone else. Within a chat the order of the outbox is kept.
 
+It looks at the outbox when told to (`wake`: the store's outbox listeners, NOTIFY from another process,
+an engine reply), when the next retry falls due (`Outbox.next_due`) and otherwise only every `fallback`
+seconds; without a `fallback` (an outbox that cannot wake anyone) it looks every `poll` seconds.
+
 Time comes from two injected callables — `clock()` for "now" and `sleep(seconds)` for waiting — so
 tests and the bench run a whole school morning on a simulated clock in milliseconds.
 """
@@ -56,6 +60,7 @@ class Deliverer:
         policy: DeliveryPolicy | None = None,
         hold: int = 500,
         poll: float = 1.0,
+        fallback: float | None = None,
         concurrency: int = 4,
         send_timeout: float = 120.0,
         worker: str = "telegram",
@@ -66,6 +71,7 @@ class Deliverer:
         self.pacer = pacer or Pacer()
         self.policy = policy or DeliveryPolicy()  # the one policy of every driver (settings.yaml)
         self.hold, self.poll, self.worker = hold, poll, worker
+        self.fallback = fallback  # idle with wake-ups: the longest wait between looks (None: every `poll`)
         self.concurrency = max(1, concurrency)
         self.send_timeout = send_timeout  # a call hanging longer than this is retried like a network error
         self._inflight: dict[str, asyncio.Future[None]] = {}
@@ -118,7 +124,7 @@ class Deliverer:
             return 0.0
         chat_id, ready = self._next_chat(now)
         if chat_id is None:
-            return self.poll
+            return self._claim_wait()
         if ready > now:
             return min(ready - now, self.poll)
         item = self._take(chat_id)
@@ -165,6 +171,18 @@ class Deliverer:
         for item in self.outbox.claim(Channel.TELEGRAM, self.clock(), limit=room, worker=self.worker):
             self._queues.setdefault(item.to, deque()).append(item)
         self.pacer.forget_before(now)
+
+    def _claim_wait(self) -> float:
+        """Nothing to send: seconds until the next look at the outbox, unless `wake` comes first. The earliest
+        pending item's due time (a retry) bounds the fallback; one due already but not claimable (another
+        process holds it) is looked at again after `poll`, not in a loop."""
+        wait = self.poll if self.fallback is None else max(self.poll, self.fallback)
+        next_due = getattr(self.outbox, "next_due", None)
+        if wait > self.poll and callable(next_due):
+            due = next_due(Channel.TELEGRAM)
+            if due is not None:
+                wait = min(wait, max(self.poll, (due - self.clock()).total_seconds()))
+        return wait
 
     def _next_chat(self, now: float) -> tuple[str | None, float]:
         """The chat whose next message may go soonest; chats with a send in flight wait their turn."""

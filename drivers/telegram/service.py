@@ -93,6 +93,10 @@ class TelegramService:
         self._connected_since: datetime | None = None  # for health(): None while not connected …
         self._down_since: datetime | None = clock()  # … and since when
         self._error: str | None = None
+        # Woken by the outbox (the store calls back when rows are committed, here or — NOTIFY — in another
+        # process) rather than asking it every second; the store says how long a look may wait at most.
+        listen = getattr(outbox, "on_outbox", None)
+        self.fallback: float | None = float(listen(self.wake)) if callable(listen) else None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until `stop`; reconnect with backoff after failures; raise only for bad credentials."""
@@ -133,9 +137,15 @@ class TelegramService:
         self._error = f"{type(exc).__name__}: {exc}"[:200]
 
     def wake(self) -> None:
-        """Thread-safe: new Telegram items are in the outbox; deliver them now rather than at the next poll."""
-        if self._loop is not None and self._deliverer is not None:
-            self._loop.call_soon_threadsafe(self._deliverer.wake)
+        """Thread-safe: new items are in the outbox; look at it now rather than at the next fallback look."""
+        loop = self._loop
+        if loop is not None and self._deliverer is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: the service has stopped
+                loop.call_soon_threadsafe(self._wake_deliverer)
+
+    def _wake_deliverer(self) -> None:
+        if self._deliverer is not None:  # between two connections the next deliverer looks at once anyway
+            self._deliverer.wake()
 
     async def _serve(self, stop: asyncio.Event) -> None:
         self.client = await self._start_client()
@@ -143,7 +153,7 @@ class TelegramService:
         logger.info("telegram: connected as @{} ({})", getattr(me, "username", "?"), getattr(me, "id", "?"))
         self._connected_since, self._down_since, self._error = self.clock(), None, None
         self._deliverer = Deliverer(self.outbox, self.client, clock=self.clock, sleep=self.sleep,
-                                    policy=self.policy, texts=self.texts)
+                                    policy=self.policy, texts=self.texts, fallback=self.fallback)
         try:
             await _all_or_first_error(self._deliverer.run(stop), self._refresh_menus(stop))
         except TelegramCredentialsError as exc:
