@@ -232,7 +232,61 @@ def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin
           fingers: list[str] | None = None, web: str | None = None, web_url: str | None = None) -> int:
     """`absensi run`: `modems` are the addresses of every SMS device (serial ports, pyserial URLs, gateway
     URLs); each is served by the driver its scheme names (`drivers.py`). `fingers`: fingerprint machines
-    whose logs are pulled (`finger_pull.py`)."""
+    whose logs are pulled (`finger_pull.py`). SIGTERM and SIGINT stop it cleanly from its first moment on:
+    during start-up the start-up ends and what was already started is stopped (`Stopping`)."""
+    stopping = Stopping()  # first of all: until now a signal's default action kills the process, no cleanup
+    try:
+        return _serve(stopping, rules, school, url, modems, pin, console, modem_rate, listen, fingers, web,
+                      web_url)
+    finally:
+        stopping.restore()
+
+
+class StopAsked(Exception):
+    """Raised by `Stopping.check` between two steps of the start-up when a stop was asked meanwhile."""
+
+
+class Stopping:
+    """SIGTERM/SIGINT ask the service to stop, whenever they come: `serve` installs this first. The start-up
+    looks between its steps (`check`); a SIGHUP during start-up is kept for when reloads are handled."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.asked = threading.Event()
+        self.reload_asked = False
+        self._then: list[Callable[[], None]] = []
+        self._saved = {sig: signal.signal(sig, self._stop) for sig in self.SIGNALS}
+        self._saved[signal.SIGHUP] = signal.signal(signal.SIGHUP, self._hup)
+
+    def _stop(self, *_: object) -> None:
+        self.asked.set()
+        for then in list(self._then):
+            then()
+
+    def _hup(self, *_: object) -> None:
+        self.reload_asked = True
+
+    def then(self, action: Callable[[], None]) -> Callable[[], None]:
+        """Also call `action` (from the signal handler) on a stop; at once if one was asked. Returns what
+        forgets it again."""
+        self._then.append(action)
+        if self.asked.is_set():
+            action()
+        return lambda: self._then.remove(action)
+
+    def check(self) -> None:
+        if self.asked.is_set():
+            raise StopAsked
+
+    def restore(self) -> None:
+        for sig, handler in self._saved.items():
+            signal.signal(sig, handler)
+
+
+def _serve(stopping: Stopping, rules: CompiledRules, school: School, url: str, modems: list[str],
+           pin: str | None, console: Console, modem_rate: float | None, listen: str | None,
+           fingers: list[str] | None, web: str | None, web_url: str | None) -> int:
     from absensi.drivers.telegram import TelegramCredentialsError, credentials_from_env
 
     credentials, reason = credentials_from_env()
@@ -242,67 +296,79 @@ def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin
         console.print(HOW_TO)
         console.print(f"(Telegram: {reason})")
         return 2
+    if stopping.asked.is_set():
+        return 0
     store = Store(url)
     store.policy = rules.delivery_policy()
     leader = Leader(rules, school, store)
     console.print(f"absensi: {school.name}, {len(school.students)} students, database {_safe_url(url)}")
-    try:
-        site = _start_web(web, web_url, store, leader, console) if web else None
-    except (ValueError, OSError) as exc:  # a wrong address, a taken port
-        console.print(f"[red]Web: {exc}[/red]")
-        store.close()
-        return 2
-    try:  # first: a modem initialises (mostly waiting on it) while the engine is built
-        pool = _start_drivers(modems, store, DriverOptions(clock=clock, policy=rules.delivery_policy(), pin=pin,
-                                                           rate_per_min=modem_rate, listen=listen), console)
-    except (UnknownDriver, ValueError, OSError) as exc:  # a wrong address, a missing key, a taken port
-        console.print(f"[red]SMS: {exc}[/red]")
-        if site is not None:
-            site.stop()
-        store.close()
-        return 2
-    if not leader.try_lead(clock()):
-        holder = current_holder(store)
-        console.print(f"Engine: standby — {holder.holder if holder else 'another process'} handles messages; "
-                      f"this one takes over when it stops (drivers serve meanwhile).")
-    telegram = (_telegram_service(leader, store, credentials, school, rules.delivery_policy())
-                if credentials is not None else None)
+    site = pool = machines = monitor = telegram = wakeup = worker = None
     stop = threading.Event()
-    wakeup = Wakeup(store)  # drivers' inbox commits (and on PostgreSQL other processes') wake the engine
-    worker = threading.Thread(target=leader.run, args=(stop, clock, wakeup.fallback,
-                                                       telegram.wake if telegram else None, wakeup),
-                              name="engine", daemon=True)
-    worker.start()
-    signal.signal(signal.SIGHUP, lambda *_: (leader.request_reload(), wakeup.set()))
-    if credentials is None:
-        console.print(f"Telegram: not running ({reason}); Telegram messages wait in the outbox.")
-    machines = _start_fingers(fingers or [], store, leader, wakeup, console)
-    # what the drivers know, published for `absensi status`, /status and the alerts (SPEC §9)
-    monitor = Monitor(store, lambda: leader.rules, school.calendar.tz, pool, telegram, clock,
-                      leading=lambda: leader.engine is not None, telegram_reason=reason or "", fingers=machines,
-                      calendar=lambda: leader.school.calendar).start()
     try:
+        stopping.check()
+        try:
+            site = _start_web(web, web_url, store, leader, console) if web else None
+        except (ValueError, OSError) as exc:  # a wrong address, a taken port
+            console.print(f"[red]Web: {exc}[/red]")
+            return 2
+        stopping.check()
+        try:  # first: a modem initialises (mostly waiting on it) while the engine is built
+            pool = _start_drivers(modems, store, DriverOptions(clock=clock, policy=rules.delivery_policy(), pin=pin,
+                                                               rate_per_min=modem_rate, listen=listen), console)
+        except (UnknownDriver, ValueError, OSError) as exc:  # a wrong address, a missing key, a taken port
+            console.print(f"[red]SMS: {exc}[/red]")
+            return 2
+        stopping.check()
+        if not leader.try_lead(clock()):
+            holder = current_holder(store)
+            console.print(f"Engine: standby — {holder.holder if holder else 'another process'} handles messages; "
+                          f"this one takes over when it stops (drivers serve meanwhile).")
+        stopping.check()
+        telegram = (_telegram_service(leader, store, credentials, school, rules.delivery_policy())
+                    if credentials is not None else None)
+        wakeup = Wakeup(store)  # drivers' inbox commits (and on PostgreSQL other processes') wake the engine
+        worker = threading.Thread(target=leader.run, args=(stop, clock, wakeup.fallback,
+                                                           telegram.wake if telegram else None, wakeup),
+                                  name="engine", daemon=True)
+        worker.start()
+        signal.signal(signal.SIGHUP, lambda *_: (leader.request_reload(), wakeup.set()))
+        if stopping.reload_asked:
+            leader.request_reload()
+        if credentials is None:
+            console.print(f"Telegram: not running ({reason}); Telegram messages wait in the outbox.")
+        machines = _start_fingers(fingers or [], store, leader, wakeup, console)
+        # what the drivers know, published for `absensi status`, /status and the alerts (SPEC §9)
+        monitor = Monitor(store, lambda: leader.rules, school.calendar.tz, pool, telegram, clock,
+                          leading=lambda: leader.engine is not None, telegram_reason=reason or "",
+                          fingers=machines, calendar=lambda: leader.school.calendar).start()
+        stopping.check()
         if telegram is not None:
-            asyncio.run(_run_telegram(telegram))
+            asyncio.run(_run_telegram(telegram, stopping))
         else:
-            _wait_for_signal()
-    except KeyboardInterrupt:
+            stopping.asked.wait()
+    except (StopAsked, KeyboardInterrupt):
         pass
     except TelegramCredentialsError as exc:
         console.print(f"[red]Telegram refused the credentials: {exc}[/red]")
         return 1
     finally:
         stop.set()
-        wakeup.close()
-        monitor.stop()
+        if wakeup is not None:
+            wakeup.close()
+        if monitor is not None:
+            monitor.stop()
         if pool is not None:
             pool.stop()
         if machines is not None:
             machines.stop()
         if site is not None:
             site.stop()
-        worker.join(timeout=5)
+        if worker is not None:
+            worker.join(timeout=5)
+        if worker is None or not worker.is_alive():
+            leader.lease.release()  # the engine thread releases it on its way out; not when it never ran
         store.close()
+        console.print("absensi: stopped")
     return 0
 
 
@@ -371,19 +437,14 @@ def driver_texts(leader: Leader) -> dict[str, str]:
     return {key: rules.render(template, school=school.name) for key, template in DRIVER_TEXTS.items()}
 
 
-async def _run_telegram(service: Any) -> None:
+async def _run_telegram(service: Any, stopping: Stopping) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await service.run(stop)
-
-
-def _wait_for_signal() -> None:
-    done = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: done.set())
-    done.wait()
+    forget = stopping.then(lambda: loop.call_soon_threadsafe(stop.set))  # the signal comes in this thread
+    try:
+        await service.run(stop)
+    finally:
+        forget()  # the loop closes next: a later signal only sets `stopping`
 
 
 def _safe_url(url: str) -> str:
