@@ -9,12 +9,14 @@ and `STOP` withdraws it.
 DejaVu fonts are used when installed, so any name prints; otherwise fpdf2's core fonts, with text
 reduced to latin-1 (accents folded, other characters replaced) rather than failing.
 
-Speed: fpdf2's `multi_cell` measures a line again for every character it adds (quadratic in the line's
-length), and most paragraphs are the same in every letter. `_Paragraphs` breaks a paragraph into lines
-once per font, size, width and text, exactly where `multi_cell` would (the same greedy rule, the same
-arithmetic), and draws the lines with `cell`; a text it cannot break the same way (a word wider than the
-line, special spaces or hyphens, line breaks) goes to `multi_cell` as before. fpdf is imported when
-letters are made, never with this module.
+Speed: fpdf2's `cell` and `multi_cell` are general (alignment, borders, markup, page breaks, line
+breaking that measures a line again for every character it adds) and cost most of the time when a school
+prints hundreds of letters. A letter is drawn instead with `FPDF.text` at the positions `cell` would give
+each line (the same baseline arithmetic), `_Pen` keeping the vertical position. `_Paragraphs` breaks a
+paragraph into lines once per font, size, width and text, exactly where `multi_cell` would (the same greedy
+rule, the same arithmetic), and measures a centred or right-aligned line once; a text it cannot break the
+same way (a word wider than the line, special spaces or hyphens, line breaks) goes to `multi_cell` as
+before. fpdf is imported when letters are made, never with this module.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .fmt import long_date
 
@@ -65,28 +67,28 @@ _TOLERANCE = 1e-9  # fpdf2's FloatTolerance
 
 @dataclass
 class _Paragraphs:
-    """Paragraphs drawn as `multi_cell` draws them (same lines, same positions), each broken once."""
+    """Paragraphs broken into lines as `multi_cell` breaks them, each once; widths of lines, each once."""
 
     pdf: FPDF
     _lines: dict[tuple[object, ...], list[str] | None] = field(default_factory=dict)
     _units: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)  # font → char → width
+    _widths: dict[tuple[object, ...], float] = field(default_factory=dict)
 
-    def write(self, w: float, h: float, text: str, align: str, new_x: Any, new_y: Any) -> None:
-        from fpdf.enums import XPos, YPos
-
+    def lines(self, w: float, text: str) -> list[str] | None:
+        """The lines of `text` in a `multi_cell` of width `w` in the current font (None: left to multi_cell)."""
         pdf = self.pdf
         key = (pdf.font_family, pdf.font_style, pdf.font_size_pt, w, text)
         if key not in self._lines:
             self._lines[key] = self._break(w, text)
-        lines = self._lines[key]
-        if align == "J" and lines is not None:  # justified: the last line is left-aligned, the others spaced out
-            lines, align = (lines, "L") if len(lines) == 1 else (None, align)
-        if lines is None:
-            pdf.multi_cell(w, h, text, align=align, new_x=new_x, new_y=new_y)
-            return
-        for i, line in enumerate(lines):
-            last = i == len(lines) - 1
-            pdf.cell(w, h, line, align=align, new_x=new_x if last else XPos.LEFT, new_y=new_y if last else YPos.NEXT)
+        return self._lines[key]
+
+    def width(self, text: str) -> float:
+        """The text's width in the current font, as `cell` measures it to align it."""
+        pdf = self.pdf
+        key = (pdf.font_family, pdf.font_style, pdf.font_size_pt, text)
+        if key not in self._widths:
+            self._widths[key] = pdf.get_string_width(text)
+        return self._widths[key]
 
     def _break(self, w: float, text: str) -> list[str] | None:
         """The lines `multi_cell(w, …)` makes of `text` in the current font: each char is added while the line
@@ -129,6 +131,44 @@ class _Paragraphs:
         return known[ch]
 
 
+@dataclass
+class _Pen:
+    """Draws text lines where `cell(w, h, text, align=…)` at (x, y) would, with one `FPDF.text` each; `y` is
+    the top of the next line (what `cell` leaves in `pdf.y` with `new_y=YPos.NEXT`)."""
+
+    pdf: FPDF
+    paragraphs: _Paragraphs
+    y: float = 0.0
+
+    def cell(self, x: float, w: float, h: float, text: str, align: str = "L", *, advance: bool = True) -> None:
+        pdf = self.pdf
+        if text:
+            margin = float(pdf.c_margin)
+            if align == "L":
+                dx = margin
+            else:
+                width = self.paragraphs.width(text)
+                dx = w - margin - width if align == "R" else (w - width) / 2
+            pdf.text(x + dx, self.y + 0.5 * h + 0.3 * pdf.font_size, text)
+        if advance:
+            self.y += h
+
+    def paragraph(self, x: float, w: float, h: float, text: str, align: str = "L") -> None:
+        """`multi_cell(w, h, text, align=align)` at (x, y), its lines drawn by `cell` above."""
+        lines = self.paragraphs.lines(w, text)
+        if align == "J" and lines is not None:  # justified: the last line is left-aligned, the others spaced out
+            lines, align = (lines, "L") if len(lines) == 1 else (None, align)
+        if lines is None:
+            from fpdf.enums import XPos, YPos
+
+            self.pdf.set_xy(x, self.y)
+            self.pdf.multi_cell(w, h, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.y = self.pdf.y
+            return
+        for line in lines:
+            self.cell(x, w, h, line, align)
+
+
 def render_letters(
     school_name: str,
     sms_number: str,
@@ -150,8 +190,9 @@ def render_letters(
     pdf.set_auto_page_break(False)
     pdf.set_title(f"Surat Orang Tua - {school_name}")
     fonts = _load_fonts(pdf, font_dirs)
-    paragraphs = _Paragraphs(pdf)
-    dated = _dated(place, on)
+    pen = _Pen(pdf, _Paragraphs(pdf))
+    dated, number = _safe(fonts, _dated(place, on)), display_number(sms_number)
+    pdf.set_left_margin(MARGIN)
     for i, raw in enumerate(students):
         student = raw if isinstance(raw, LetterStudent) else LetterStudent(*raw)
         slot = i % per_page
@@ -160,7 +201,7 @@ def render_letters(
         top = slot * SLOT_H
         if per_page == 2 and slot == 1:
             _cut_line(pdf)
-        _letter(pdf, paragraphs, fonts, top, school_name, sms_number, student, dated)
+        _letter(pen, fonts, top, school_name, number, student, dated)
         if progress is not None:
             progress(i + 1)
     return bytes(pdf.output())
@@ -205,38 +246,35 @@ def _safe(fonts: _Fonts, text: str) -> str:
         return kept.encode("latin-1", "replace").decode("latin-1")
 
 
-def _letter(
-    pdf: FPDF, paragraphs: _Paragraphs, fonts: _Fonts, top: float, school: str, number: str, st: LetterStudent,
-    dated: str,
-) -> None:
-    from fpdf.enums import XPos, YPos
+def _letter(pen: _Pen, fonts: _Fonts, top: float, school: str, number: str, st: LetterStudent, dated: str) -> None:
+    pdf = pen.pdf
 
     def write(text: str, size: float = 10, style: str = "", h: float = 5, align: str = "L") -> None:
         pdf.set_font(fonts.sans, style, size)
-        paragraphs.write(TEXT_W, h, _safe(fonts, text), align, XPos.LMARGIN, YPos.NEXT)
+        pen.paragraph(MARGIN, TEXT_W, h, _safe(fonts, text), align)
 
-    pdf.set_left_margin(MARGIN)
-    pdf.set_xy(MARGIN, top + 10)
+    pen.y = top + 10
     write(school.upper(), 14, "B", 7, "C")
     write("Layanan SMS Kehadiran Siswa untuk Orang Tua/Wali", 11, "B", 6, "C")
-    pdf.ln(3)
+    pen.y += 3
     write("Yth. Bapak/Ibu Orang Tua/Wali dari:")
-    _student_block(pdf, fonts, st)
-    _code_box(pdf, fonts, st.parent_code)
+    _student_block(pen, fonts, st)
+    _code_box(pen, fonts, st.parent_code)
     write(
         "Daftarkan nomor HP Bapak/Ibu dengan mengirim SMS ke nomor sekolah di bawah. Setelah terdaftar, "
         "Bapak/Ibu akan diberi tahu bila anak tidak hadir tanpa keterangan, dan dapat memberi tahu sekolah "
         "bila anak sakit atau izin.", 10, "", 4.6,
     )  # fmt: skip
     pdf.set_font(fonts.sans, "", 10)
-    pdf.cell(45, 8, "Nomor SMS sekolah:", new_x=XPos.RIGHT, new_y=YPos.TOP)
+    pen.cell(MARGIN, 45, 8, "Nomor SMS sekolah:", advance=False)
     pdf.set_font(fonts.mono, "B", 15)
-    pdf.cell(0, 8, display_number(number), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    _commands(pdf, paragraphs, fonts, st.parent_code)
-    pdf.ln(1.5)
+    pen.cell(MARGIN + 45, 0, 8, number)
+    _commands(pen, fonts, st.parent_code)
+    pen.y += 1.5
     write(_consent(st.name), 8.5, "", 3.9)
-    pdf.ln(1)
-    write(dated, 9, "", 4.5, "R")
+    pen.y += 1
+    pdf.set_font(fonts.sans, "", 9)
+    pen.paragraph(MARGIN, TEXT_W, 4.5, dated, "R")
 
 
 def display_number(number: str) -> str:
@@ -249,50 +287,46 @@ def display_number(number: str) -> str:
     return f"{digits[:4]}-{digits[4:8]}-{digits[8:]}"
 
 
-def _student_block(pdf: FPDF, fonts: _Fonts, st: LetterStudent) -> None:
-    from fpdf.enums import XPos, YPos
-
+def _student_block(pen: _Pen, fonts: _Fonts, st: LetterStudent) -> None:
+    pdf = pen.pdf
     for label, value in (("Nama siswa", st.name), ("Kelas", st.class_name), ("NIS", st.nis)):
         pdf.set_font(fonts.sans, "", 10)
-        pdf.cell(30, 5.5, label, new_x=XPos.RIGHT, new_y=YPos.TOP)
+        pen.cell(MARGIN, 30, 5.5, label, advance=False)
         pdf.set_font(fonts.sans, "B", 11)
-        pdf.cell(0, 5.5, _safe(fonts, f": {value}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pen.cell(MARGIN + 30, 0, 5.5, _safe(fonts, f": {value}"))
 
 
-def _code_box(pdf: FPDF, fonts: _Fonts, code: str) -> None:
-    from fpdf.enums import XPos, YPos
-
-    pdf.ln(2)
+def _code_box(pen: _Pen, fonts: _Fonts, code: str) -> None:
+    """The parent code large in a box 7 mm wider than the code on each side."""
+    pdf = pen.pdf
+    pen.y += 2
     pdf.set_font(fonts.sans, "", 10)
-    pdf.cell(45, 14, "Kode orang tua:", new_x=XPos.RIGHT, new_y=YPos.TOP)
+    pen.cell(MARGIN, 45, 14, "Kode orang tua:", advance=False)
     pdf.set_font(fonts.mono, "B", 24)
     pdf.set_line_width(0.6)
-    pdf.cell(
-        pdf.get_string_width(code) + 14, 14, code, border=1, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT
-    )
+    pdf.rect(MARGIN + 45, pen.y, pdf.get_string_width(code) + 14, 14)
     pdf.set_line_width(0.2)
-    pdf.ln(2.5)
+    pen.cell(MARGIN + 45 + 7 - float(pdf.c_margin), 0, 14, code)
+    pen.y += 2.5
 
 
-def _commands(pdf: FPDF, paragraphs: _Paragraphs, fonts: _Fonts, code: str) -> None:
-    from fpdf.enums import XPos, YPos
+COMMANDS = (
+    ("SAKIT <keterangan>", "memberi tahu anak sakit hari ini, contoh: SAKIT demam"),
+    ("IZIN <keterangan>", "memberi tahu anak izin hari ini, contoh: IZIN acara keluarga"),
+    ("STOP", "berhenti: nomor ini tidak lagi menerima pemberitahuan"),
+)
+SEVERAL = "Bila nomor ini terdaftar untuk beberapa anak, tulis nama atau NIS anak: SAKIT <nama anak> <keterangan>."
 
-    rows = (
-        (f"REG {code}", "mendaftarkan nomor ini untuk anak di atas (sekali saja)"),
-        ("SAKIT <keterangan>", "memberi tahu anak sakit hari ini, contoh: SAKIT demam"),
-        ("IZIN <keterangan>", "memberi tahu anak izin hari ini, contoh: IZIN acara keluarga"),
-        ("STOP", "berhenti: nomor ini tidak lagi menerima pemberitahuan"),
-    )
-    for command, meaning in rows:
-        pdf.set_x(MARGIN + 4)
+
+def _commands(pen: _Pen, fonts: _Fonts, code: str) -> None:
+    pdf = pen.pdf
+    for command, meaning in ((f"REG {code}", "mendaftarkan nomor ini untuk anak di atas (sekali saja)"), *COMMANDS):
         pdf.set_font(fonts.mono, "B", 10.5)
-        pdf.cell(50, 5.2, command, new_x=XPos.RIGHT, new_y=YPos.TOP)
+        pen.cell(MARGIN + 4, 50, 5.2, command, advance=False)
         pdf.set_font(fonts.sans, "", 9.5)
-        pdf.cell(0, 5.2, _safe(fonts, meaning), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_x(MARGIN + 4)
+        pen.cell(MARGIN + 54, 0, 5.2, _safe(fonts, meaning))
     pdf.set_font(fonts.sans, "", 8.5)
-    note = "Bila nomor ini terdaftar untuk beberapa anak, tulis nama atau NIS anak: SAKIT <nama anak> <keterangan>."
-    paragraphs.write(TEXT_W - 4, 4, note, "J", XPos.LMARGIN, YPos.NEXT)
+    pen.paragraph(MARGIN + 4, TEXT_W - 4, 4, SEVERAL, "J")
 
 
 def _consent(name: str) -> str:

@@ -134,3 +134,78 @@ def test_charts_are_png_drawn_from_the_tables(snap):
     trend = charts.absence_trend(compute.daily_trend(snap))
     for png in (bars, trend):
         assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
+
+
+def drawn_lines(pdf: bytes) -> list[tuple[str, str, str]]:
+    """(x, y, text) of every text object in uncompressed content, in drawing order."""
+    text = pdf.decode("latin-1")
+    return re.findall(r"BT ([\d.-]+) ([\d.-]+) Td(?: /F\d+ [\d.]+ Tf)? \((.*?)\) Tj ET", text)
+
+
+@pytest.mark.parametrize("align", ["L", "C", "R", "J"])
+def test_pen_draws_lines_where_cell_and_multi_cell_do(align):
+    """The letters draw with FPDF.text where multi_cell (paragraphs) and cell (single lines) would draw."""
+    from fpdf import FPDF
+
+    from absensi.engine.reports.letters import _Paragraphs, _Pen
+
+    paragraph = ("Persetujuan dapat ditarik kapan saja dengan mengirim STOP. " * 4).strip()
+    texts = [(paragraph, 4.6), ("Tangerang, 30 November 2026", 4.5), ("Nomor lebih panjang dari baris: " + "9" * 140, 5)]
+    made = []
+    for use_pen in (False, True):
+        pdf = FPDF(unit="mm", format="A4")
+        pdf.set_compression(False)
+        pdf.add_page()
+        pdf.set_font("Helvetica", "", 9.5)
+        pen, pdf.y = _Pen(pdf, _Paragraphs(pdf), 20.0), 20.0
+        for x, w in ((14.0, 182.0), (18.0, 120.0)):
+            for text, h in texts:
+                if use_pen:
+                    pen.paragraph(x, w, h, text, align)
+                else:
+                    pdf.set_xy(x, pdf.y)
+                    pdf.multi_cell(w, h, text, align=align, new_x="LMARGIN", new_y="NEXT")
+            if use_pen:
+                pen.cell(x, w, 8, "Kode orang tua:", "C" if align == "J" else align)
+            else:
+                pdf.set_xy(x, pdf.y)
+                pdf.cell(w, 8, "Kode orang tua:", align="C" if align == "J" else align, new_x="LMARGIN", new_y="NEXT")
+        made.append(drawn_lines(bytes(pdf.output())))
+    by_cells, by_pen = made
+    assert len(by_cells) > 10 and by_pen == by_cells
+
+
+def letter_words(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+@pytest.mark.parametrize("font_dirs", [None, ()], ids=["dejavu", "core-fonts"])
+def test_a_letter_reads_back_whole(font_dirs):
+    kwargs = {} if font_dirs is None else {"font_dirs": font_dirs}
+    pdf = render_letters("SMK PGRI 1 Tangerang", "+6281200000000", [("Siti Aminah", "XI RPL 2", "260999", "Q7W3ZK")],
+                         place="Tangerang", on=date(2026, 11, 30), **kwargs)  # fmt: skip
+    raw = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    text = letter_words(raw)
+    for said in (
+        "SMK PGRI 1 TANGERANG", "Layanan SMS Kehadiran Siswa untuk Orang Tua/Wali",
+        "Yth. Bapak/Ibu Orang Tua/Wali dari:", "Nama siswa", ": Siti Aminah", "Kelas", ": XI RPL 2", "NIS", ": 260999",
+        "Kode orang tua:", "Q7W3ZK",
+        "Daftarkan nomor HP Bapak/Ibu dengan mengirim SMS ke nomor sekolah di bawah. Setelah terdaftar, Bapak/Ibu "
+        "akan diberi tahu bila anak tidak hadir tanpa keterangan, dan dapat memberi tahu sekolah bila anak sakit "
+        "atau izin.",
+        "Nomor SMS sekolah:", "0812-0000-0000",
+        "REG Q7W3ZK", "mendaftarkan nomor ini untuk anak di atas (sekali saja)",
+        "SAKIT <keterangan>", "memberi tahu anak sakit hari ini, contoh: SAKIT demam",
+        "IZIN <keterangan>", "memberi tahu anak izin hari ini, contoh: IZIN acara keluarga",
+        "STOP", "berhenti: nomor ini tidak lagi menerima pemberitahuan",
+        "Bila nomor ini terdaftar untuk beberapa anak, tulis nama atau NIS anak: SAKIT <nama anak> <keterangan>.",
+        "Perlindungan data pribadi (UU No. 27 Tahun 2022): dengan mengirim REG, Bapak/Ibu menyetujui sekolah "
+        "menyimpan nomor HP tersebut bersama data Siti Aminah, beserta waktu pendaftaran.",
+        "Persetujuan dapat ditarik kapan saja dengan mengirim STOP.",
+        "Mohon simpan surat ini dan jaga kerahasiaan kodenya.", "Tangerang, 30 November 2026",
+    ):  # fmt: skip
+        assert said in text, said
+    # one letter per page, in the order read: the title first, the date last
+    assert text.index("SMK PGRI 1 TANGERANG") < text.index("Q7W3ZK") < text.index("Tangerang, 30 November 2026")
+    assert text.endswith("Tangerang, 30 November 2026")
