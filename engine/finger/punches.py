@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Table, and_, func, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
 from sqlmodel import Session, SQLModel
 
 from ..school.model import School
@@ -117,16 +117,24 @@ def arrivals(session: Session, school: School, day: date, *, until: datetime | N
     start, end = day_bounds(school, day)
     if until is not None:
         end = min(end, until + timedelta(microseconds=1))
-    query = (select(P.c.nis, func.min(P.c.at), func.max(P.c.at))
-             .where(P.c.nis.is_not(None), P.c.at >= start, P.c.at < end).group_by(P.c.nis))
+    values: dict[str, object] = {"start": start, "end": end}
     if students is not None:
-        query = query.where(P.c.nis.in_(sorted(students)))
+        values["students"] = sorted(students)
     tz = school.calendar.tz
     found: dict[str, Arrival] = {}
-    for nis, first, last in session.execute(query).all():
+    # on the session's connection: a Core read of a table the engine's in-memory state does not hold, so it
+    # needs no flush of that state first (an ORM execute would trigger `core.autoflush`)
+    rows = session.connection().execute(_ARRIVALS if students is None else _ARRIVALS_OF, values).all()
+    for nis, first, last in rows:
         gone = last if last - first >= timedelta(minutes=min_stay_minutes) else None
         found[nis] = Arrival(first.astimezone(tz), gone.astimezone(tz) if gone is not None else None)
     return found
+
+
+# arrivals' statements, built once (the absence flow runs one for every alfa reported today: issue 11)
+_ARRIVALS = (select(P.c.nis, func.min(P.c.at), func.max(P.c.at))
+             .where(P.c.nis.is_not(None), P.c.at >= bindparam("start"), P.c.at < bindparam("end")).group_by(P.c.nis))
+_ARRIVALS_OF = _ARRIVALS.where(P.c.nis.in_(bindparam("students", expanding=True)))
 
 
 def any_punch(session: Session, school: School, day: date, until: datetime) -> bool:
@@ -145,12 +153,20 @@ def gate_times(session: Session, school: School, wanted: Iterable[tuple[str, dat
     tz = school.calendar.tz
     spans: dict[tuple[str, date], tuple[datetime, datetime]] = {}
     days = sorted(by_day)
+    if not days:
+        return {}
+    connection = session.connection()  # Core: no flush of the engine's in-memory state first (see `arrivals`)
     for i in range(0, len(days), GATE_DAYS):
-        terms = []
-        for day in days[i : i + GATE_DAYS]:
-            start, end = day_bounds(school, day)
-            terms.append(and_(P.c.nis.in_(sorted(by_day[day])), P.c.at >= start, P.c.at < end))
-        for nis, at in session.execute(select(P.c.nis, P.c.at).where(or_(*terms))).all():
+        if len(days) == 1:  # one day (/hariini, harian): the statement built once
+            start, end = day_bounds(school, days[0])
+            rows = connection.execute(_GATE_DAY, {"students": sorted(by_day[days[0]]), "start": start, "end": end})
+        else:
+            terms = []
+            for day in days[i : i + GATE_DAYS]:
+                start, end = day_bounds(school, day)
+                terms.append(and_(P.c.nis.in_(sorted(by_day[day])), P.c.at >= start, P.c.at < end))
+            rows = connection.execute(select(P.c.nis, P.c.at).where(or_(*terms)))
+        for nis, at in rows.all():
             local = at.astimezone(tz)
             key = (nis, local.date())
             first, last = spans.get(key, (local, local))
@@ -160,3 +176,5 @@ def gate_times(session: Session, school: School, wanted: Iterable[tuple[str, dat
 
 
 GATE_DAYS = 40  # days per statement: a semester in three, far under the backends' limits on parameters
+_GATE_DAY = select(P.c.nis, P.c.at).where(P.c.nis.in_(bindparam("students", expanding=True)),
+                                          P.c.at >= bindparam("start"), P.c.at < bindparam("end"))

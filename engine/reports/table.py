@@ -66,9 +66,10 @@ class Table:
 
     def records(self, kind: RowKind | None = "data") -> Iterator[dict[str, Value]]:
         """Rows as header → value, the way a test or the text renderer reads them."""
+        headers = self.headers  # once, not per row (/hariini reads a whole school's day: issue 11)
         for row in self.rows:
             if kind is None or row.kind == kind:
-                yield dict(zip(self.headers, row.values, strict=True))
+                yield dict(zip(headers, row.values, strict=True))
 
     def data_rows(self) -> Sequence[Row]:
         return [r for r in self.rows if r.kind == "data"]

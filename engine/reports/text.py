@@ -47,9 +47,10 @@ def _reasons(table: Table) -> Mapping[str, str]:
     return {s: str(n) for s, n in reasons.items()} if isinstance(reasons, Mapping) else {}
 
 
-def _named(table: Table, status: object) -> str:
-    """'S Sakit': the letter with the reason's name beside it (SPEC §4)."""
-    name = _reasons(table).get(str(status))
+def _named(table: Table, status: object, reasons: Mapping[str, str] | None = None) -> str:
+    """'S Sakit': the letter with the reason's name beside it (SPEC §4); `reasons`: `_reasons(table)`, when
+    the caller names many."""
+    name = (_reasons(table) if reasons is None else reasons).get(str(status))
     return f"{status} {name}" if name else str(status)
 
 
@@ -81,13 +82,14 @@ def harian_text(table: Table) -> str:
     lines = [f"Ketidakhadiran {table.subtitle[-1]}", table.subtitle[0], ""]
     if not records:
         return "\n".join([*lines, table.footer[0] if table.footer else "Tidak ada siswa yang tidak hadir."])
+    reasons = _reasons(table)
     for cls, group in groupby(records, key=lambda r: r["Kelas"]):
         members = list(group)
         lines.append(f"{cls} ({len(members)})")
         for r in members:
             note = f", {r['Keterangan']}" if r["Keterangan"] else ""
             gate = f" (finger masuk {r['Jam Datang']})" if r.get("Jam Datang") else ""
-            lines.append(f"  {r['No']}. {r['Nama']} — {_named(table, r['Status'])}{note}{gate}")
+            lines.append(f"  {r['No']}. {r['Nama']} — {_named(table, r['Status'], reasons)}{note}{gate}")
     return fit([*lines, "", *table.footer])
 
 
