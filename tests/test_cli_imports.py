@@ -130,6 +130,17 @@ def test_a_workbook_is_written_without_openpyxl(tmp_path: Path) -> None:
     assert absent(REPORTING, modules) == []
 
 
+def test_letters_are_made_without_numpy(tmp_path: Path) -> None:
+    """fpdf would import numpy (only to read images, letters have none); numpy can still be imported after."""
+    modules = loaded_after("from absensi.engine.reports.letters import render_letters\n"
+                           "render_letters('S', '+6281200000000', [('A', 'X 1', '1', 'ABC123')])", tmp_path)
+    assert "fpdf" in modules and "numpy" not in modules
+    after = loaded_after("from absensi.engine.reports.letters import render_letters\n"
+                         "render_letters('S', '+6281200000000', [('A', 'X 1', '1', 'ABC123')])\n"
+                         "import numpy\nassert numpy.arange(3).sum() == 3", tmp_path)
+    assert {"fpdf", "numpy"} <= after
+
+
 @pytest.mark.parametrize(("command", "expected"), [
     ("from absensi.engine.reports import export_xlsx, REPORTS\n"
      "from absensi.engine.reports.model import Snapshot\n"

@@ -16,11 +16,12 @@ each line (the same baseline arithmetic), `_Pen` keeping the vertical position. 
 paragraph into lines once per font, size, width and text, exactly where `multi_cell` would (the same greedy
 rule, the same arithmetic), and measures a centred or right-aligned line once; a text it cannot break the
 same way (a word wider than the line, special spaces or hyphens, line breaks) goes to `multi_cell` as
-before. fpdf is imported when letters are made, never with this module.
+before. fpdf is imported when letters are made, never with this module, and without numpy (`_import_fpdf`).
 """
 
 from __future__ import annotations
 
+import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -182,6 +183,7 @@ def render_letters(
 ) -> bytes:
     """The letters as PDF bytes; `students` are (name, class, nis, parent_code) in print order.
     `progress(n)` is called after each letter with the number made so far."""
+    _import_fpdf()
     from fpdf import FPDF
 
     if per_page not in (1, 2):
@@ -205,6 +207,19 @@ def render_letters(
         if progress is not None:
             progress(i + 1)
     return bytes(pdf.output())
+
+
+def _import_fpdf() -> None:
+    """fpdf imports numpy when it is installed (≈ 0.2 s of a command's start) only to read images faster, and
+    letters have none: when neither is loaded yet, fpdf is imported as if numpy were absent. numpy stays
+    importable afterwards; only fpdf's image reading keeps its pure-Python path in this process."""
+    if "fpdf" in sys.modules or "numpy" in sys.modules:
+        return
+    sys.modules["numpy"] = None  # type: ignore[assignment]  # `import numpy` raises ImportError
+    try:
+        import fpdf  # noqa: F401
+    finally:
+        del sys.modules["numpy"]
 
 
 def _load_fonts(pdf: FPDF, dirs: Sequence[Path]) -> _Fonts:
