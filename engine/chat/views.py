@@ -80,7 +80,8 @@ def _slug(text: str) -> str:
 
 def _today(turn: Turn, user: int, scope: Scope, argument: str) -> None:
     day = turn.today
-    snap = _snapshot(turn, scope, day, day, turn.date_text(day), day, with_gate=True)
+    # harian never reads the classes' reports (only status does)
+    snap = _snapshot(turn, scope, day, day, turn.date_text(day), day, with_gate=True, with_reports=False)
     _send(turn, user, reports.export_text("harian", snap, day=day))
 
 

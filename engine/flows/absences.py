@@ -119,14 +119,15 @@ class AbsenceContext:
                          kind="push", reporter=self.reporter, parents=parents, **self._values())
 
     def forward_parent_message(self) -> None:
+        values = self._values()  # once for the class's four or five chats
         for chat in route_targets(self.turn, "parent_report", self.student.class_name, self.row.day):
             key = f"parent:{self.turn.source_id}:{chat}"
             if _is_student_chat(self.turn, chat):  # officers: masked number, and they cannot answer by SMS
                 self.turn.to_staff(chat, "tg_parent_forward_officer", key=key, kind="forward", phone=mask(self.reporter),
-                             note=self.note or "-", **self._values())
+                             note=self.note or "-", **values)
             else:
                 self.turn.to_staff(chat, "tg_parent_forward", key=key, kind="forward", bridge=self.reporter,
-                             phone=self.reporter, note=self.note or "-", **self._values())
+                             phone=self.reporter, note=self.note or "-", **values)
 
     def confirm_parent(self) -> None:
         if self.reply_to:

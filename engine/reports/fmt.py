@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from functools import lru_cache
 
 MONTHS = (
     "Januari", "Februari", "Maret", "April", "Mei", "Juni",
@@ -93,6 +94,7 @@ def mask_phone(number: str) -> str:
     return f"{digits[:4]}****{digits[-3:]}"
 
 
+@lru_cache(maxsize=4096)  # a day's reports have few reporters, and /hariini labels them all on every ask
 def reporter_label(source: str, reporter: str) -> str:
     """'Ketua Kelas (Andi)', 'Orang Tua (0812****890)': who reported, masked where it is a number."""
     who = mask_phone(reporter) if reporter else ""

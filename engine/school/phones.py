@@ -20,25 +20,31 @@ from phonenumbers import PhoneNumber, PhoneNumberType
 _SMS_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 
 
-@lru_cache(maxsize=65536)
 def normalize(raw: str, region: str = "ID") -> str | None:
     """The E.164 form of `raw` (`+62812…`), or None when it is not a plausible phone number.
 
     Of the ways `raw` can be read, the first that gives a valid number wins, else the first possible one,
     so a number the metadata does not know yet is still compared in one form.
     """
+    return _read(raw, region)[0]
+
+
+@lru_cache(maxsize=65536)
+def _read(raw: str, region: str) -> tuple[str | None, PhoneNumber | None]:
+    """`normalize`'s answer, with the parsed number when it is a valid one (None for a merely possible one):
+    `mobile` asks its type without parsing the E.164 form again (a new sender costs two parses less)."""
     text = raw.strip()
     if not text or not any(ch.isdigit() for ch in text) or any(ch.isalpha() for ch in text):
-        return None
+        return None, None
     fallback: str | None = None
     for reading in _readings(text):
         number = _parse(reading, region)
         if number is None:
             continue
         if phonenumbers.is_valid_number(number):
-            return _e164(number)
+            return _e164(number), number
         fallback = fallback or _e164(number)
-    return fallback
+    return fallback, None
 
 
 def _readings(text: str) -> list[str]:
@@ -75,11 +81,8 @@ def mobile(raw: str, region: str = "ID") -> str | None:
     Short codes (`3636`), 7–8 digit service senders, landlines and numbers the metadata calls invalid are
     refused: an SMS to them is paid for and reaches nobody.
     """
-    e164 = normalize(raw, region)
-    if e164 is None:
-        return None
-    number = phonenumbers.parse(e164)
-    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in _SMS_TYPES:
+    e164, number = _read(raw, region)  # number: None unless valid
+    if e164 is None or number is None or phonenumbers.number_type(number) not in _SMS_TYPES:
         return None
     return e164
 
