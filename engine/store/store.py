@@ -63,10 +63,6 @@ class Store:
         # PostgreSQL: the insert itself NOTIFYs (delivered when it commits), so a commit is one statement
         self._add_inbox = queries.ADD_INBOX.returning(func.pg_notify(INBOX_CHANNEL, "")) if self.notifies \
             else queries.ADD_INBOX
-        # PostgreSQL: that one statement commits by itself (autocommit: one round trip, not BEGIN, INSERT and
-        # COMMIT — two thirds of an inbox commit's CPU went to the other two); SQLite keeps its transaction
-        # (its driver's autocommit switch costs a PRAGMA on every return to the pool)
-        self._inbox_db = self.db.execution_options(isolation_level="AUTOCOMMIT") if self.notifies else None
         self._listeners: list[Callable[[], None]] = []
         self._outbox_listeners: list[Callable[[], None]] = []
         self.outbox_fallback = OUTBOX_FALLBACK_POSTGRES if self.notifies else OUTBOX_FALLBACK_SQLITE
@@ -106,14 +102,10 @@ class Store:
         Once committed, the engine is told (`on_inbox`; on PostgreSQL also other processes: NOTIFY).
         """
         values = cleaning.inbox_values(msg, _inbound_payload(msg))
-        row = {**values, "status": "new", "error": None, "processed_at": None}
         try:
-            if self._inbox_db is not None:  # one statement, committed by itself
-                with self._inbox_db.connect() as connection:
-                    connection.execute(self._add_inbox, row)
-            else:
-                with self.db.begin() as connection:  # a Core insert: the ORM costs more than the row
-                    connection.execute(self._add_inbox, row)
+            with self.db.begin() as connection:  # a Core insert: the ORM costs more than the row
+                connection.execute(self._add_inbox, {**values, "status": "new", "error": None,
+                                                     "processed_at": None})
         except IntegrityError:
             if self._known(values["source_id"]):
                 logger.debug("inbox: message seen before, ignored")
