@@ -44,11 +44,11 @@ def heads() -> frozenset[str]:
 
 def current(db: Engine) -> frozenset[str] | None:
     """The revisions the database records, or None when it has no `alembic_version` table (a new database)."""
-    try:
-        with db.connect() as connection:
+    with db.connect() as connection:  # a server that does not answer is an error of its own, raised here
+        try:
             return frozenset(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
-    except DBAPIError:
-        return None
+        except DBAPIError:  # no such table
+            return None
 
 
 def upgrade(db: Engine) -> None:
