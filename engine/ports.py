@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from .messages import Button, Channel, Document, InboundMessage
 
@@ -119,6 +119,10 @@ DRIVER_TEXTS = {
 }
 
 
+# (path, WSGI application) → the web console's public base URL; see DriverOptions.mount
+Mount = Callable[[str, Callable[..., Any]], str]
+
+
 @dataclass(frozen=True, slots=True)
 class DriverOptions:
     """What the application gives every driver it starts, besides the inbox and the outbox."""
@@ -128,6 +132,9 @@ class DriverOptions:
     pin: str | None = None  # a GSM SIM's PIN
     rate_per_min: float | None = None  # at most this many SMS per minute per device
     listen: str | None = None  # HOST:PORT for drivers that receive webhooks (default: loopback)
+    # Serve a driver's webhooks on the service's web console listener instead (`absensi run --web`): called
+    # with the path and a WSGI application, it returns the console's public base URL.
+    mount: Mount | None = None
 
 
 class Running(Protocol):

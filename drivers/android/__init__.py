@@ -19,13 +19,13 @@ from typing import Any
 from loguru import logger
 
 from absensi.engine.messages import Channel, InboundMessage
-from absensi.engine.ports import DriverOptions, Inbox, Outbox
+from absensi.engine.ports import DriverOptions, Inbox, Mount, Outbox
 from absensi.engine.school.phones import mask, normalize
 
 from .api import GatewayUrl, PhoneState
 from .listener import WebhookListener
 from .outcomes import Ledger, Outcomes
-from .settings import DEFAULT_LISTEN, KEY_VARIABLE, GatewaySettings
+from .settings import DEFAULT_LISTEN, KEY_VARIABLE, WEBHOOK_PATH, GatewaySettings
 from .worker import GatewayWorker
 
 __all__ = ["DEFAULT_LISTEN", "GatewaySettings", "GatewayWorker", "Gateways", "inbound", "start"]
@@ -47,7 +47,9 @@ class Gateways:
 
     def __init__(self, urls: list[str], inbox: Inbox, outbox: Outbox, *, listen: str = DEFAULT_LISTEN,
                  settings: GatewaySettings | None = None, clock: Callable[[], datetime] = utc_now,
-                 wall: Callable[[], float] = time.time) -> None:
+                 wall: Callable[[], float] = time.time, mount: Mount | None = None) -> None:
+        """`mount`: serve the webhooks on the service's web console listener instead of one of their own
+        (`engine.ports.DriverOptions.mount`); not with a TLS certificate of their own."""
         if not urls:
             raise ValueError("at least one gateway URL is needed")
         self.settings = settings or GatewaySettings()
@@ -58,7 +60,11 @@ class Gateways:
         self.inbox, self.outbox, self.clock = inbox, outbox, clock
         self.outcomes = Outcomes(outbox, clock, self.settings, Ledger())
         parsed = [GatewayUrl.parse(url) for url in urls]
-        self.listener = WebhookListener(listen, key, self._on_webhook, self.settings, wall)
+        share = mount if not self.settings.tls_cert else None
+        self.listener = WebhookListener(listen, key, self._on_webhook, self.settings, wall,
+                                        shared="" if share is not None else None)
+        if share is not None:
+            self.listener.shared = share(WEBHOOK_PATH, self.listener.wsgi).rstrip("/")
         self.webhook_url = self.settings.webhook_url or self.listener.url
         self.workers = [GatewayWorker(url, outbox, self.outcomes, settings=self.settings, clock=clock,
                                       webhook_url=self.webhook_url, signing_key=key) for url in parsed]
@@ -136,7 +142,7 @@ def start(addresses: list[str], inbox: Inbox, outbox: Outbox, options: DriverOpt
     if options.rate_per_min:
         logger.info("android: the SMS rate limit is set on the phone (the app's Limits), not by --modem-rate")
     gateways = Gateways(addresses, inbox, outbox, listen=options.listen or DEFAULT_LISTEN,
-                        settings=GatewaySettings.from_env(options.policy), clock=options.clock)
+                        settings=GatewaySettings.from_env(options.policy), clock=options.clock, mount=options.mount)
     gateways.start()
     return gateways
 

@@ -14,6 +14,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,10 +50,17 @@ class _Server(ThreadingHTTPServer):
 
 
 class WebhookListener:
+    """Its own HTTP server on `listen`; or, with `shared` (the service's web console's base URL), no server of
+    its own: the console's listener hands it the webhook path's requests (`wsgi`)."""
+
     def __init__(self, listen: str, key: str, handle: Handler, settings: GatewaySettings,
-                 wall: Callable[[], float] = time.time) -> None:
-        host, port = parse_listen(listen)
+                 wall: Callable[[], float] = time.time, shared: str | None = None) -> None:
         self.key, self.handle, self.settings, self.wall = key, handle, settings, wall
+        self.shared = shared.rstrip("/") if shared is not None else None
+        self.tls = False
+        if self.shared is not None:
+            return
+        host, port = parse_listen(listen)
         server_class = type("_Server6", (_Server,), {"address_family": socket.AF_INET6}) if ":" in host else _Server
         self.server = server_class((host, port), _Request)  # binds now: a taken port is an error at start-up
         self.server.listener = self
@@ -76,18 +84,61 @@ class WebhookListener:
     @property
     def url(self) -> str:
         """The URL the phone should post to when the operator gives none."""
+        if self.shared is not None:
+            return f"{self.shared}{WEBHOOK_PATH}"
         host, port = self.address
         host = f"[{host}]" if ":" in host else host
         return f"{'https' if self.tls else 'http'}://{host}:{port}{WEBHOOK_PATH}"
 
     def start(self) -> None:
-        self._thread.start()
-        logger.info("android: webhooks listened for on {}", self.url)
+        if self.shared is None:
+            self._thread.start()
+        logger.info("android: webhooks listened for on {}{}", self.url,
+                    " (the web console's listener)" if self.shared is not None else "")
 
     def stop(self) -> None:
+        if self.shared is not None:
+            return
         if self._thread.is_alive():
             self.server.shutdown()
         self.server.server_close()
+
+    def answer(self, path: str, length: str, read: Callable[[int], bytes], signature: str | None,
+               timestamp: str | None, client: str) -> tuple[int, str]:
+        """One POST: the status and message to answer it with. Nothing is read from the JSON of a request
+        that is not signed and fresh; the handler's work (an inbox commit) is done before a 200."""
+        if urlsplit(path).path.rstrip("/") != WEBHOOK_PATH:
+            return 404, "not found"
+        if not length.isdigit():
+            return 411, "length required"
+        if int(length) > self.settings.max_body:
+            return 413, "too large"
+        body = read(int(length))
+        why = refusal(self.key, body, signature, timestamp, self.wall(), self.settings.signature_tolerance)
+        if why is not None:
+            logger.warning("android: webhook from {} refused: {}", client, why)
+            return 401, why
+        try:
+            self.handle(_envelope(body), body)
+        except Exception:
+            logger.exception("android: a webhook could not be recorded; the phone will send it again")
+            return 500, "not recorded"
+        return 200, "ok"
+
+    def wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        """The same, as a WSGI application: how the web console's listener serves the webhook path."""
+        if environ.get("REQUEST_METHOD") != "POST":
+            status, message = 405, "POST only"
+        else:
+            stream = environ["wsgi.input"]
+            status, message = self.answer(environ.get("PATH_INFO", ""), str(environ.get("CONTENT_LENGTH") or ""),
+                                          stream.read, environ.get("HTTP_" + SIGNATURE_HEADER.upper().replace("-", "_")),
+                                          environ.get("HTTP_" + TIMESTAMP_HEADER.upper().replace("-", "_")),
+                                          str(environ.get("REMOTE_ADDR", "?")))
+        data = json.dumps({"message": message}).encode()
+        start_response(f"{status} {HTTPStatus(status).phrase}",
+                       [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+        return [data]
 
 
 class _Request(BaseHTTPRequestHandler):
@@ -100,31 +151,10 @@ class _Request(BaseHTTPRequestHandler):
             self.connection.do_handshake()
 
     def do_POST(self) -> None:
-        listener = self.server.listener
-        if urlsplit(self.path).path.rstrip("/") != WEBHOOK_PATH:
-            self._answer(404, "not found")
-            return
-        length = self.headers.get("Content-Length", "")
-        if not length.isdigit():
-            self._answer(411, "length required")
-            return
-        if int(length) > listener.settings.max_body:
-            self._answer(413, "too large")
-            return
-        body = self.rfile.read(int(length))
-        why = refusal(listener.key, body, self.headers.get(SIGNATURE_HEADER), self.headers.get(TIMESTAMP_HEADER),
-                      listener.wall(), listener.settings.signature_tolerance)
-        if why is not None:
-            logger.warning("android: webhook from {} refused: {}", self.client_address[0], why)
-            self._answer(401, why)
-            return
-        try:
-            listener.handle(_envelope(body), body)
-        except Exception:
-            logger.exception("android: a webhook could not be recorded; the phone will send it again")
-            self._answer(500, "not recorded")
-            return
-        self._answer(200, "ok")
+        status, message = self.server.listener.answer(
+            self.path, self.headers.get("Content-Length", ""), self.rfile.read, self.headers.get(SIGNATURE_HEADER),
+            self.headers.get(TIMESTAMP_HEADER), self.client_address[0])
+        self._answer(status, message)
 
     def do_GET(self) -> None:
         self._answer(405, "POST only")

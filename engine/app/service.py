@@ -312,9 +312,13 @@ def _serve(stopping: Stopping, rules: CompiledRules, school: School, url: str, m
             console.print(f"[red]Web: {exc}[/red]")
             return 2
         stopping.check()
+        # With the console on, phones post their webhooks to its listener (unless --gateway-listen names
+        # another address): one port to forward, one TLS set-up at the proxy.
+        share = site is not None and (listen is None or _same_listener(listen, site.url))
         try:  # first: a modem initialises (mostly waiting on it) while the engine is built
-            pool = _start_drivers(modems, store, DriverOptions(clock=clock, policy=rules.delivery_policy(), pin=pin,
-                                                               rate_per_min=modem_rate, listen=listen), console)
+            pool = _start_drivers(modems, store, DriverOptions(
+                clock=clock, policy=rules.delivery_policy(), pin=pin, rate_per_min=modem_rate,
+                listen=None if share else listen, mount=site.mount if share else None), console)
         except (UnknownDriver, ValueError, OSError) as exc:  # a wrong address, a missing key, a taken port
             console.print(f"[red]SMS: {exc}[/red]")
             return 2
@@ -410,6 +414,16 @@ def _start_fingers(addresses: list[str], store: Store, leader: Leader, wakeup: W
                   f"{minutes} min (rules/finger.yaml poll_minutes)", soft_wrap=True)
     return start_pollers(addresses, store, lambda: leader.school, lambda: leader.rules.rules.finger.poll_minutes,
                          punched)
+
+
+def _same_listener(listen: str, served: str) -> bool:
+    """Whether --gateway-listen names the address the console serves (`served`: its http://host:port)."""
+    from ..web.server import parse_address
+
+    try:
+        return parse_address(listen) == parse_address(served.removeprefix("http://"))
+    except ValueError:
+        return False  # not an address: the driver says so in its own words
 
 
 def _start_web(address: str, public_url: str | None, store: Store, leader: Leader, console: Console) -> Any:

@@ -79,6 +79,8 @@ class WebApp:
                                      autoescape=select_autoescape(default=True, default_for_string=True))
         self.templates.globals.update(url_for=self.url_for, csrf_field=_csrf_field, nav=self.nav, cell=cell)
         self._adapter = self.map.bind("localhost")
+        # path → WSGI application served as it is (a driver's signed webhooks: no session, no CSRF, no page)
+        self.mounts: dict[str, Callable[..., Iterable[bytes]]] = {}
 
     # ------------------------------------------------------------------------------------- helpers
 
@@ -103,6 +105,9 @@ class WebApp:
     # ------------------------------------------------------------------------------------- dispatch
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        mounted = self.mounts.get(str(environ.get("PATH_INFO", "")).rstrip("/"))
+        if mounted is not None:
+            return mounted(environ, start_response)
         request = Request(environ)
         request.max_content_length = MAX_BODY  # larger bodies are refused (413) before they are parsed
         try:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from loguru import logger
 from sqlmodel import Session
@@ -43,6 +44,12 @@ class Running:
     _threads: list[threading.Thread]
     _stop: threading.Event
     _holder: str
+
+    def mount(self, path: str, app: Callable[..., Any]) -> str:
+        """Serve `path` with the WSGI application `app` on this listener (a driver's webhooks,
+        `engine.ports.DriverOptions.mount`); returns the public base URL."""
+        self.app.mounts[path.rstrip("/")] = app
+        return self.public_url
 
     def stop(self) -> None:
         self._stop.set()

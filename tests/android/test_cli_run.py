@@ -50,3 +50,43 @@ def test_run_without_the_signing_key_says_so(phone: FakeGateway, tmp_path: Path)
     output, _ = service.communicate(timeout=60)
     assert service.returncode == 2, output
     assert "ABSENSI_GATEWAY_KEY" in output and "Traceback" not in output
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_with_the_web_console_on_the_phones_post_to_its_listener(phone: FakeGateway, db_url: str) -> None:
+    """`--web` without `--gateway-listen`: one listener serves the console and the signed webhooks (issue 13)."""
+    import urllib.error
+    import urllib.request
+
+    port = _free_port()
+    service = _run("--gateway", phone.url, "--web", f"127.0.0.1:{port}", "--db", db_url)
+    try:
+        wait_for(lambda: len(phone.webhooks) == 4, 60, "the webhooks registered")
+        assert {w["url"] for w in phone.webhooks.values()} == {f"http://127.0.0.1:{port}/absensi/webhook"}
+        assert phone.receive("+6281234500001", "REG AB12CD", times=2) == [200, 200]
+        wait_for(lambda: any("Budi Santoso" in m["text"] for m in phone.messages.values()), 60, "the REG reply")
+        payload = {"messageId": "x1", "message": "REG AB12CD", "phoneNumber": "+6281234500002"}
+        assert phone.post_webhook("sms:received", payload, signed=False) == [401]  # refused, as on its own port
+        try:  # the console is still there: its login page (401 until a /web link is used)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10)
+            raise AssertionError("the console must ask for a login")
+        except urllib.error.HTTPError as page:
+            assert page.code == 401 and "text/html" in page.headers["Content-Type"]
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/absensi/webhook", timeout=10)
+            raise AssertionError("a GET of the webhook path must be refused")
+        except urllib.error.HTTPError as refused:
+            assert refused.code == 405
+    finally:
+        service.send_signal(signal.SIGTERM)
+        output, _ = service.communicate(timeout=60)
+    assert service.returncode == 0, output
+    assert "(the web console's listener)" in output, output
+    assert len(phone.messages) == 1
