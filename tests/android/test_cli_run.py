@@ -15,12 +15,12 @@ from .fake_gateway import FakeGateway
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _run(*args: str, key: str | None = KEY) -> subprocess.Popen[str]:
+def _run(*args: str, key: str | None = KEY, school: Path = ROOT / "tests/schools/mini") -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ABSENSI_GATEWAY_"))}
     env["PYTHONUNBUFFERED"] = "1"
     if key is not None:
         env["ABSENSI_GATEWAY_KEY"] = key
-    command = [sys.executable, "-m", "absensi.engine.app.cli", "run", "--school", str(ROOT / "tests/schools/mini"),
+    command = [sys.executable, "-m", "absensi.engine.app.cli", "run", "--school", str(school),
                *args]
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
@@ -60,13 +60,16 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_with_the_web_console_on_the_phones_post_to_its_listener(phone: FakeGateway, db_url: str) -> None:
+def test_with_the_web_console_on_the_phones_post_to_its_listener(phone: FakeGateway, db_url: str,
+                                                                  tmp_path: Path) -> None:
     """`--web` without `--gateway-listen`: one listener serves the console and the signed webhooks (issue 13)."""
+    import shutil
     import urllib.error
     import urllib.request
 
+    school = shutil.copytree(ROOT / "tests/schools/mini", tmp_path / "school")  # the console keeps its secret there
     port = _free_port()
-    service = _run("--gateway", phone.url, "--web", f"127.0.0.1:{port}", "--db", db_url)
+    service = _run("--gateway", phone.url, "--web", f"127.0.0.1:{port}", "--db", db_url, school=school)
     try:
         wait_for(lambda: len(phone.webhooks) == 4, 60, "the webhooks registered")
         assert {w["url"] for w in phone.webhooks.values()} == {f"http://127.0.0.1:{port}/absensi/webhook"}
