@@ -119,6 +119,20 @@ DRIVER_TEXTS = {
 }
 
 
+def idle_wait(outbox: Outbox, channel: Channel, now: datetime, interval: float, fallback: float) -> float:
+    """Seconds a driver whose claim found nothing waits before it looks at the outbox again, unless an outbox
+    commit wakes it first: at most `fallback`, less when the earliest pending item of `channel` falls due
+    sooner (a retry). One due already but not claimable (another worker holds it) is looked at again after
+    `interval`, not in a loop. An outbox that cannot tell when (a test's fake) leaves `fallback` as it is."""
+    wait = fallback
+    next_due = getattr(outbox, "next_due", None)
+    if wait > interval and callable(next_due):
+        due = next_due(channel)
+        if due is not None:
+            wait = min(wait, max(interval, (due - now).total_seconds()))
+    return wait
+
+
 # (path, WSGI application) → the web console's public base URL; see DriverOptions.mount
 Mount = Callable[[str, Callable[..., Any]], str]
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from loguru import logger
 
 from absensi.engine.messages import Channel
-from absensi.engine.ports import Outbox, OutboxItem
+from absensi.engine.ports import Outbox, OutboxItem, idle_wait
 from absensi.engine.school.phones import mask
 
 from .api import GatewayUrl, NoAnswer, PhoneApi, Refused, Unreachable
@@ -161,13 +161,8 @@ class GatewayWorker:
     def _wait_for_work(self) -> float:
         """After a claim found nothing: until the earliest pending item is due (at least `claim_interval`), at
         most `claim_fallback`."""
-        wait = self.claim_fallback
-        next_due = getattr(self.outbox, "next_due", None)
-        if wait > self.settings.claim_interval and callable(next_due):
-            due = next_due(Channel.SMS)
-            if due is not None:
-                wait = min(wait, max(self.settings.claim_interval, (due - self.clock()).total_seconds()))
-        return wait
+        return float(idle_wait(self.outbox, Channel.SMS, self.clock(), self.settings.claim_interval,
+                               self.claim_fallback))
 
     # ---------------------------------------------------------------------------------- sending
 

@@ -21,7 +21,7 @@ import serial
 from loguru import logger
 
 from absensi.engine.messages import Channel, InboundMessage
-from absensi.engine.ports import Inbox, Outbox
+from absensi.engine.ports import Inbox, Outbox, idle_wait
 from absensi.engine.school.phones import mask
 
 from .at import ESC
@@ -447,13 +447,7 @@ class ModemWorker:
         """After a claim found nothing: seconds until the next look, unless a new row wakes the worker first.
         The earliest pending item's due time bounds it (a retry); one due already but not claimable (another
         worker holds it) is looked at again after `claim_interval`, not in a loop."""
-        wait = self.claim_fallback
-        next_due = getattr(self.outbox, "next_due", None)
-        if wait > self.settings.claim_interval and callable(next_due):
-            due = next_due(Channel.SMS)
-            if due is not None:
-                wait = min(wait, max(self.settings.claim_interval, (due - self.clock()).total_seconds()))
-        return wait
+        return idle_wait(self.outbox, Channel.SMS, self.clock(), self.settings.claim_interval, self.claim_fallback)
 
     def _pace(self) -> None:
         """Optional per-modem rate: spaces parts `60 / rate` seconds apart."""

@@ -25,7 +25,7 @@ from loguru import logger
 from pyrogram import enums, errors, types
 
 from absensi.engine.messages import Channel
-from absensi.engine.ports import DeliveryPolicy, Outbox, OutboxItem
+from absensi.engine.ports import DeliveryPolicy, Outbox, OutboxItem, idle_wait
 
 from .credentials import TelegramCredentialsError
 from .failures import Failure, Kind, classify
@@ -176,13 +176,8 @@ class Deliverer:
         """Nothing to send: seconds until the next look at the outbox, unless `wake` comes first. The earliest
         pending item's due time (a retry) bounds the fallback; one due already but not claimable (another
         process holds it) is looked at again after `poll`, not in a loop."""
-        wait = self.poll if self.fallback is None else max(self.poll, self.fallback)
-        next_due = getattr(self.outbox, "next_due", None)
-        if wait > self.poll and callable(next_due):
-            due = next_due(Channel.TELEGRAM)
-            if due is not None:
-                wait = min(wait, max(self.poll, (due - self.clock()).total_seconds()))
-        return wait
+        fallback = self.poll if self.fallback is None else max(self.poll, self.fallback)
+        return idle_wait(self.outbox, Channel.TELEGRAM, self.clock(), self.poll, fallback)
 
     def _next_chat(self, now: float) -> tuple[str | None, float]:
         """The chat whose next message may go soonest; chats with a send in flight wait their turn."""
