@@ -44,17 +44,23 @@ def import_files(files: list[Path], loaded: School, open_store: Callable[[], Sto
             result = store_punches(session, loaded, shifted(punches, shift), now)
     finally:
         store.close()
+    tell_stored(result, problems)
+    if result.future:
+        console.print(f"{result.future} punch(es) are later than now: is the machine's clock ahead? "
+                      "(--shift MINUTES corrects a clock that is off)", style="yellow", markup=False)
+
+
+def tell_stored(result: ImportResult, problems: Problems, device: str | None = None) -> None:
+    """What an import or a pull stored: each id no student has as a warning at its file and line (or the
+    machine's, `device`), with the problems found before, then the counts."""
     for number, unknown in enumerate(sorted(result.unknown.values(), key=lambda u: (u.file, u.line))):
-        problems.add(unknown.file, unknown.line, 1, f"unknown finger id {unknown.user_id} ({unknown.count} "
-                     f"punch{'es' if unknown.count > 1 else ''})", warning=True,
+        problems.add(device or unknown.file, unknown.line, 1, f"unknown finger id {unknown.user_id} "
+                     f"({unknown.count} punch{'es' if unknown.count > 1 else ''})", warning=True,
                      hint="" if number else "a teacher's id, or a student without the right finger_id in "
                                              "students.csv: the punches are kept and matched once it is there")
     if problems.items:
         typer.echo(problems.render(with_source=False))
     console.print(summary(result), markup=False, soft_wrap=True)
-    if result.future:
-        console.print(f"{result.future} punch(es) are later than now: is the machine's clock ahead? "
-                      "(--shift MINUTES corrects a clock that is off)", style="yellow", markup=False)
 
 
 def summary(result: ImportResult) -> str:

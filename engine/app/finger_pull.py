@@ -21,7 +21,7 @@ from ..finger.punches import ImportResult, store_punches
 from ..rules.diagnostics import Problems
 from ..school.model import School
 from ..store import Store
-from .finger import summary
+from .finger import summary, tell_stored
 
 if TYPE_CHECKING:
     from absensi.drivers.finger import FingerPollers, Record
@@ -126,15 +126,7 @@ def pull_once(address: str, loaded: School, open_store: Callable[[], Store], shi
         result = store_pull(store, loaded, device, records, now, shift)
     finally:
         store.close()
-    problems = Problems()
-    for number, unknown in enumerate(sorted(result.unknown.values(), key=lambda u: u.line)):
-        problems.add(device, unknown.line, 1, f"unknown finger id {unknown.user_id} ({unknown.count} "
-                     f"punch{'es' if unknown.count > 1 else ''})", warning=True,
-                     hint="" if number else "a teacher's id, or a student without the right finger_id in "
-                                             "students.csv: the punches are kept and matched once it is there")
-    if problems.items:
-        typer.echo(problems.render(with_source=False))
-    console.print(summary(result), markup=False, soft_wrap=True)
+    tell_stored(result, Problems(), device)
     drift = drift_text(device, machine_clock, loaded, now)
     if drift and not shift:
         console.print(drift[0].upper() + drift[1:], style="yellow", markup=False, soft_wrap=True)
