@@ -384,32 +384,28 @@ def report(
         return
     if name not in REPORTS:
         fail(f"unknown report '{name}': choose one of {', '.join(REPORTS)}, sms")
-    output_file(output, "a report is an Excel workbook", ".xlsx")
-    compiled, loaded = load_all(school, rules)
-    store = open_store(database_url(db, school))
-    try:
-        text = write_report(compiled, loaded, store, name, output, class_name=class_name, department=department,
-                            month=month, semester=semester, day=day, nis=student,
-                            today=datetime.now(loaded.calendar.tz).date())
-    except ValueError as exc:
-        fail(str(exc))
-    except OSError as exc:
-        fail(f"{output}: cannot write: {exc.strerror or exc}")
-    finally:
-        store.close()
-    console.print(text, markup=False)
-    console.print(f"[green]wrote {output}[/green]")
+    _write_workbook(school, rules, db, output, lambda compiled, loaded, store, today: write_report(
+        compiled, loaded, store, name, output, class_name=class_name, department=department, month=month,
+        semester=semester, day=day, nis=student, today=today))
 
 
 def _sms_report(school: Path, rules: Path | None, db: str | None, month: str | None, output: Path) -> None:
     """`absensi report sms [--month YYYY-MM]`: the month's SMS usage and cost (SPEC §9), the sheet of `/sms`."""
     from .cli_ops import write_sms_report
 
+    _write_workbook(school, rules, db, output, lambda compiled, loaded, store, today: write_sms_report(
+        compiled, loaded, store, output, month, today))
+
+
+def _write_workbook(school: Path, rules: Path | None, db: str | None, output: Path,
+                    write: Callable[[CompiledRules, School, Store, date], str]) -> None:
+    """One report workbook from the store: `write` makes it and returns the text to show; a wrong value or a
+    file that cannot be written is one line."""
     output_file(output, "a report is an Excel workbook", ".xlsx")
     compiled, loaded = load_all(school, rules)
     store = open_store(database_url(db, school))
     try:
-        text = write_sms_report(compiled, loaded, store, output, month, datetime.now(loaded.calendar.tz).date())
+        text = write(compiled, loaded, store, datetime.now(loaded.calendar.tz).date())
     except ValueError as exc:
         fail(str(exc))
     except OSError as exc:
