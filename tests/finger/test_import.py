@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import select
 from typer.testing import CliRunner
 
 from absensi.engine.app.cli import app
@@ -21,7 +20,8 @@ from absensi.engine.finger.files import machine_name, parse_moment, read_punch_f
 from absensi.engine.rules.diagnostics import Problems
 from absensi.engine.school.files import load_school
 from absensi.engine.store import Store
-from absensi.engine.store.models import Punch
+
+from .stored import punches
 
 MINI = Path(__file__).resolve().parent.parent / "schools" / "mini"
 
@@ -48,17 +48,6 @@ def school(tmp_path: Path) -> Path:
 def run(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(app, ["finger", "import", *args])
     return result.exit_code, result.output
-
-
-def punches(db_url: str) -> list[tuple[str | None, str, datetime, str, str]]:
-    store = Store(db_url)
-    try:
-        with store.unit() as session:
-            rows = session.execute(select(Punch.nis, Punch.user_id, Punch.at, Punch.device, Punch.source)
-                                   .order_by(Punch.at, Punch.user_id)).all()
-            return [tuple(r) for r in rows]  # type: ignore[misc]
-    finally:
-        store.close()
 
 
 def test_an_attlog_is_imported_once_with_unknown_ids_listed_and_kept(school: Path, db_url: str) -> None:

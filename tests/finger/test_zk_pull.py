@@ -21,7 +21,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
 from typer.testing import CliRunner
 
 from absensi.drivers.finger import Address, Record, ZkClient, ZkError, parse_address, split_address, zk
@@ -32,9 +31,9 @@ from absensi.engine.app.finger_pull import drift_text, live_sink
 from absensi.engine.ports import Backoff
 from absensi.engine.school.model import School
 from absensi.engine.store import Store
-from absensi.engine.store.models import Punch
 
 from .fake_zk import FakeZk
+from .stored import punches
 
 MINI = Path(__file__).resolve().parent.parent / "schools" / "mini"
 WIB = ZoneInfo("Asia/Jakarta")
@@ -51,17 +50,6 @@ LOG = [
     ("1001", DAY.replace(hour=14, minute=5)),
     ("7", DAY.replace(hour=15, minute=1, second=44)),
 ]
-
-
-def rows(db_url: str) -> list[tuple[str | None, str, datetime, str, str]]:
-    store = Store(db_url)
-    try:
-        with store.unit() as session:
-            found = session.execute(select(Punch.nis, Punch.user_id, Punch.at, Punch.device, Punch.source)
-                                    .order_by(Punch.at, Punch.user_id)).all()
-            return [tuple(r) for r in found]  # type: ignore[misc]
-    finally:
-        store.close()
 
 
 @pytest.fixture
@@ -236,7 +224,7 @@ def test_a_pull_stores_punches_once_and_counts_unknown_ids(db_url: str, mini: Sc
         said = puller.pull_once()
         assert said == "7 punch(es) read: 6 new, 1 already stored; 3 by 2 unknown id(s), kept without a student"
         assert woken == [1]
-        found = rows(db_url)
+        found = punches(db_url)
         assert [(nis, user) for nis, user, *_ in found] == [
             (None, "7"), ("1001", "1001"), (None, "4711"), ("1002", "0001002"), ("1001", "1001"), (None, "7")]
         assert found[1][2] == datetime(2026, 11, 29, 23, 52, tzinfo=UTC)  # 06:52 WIB
@@ -249,12 +237,12 @@ def test_a_pull_stores_punches_once_and_counts_unknown_ids(db_url: str, mini: Sc
         # a new punch: the whole log is read again and only the record after those taken goes to the store
         device.records.append(("1003", DAY.replace(hour=7, minute=1)))
         assert puller.pull_once() == "1 punch(es) read: 1 new, 0 already stored"
-        assert len(rows(db_url)) == 7 and woken == [1, 1]
+        assert len(punches(db_url)) == 7 and woken == [1, 1]
 
         # the log cleared on the machine and refilled: not the log seen before, so all of it goes to the store
         device.records[:] = [("1004", DAY.replace(hour=6, minute=40)), *LOG[:3]]
         assert puller.pull_once().startswith("4 punch(es) read: 1 new, 3 already stored")
-        assert len(rows(db_url)) == 8 and woken == [1, 1, 1]
+        assert len(punches(db_url)) == 8 and woken == [1, 1, 1]
 
         # a fresh poller (a restart) reads everything again and adds nothing
         assert DevicePoller(device.address, sink, lambda: 300.0).pull_once().startswith("4 punch(es) read: 0 new")
@@ -275,13 +263,13 @@ def test_a_failed_pull_loses_nothing_and_the_poller_tries_again(db_url: str, min
             polled = pulls.pollers[0]
             assert polled.pulled.wait(10)
             assert polled.state.startswith("failing: ") and polled.failures >= 1
-            assert rows(db_url) == [] and woken == []
+            assert punches(db_url) == [] and woken == []
             fake.fault = None  # the machine is back: the next try, within the reconnect wait, gets everything
             deadline = time.monotonic() + 15
             while polled.pulls == 0 and time.monotonic() < deadline:
                 time.sleep(0.05)
             assert polled.pulls == 1 and polled.state == "ready" and polled.failures == 0
-            assert len(rows(db_url)) == 210 and woken == [1]
+            assert len(punches(db_url)) == 210 and woken == [1]
             assert pulls.states() == {device_name(fake.address): "ready"}
         finally:
             pulls.stop()
@@ -299,7 +287,7 @@ def test_a_full_log_is_read_every_time(db_url: str, mini: School) -> None:
             fake.records[:] = [*fake.records[1:], ("1004", DAY.replace(hour=7, minute=30))]
             assert puller.pull_once().startswith("7 punch(es) read: 1 new, 6 already stored")
             assert puller.full_said and fake.commands.count(zk.CMD_PREPARE_BUFFER) == 2
-        assert len(rows(db_url)) == 7
+        assert len(punches(db_url)) == 7
     finally:
         store.close()
 
@@ -354,7 +342,7 @@ def test_finger_pull_stores_and_says_what_came(school: Path, db_url: str) -> Non
         assert "is 60 min ahead" in out
         again = CliRunner().invoke(app, ["finger", "pull", fake.address, "--school", str(school), "--db", db_url])
         assert again.exit_code == 0 and "7 punch(es) read: 0 new, 7 already stored" in again.output
-    assert len(rows(db_url)) == 6
+    assert len(punches(db_url)) == 6
 
 
 def test_a_corrupt_record_is_left_out_and_said_not_a_failed_pull(school: Path, db_url: str) -> None:
@@ -365,7 +353,7 @@ def test_a_corrupt_record_is_left_out_and_said_not_a_failed_pull(school: Path, d
     assert f"zk {fake.address}: record 3: its time ({((26 * 12 + 1) * 31 + 29) * 86400}) is no date: day 30 of " \
            "month 2 of 2026: left out" in result.output
     assert "6 punch(es) read: 5 new, 1 already stored" in result.output
-    assert "0001002" not in {user for _, user, *_ in rows(db_url)}  # the corrupt record was 0001002's
+    assert "0001002" not in {user for _, user, *_ in punches(db_url)}  # the corrupt record was 0001002's
 
 
 def test_finger_pull_of_a_machine_that_breaks_off_stores_nothing(school: Path, db_url: str) -> None:
@@ -374,7 +362,7 @@ def test_finger_pull_of_a_machine_that_breaks_off_stores_nothing(school: Path, d
         result = CliRunner().invoke(app, ["finger", "pull", fake.address, "--school", str(school), "--db", db_url])
     assert result.exit_code == 1
     assert "closed the connection" in result.output and "Nothing was stored." in result.output
-    assert rows(db_url) == []
+    assert punches(db_url) == []
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -450,9 +438,9 @@ def test_absensi_run_pulls_the_machines_it_is_given(school: Path, db_url: str) -
                                    env=env)
         try:
             deadline = time.monotonic() + 60
-            while len(rows(db_url)) < 6 and service.poll() is None and time.monotonic() < deadline:
+            while len(punches(db_url)) < 6 and service.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.1)
-            assert len(rows(db_url)) == 6
+            assert len(punches(db_url)) == 6
             service.send_signal(signal.SIGTERM)
             assert service.wait(30) == 0
         finally:
