@@ -105,17 +105,13 @@ class Engine:
                         batch.add(inbox_id, turn, write=True)
                 except Exception as exc:
                     self.live.forget()
-                    logger.opt(exception=exc).error("failed to handle inbox #{} ({}); kept for `absensi inbox`",
-                                                    inbox_id, msg.channel)
-                    self._mark(session, inbox_id, "error", f"{type(exc).__name__}: {exc}", now)
+                    self._mark(session, inbox_id, "error", failure((inbox_id, msg), exc), now)
             return batch.commit()
 
     def _failed(self, message: tuple[int | None, InboundMessage], exc: Exception, now: datetime) -> list[OutboundMessage]:
-        inbox_id, msg = message
-        logger.opt(exception=exc).error("failed to handle inbox #{} ({}); kept for `absensi inbox`", inbox_id,
-                                        msg.channel)
+        error = failure(message, exc)
         with self.store.unit() as session:
-            self._mark(session, inbox_id, "error", f"{type(exc).__name__}: {exc}", now)
+            self._mark(session, message[0], "error", error, now)
         return []
 
     def sync_roster(self, now: datetime) -> list[str]:
@@ -216,6 +212,13 @@ def own_copy(school: School) -> School:
     copy = replace(school, students=dict(school.students))
     copy.index()
     return copy
+
+
+def failure(message: tuple[int | None, InboundMessage], exc: Exception) -> str:
+    """Log a message the engine failed on; returns what its inbox row records."""
+    inbox_id, msg = message
+    logger.opt(exception=exc).error("failed to handle inbox #{} ({}); kept for `absensi inbox`", inbox_id, msg.channel)
+    return f"{type(exc).__name__}: {exc}"
 
 
 class Batch:
