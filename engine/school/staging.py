@@ -7,20 +7,30 @@ and compared with the database: who is new, who moves, who leaves, whose absen n
 (`enrolment.plan`, the same plan `absensi check` and the reload use). The live files are untouched until
 the set is applied, so a bad row loses nothing.
 
-Apply replaces the school's files one by one with `os.replace` (each switch is atomic; the reload watch
-waits while the `APPLYING` marker is there, so it never sees half a set), keeps the previous versions in
-`SCHOOL/backups/DATE_TIME/`, and asks for a reload the way `absensi reload` does. A set with errors, an
-expired one, or one staged before the live files changed is refused. Cancel deletes the staging copy.
+Apply is journaled so that a crash never leaves a mix of old and new tables live. Under a lock
+(`LOCK`), it first copies every file the set replaces or removes into `SCHOOL/backups/DATE_TIME/`
+(fsync'd, modification times kept), then writes the `APPLYING` marker holding the plan (the staged
+folder, the backup folder, the files written and removed, their checksums; temp file + fsync + rename),
+then replaces the school's files one by one with `os.replace` (each switch atomic), removes the dropped
+ones, deletes the marker, deletes the staging copy, and asks for a reload the way `absensi reload` does.
+The reload watch waits while the marker is there. A failure inside apply puts the previous files back.
+After a crash, `finish_interrupted_apply` (at `absensi run` start and whenever the console opens its
+staging) redoes the switch from the staging copy, or, when that copy is gone or damaged, puts the backed-up
+files back; every step can be redone. A set with errors, an expired one, or one staged before the live
+files changed is refused. Cancel deletes the staging copy.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import re
 import secrets
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,7 +46,9 @@ if TYPE_CHECKING:
 
 STAGING = ".staging"
 BACKUPS = "backups"
-APPLYING = ".absensi-applying"  # present while apply switches files (app/reload.py's APPLYING_MARKER)
+APPLYING = ".absensi-applying"  # apply's plan, present while it switches files (app/reload.py's APPLYING_MARKER)
+LOCK = ".absensi-applying.lock"  # flock'd by apply and by finish_interrupted_apply; a dead process holds none
+PLAN_VERSION = 1
 TTL = timedelta(hours=2)
 MAX_BYTES = 5 * 1024 * 1024
 LIVE_SUFFIXES = (".csv", ".xlsx", ".yaml", ".yml")
@@ -46,6 +58,7 @@ ALIASES = {"siswa": "students", "murid": "students", "peserta_didik": "students"
            "orang_tua": "parents", "orangtua": "parents", "wali_murid": "parents"}
 _ID = re.compile(r"^[A-Za-z0-9_-]{16,40}$")
 _BACKUP_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2}_\d{6})(?:_\d+)?$")  # _backup_folder's names
+_TEMPORARY = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp$")  # _put's temporary files
 
 
 class StagingError(Exception):
@@ -187,41 +200,62 @@ class Staging:
 
     def apply(self, staged_id: str, store: Store, now: datetime) -> Applied:
         """Put the staged files live (previous versions to a dated backup folder) and ask for a reload."""
-        staged = self.get(staged_id, now)
-        if staged is None:
-            raise StagingError("Unggahan ini tidak ada lagi (sudah diterapkan, dibatalkan, atau kedaluwarsa). "
-                               "Unggah ulang berkasnya.")
-        if not staged.applicable:
-            raise StagingError(f"Unggahan ini masih punya {staged.errors} kesalahan: perbaiki berkasnya lalu "
-                               "unggah ulang. Data yang berjalan tidak diubah.")
-        current = {k: list(v) for k, v in live_files(self.school_dir).items()}
-        if current != staged.base:
-            raise StagingError("Berkas data sekolah berubah sejak unggahan ini diperiksa. Unggah ulang agar "
-                               "pemeriksaan memakai data terbaru.")
-        folder = self.root / staged.id
-        backup = self._backup_folder(now)
-        marker = self.school_dir / APPLYING
-        marker.write_text(now.isoformat())
-        try:
-            for name in staged.writes:
-                self._switch(folder / name, name, backup)
-            for name in staged.removes:
-                if (self.school_dir / name).exists():
-                    os.replace(self.school_dir / name, backup / name)
-        finally:
-            marker.unlink(missing_ok=True)
-        shutil.rmtree(folder, ignore_errors=True)
+        with _apply_lock(self.school_dir, wait=True):
+            recovered = _recover(self.school_dir)  # a crashed apply is finished (or rolled back) first
+            if recovered is not None:
+                from loguru import logger
+
+                logger.warning("data sekolah: {}", recovered)
+            staged = self.get(staged_id, now)
+            if staged is None:
+                raise StagingError("Unggahan ini tidak ada lagi (sudah diterapkan, dibatalkan, atau kedaluwarsa). "
+                                   "Unggah ulang berkasnya.")
+            if not staged.applicable:
+                raise StagingError(f"Unggahan ini masih punya {staged.errors} kesalahan: perbaiki berkasnya lalu "
+                                   "unggah ulang. Data yang berjalan tidak diubah.")
+            current = {k: list(v) for k, v in live_files(self.school_dir).items()}
+            if current != staged.base:
+                raise StagingError("Berkas data sekolah berubah sejak unggahan ini diperiksa. Unggah ulang agar "
+                                   "pemeriksaan memakai data terbaru.")
+            backup = self._backup_folder(now)
+            try:
+                plan = self._prepare(staged, backup, now)
+                _write_plan(self.school_dir, plan)
+            except OSError as exc:  # nothing live was touched: the partial backup goes
+                (self.school_dir / APPLYING).unlink(missing_ok=True)
+                shutil.rmtree(backup, ignore_errors=True)
+                raise StagingError(f"Cadangan berkas lama tidak dapat dibuat ({exc.strerror or exc}). Data yang "
+                                   "berjalan tidak diubah.") from exc
+            try:
+                _switch(self.school_dir, plan)
+            except Exception as exc:
+                if _roll_back(self.school_dir, plan) is not None:
+                    raise  # the marker stays: finish_interrupted_apply tries again
+                _durable_unlink(self.school_dir / APPLYING)
+                raise StagingError(f"Berkas baru tidak dapat dipasang ({exc}). Data yang berjalan dikembalikan "
+                                   "seperti semula.") from exc
+            _finish(self.school_dir, plan)
         from ..app.reload import request  # the application layer's reload, as `absensi reload` asks it
 
         return Applied(backup, list(staged.writes), list(staged.removes), request(store, now))
 
-    def _switch(self, source: Path, name: str, backup: Path) -> None:
-        live = self.school_dir / name
-        if live.exists():
-            shutil.copy2(live, backup / name)
-        temporary = self.school_dir / f".{name}.{secrets.token_hex(4)}.tmp"
-        _copy_private(source, temporary)
-        os.replace(temporary, live)
+    def _prepare(self, staged: Staged, backup: Path, now: datetime) -> Plan:
+        """Back up every live file the set replaces or removes (synced to disk) and say what apply will do."""
+        backed = {}
+        for name in [*staged.writes, *staged.removes]:
+            live = self.school_dir / name
+            if live.is_file() and name not in backed:
+                data = live.read_bytes()
+                _durable_write(backup / name, data)
+                stat = live.stat()
+                os.utime(backup / name, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # rollback keeps the base
+                backed[name] = _digest(data)
+        _sync_directory(backup)
+        folder = self.root / staged.id
+        new = {name: _digest((folder / name).read_bytes()) for name in staged.writes}
+        return Plan(PLAN_VERSION, staged.id, str(folder.relative_to(self.school_dir)),
+                    str(backup.relative_to(self.school_dir)), list(staged.writes), list(staged.removes), new, backed,
+                    now.isoformat())
 
     def _backup_folder(self, now: datetime) -> Path:
         stamp = now.strftime("%Y-%m-%d_%H%M%S")
@@ -304,6 +338,217 @@ class Staging:
                 name = self.school_dir.name
             result.append(replace(problem, file=name))
         return result
+
+
+# --------------------------------------------------------------------------------- the apply journal
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What an apply does, written in the `APPLYING` marker before the first live file changes. Paths are
+    relative to the school directory; `new` and `backed` map file names to SHA-256 checksums: the staged
+    files to put live, and the live files copied to `backup` (the ones a rollback puts back)."""
+
+    version: int
+    staged: str
+    folder: str
+    backup: str
+    writes: list[str]
+    removes: list[str]
+    new: dict[str, str]
+    backed: dict[str, str]
+    time: str
+
+
+def finish_interrupted_apply(school_dir: Path) -> str | None:
+    """Complete an apply a crash interrupted, so the school directory holds the whole new set or the whole
+    old one, never a mix: the switch is redone from the staging copy, or, when that copy is gone or damaged,
+    the backed-up files are put back. A line for the operator's log saying what was done, or None when no
+    apply was interrupted (or one is running right now in another thread or process)."""
+    school_dir = Path(school_dir)
+    if not (school_dir / APPLYING).exists():
+        return None
+    with _apply_lock(school_dir, wait=False) as held:
+        return _recover(school_dir) if held else None
+
+
+def _recover(school_dir: Path) -> str | None:
+    """finish_interrupted_apply's work; the caller holds the lock."""
+    _remove_temporaries(school_dir)
+    marker = school_dir / APPLYING
+    if not marker.exists():
+        return None
+    plan = _read_plan(marker)
+    if plan is None:
+        _durable_unlink(marker)
+        return (f"warning: removed {marker}, an apply marker without a plan (from an older version): if an upload "
+                "was being applied when the process stopped, the school's files may mix two sets; run "
+                "`absensi check` and compare them with the newest folder in backups/")
+    what = f"the roster upload {plan.staged} (applied at {plan.time})"
+    damaged = _staged_damage(school_dir, plan)
+    if damaged is None:
+        try:
+            _switch(school_dir, plan)
+        except (OSError, StagingError) as exc:
+            damaged = f"finishing it failed: {exc}"
+        else:
+            _finish(school_dir, plan)
+            removed = f", removed {', '.join(plan.removes)}" if plan.removes else ""
+            return (f"finished {what}, interrupted by a stop: put {', '.join(plan.writes)} live{removed}; "
+                    f"the previous files are in {plan.backup}")
+    failed = _roll_back(school_dir, plan)
+    if failed is None:
+        _durable_unlink(marker)
+        _remove_tree(school_dir / plan.folder)
+        return (f"rolled back {what}, interrupted by a stop ({damaged}): the previous files are live again "
+                f"(copies in {plan.backup}); the upload has to be made again")
+    return (f"error: could not finish or roll back {what} ({damaged}; {failed}): the school's files may mix "
+            f"two sets; copy the files of {plan.backup} back by hand, then delete {marker}")
+
+
+def _switch(school_dir: Path, plan: Plan) -> None:
+    """Put the staged files live, each with an atomic rename, and remove the dropped ones (redoable)."""
+    folder = school_dir / plan.folder
+    for name in plan.writes:
+        data = (folder / name).read_bytes()
+        if _digest(data) != plan.new[name]:
+            raise StagingError(f"the staged {name} changed after the plan was written")
+        _put(school_dir, name, data)
+    for name in plan.removes:
+        _durable_unlink(school_dir / name)
+
+
+def _roll_back(school_dir: Path, plan: Plan) -> str | None:
+    """Put the backed-up files back (their modification times too) and take out the ones the set added;
+    None when done, else what is missing or failed (nothing is changed when the backup is incomplete)."""
+    backup = school_dir / plan.backup
+    try:
+        saved = {name: (backup / name).read_bytes() for name in plan.backed}
+    except OSError as exc:
+        return f"the backup is incomplete: {exc.strerror or exc}: {exc.filename}"
+    wrong = sorted(name for name, data in saved.items() if _digest(data) != plan.backed[name])
+    if wrong:
+        return f"the backup of {', '.join(wrong)} is damaged"
+    try:
+        for name, data in saved.items():
+            _put(school_dir, name, data, like=backup / name)
+        for name in plan.writes:
+            if name not in plan.backed:
+                _durable_unlink(school_dir / name)
+    except OSError as exc:
+        return f"putting the backup back failed: {exc}"
+    return None
+
+
+def _finish(school_dir: Path, plan: Plan) -> None:
+    """The switch is complete: the marker goes (the reload watch may look again), then the staging copy."""
+    _durable_unlink(school_dir / APPLYING)
+    _remove_tree(school_dir / plan.folder)
+
+
+def _staged_damage(school_dir: Path, plan: Plan) -> str | None:
+    """Why the staging copy cannot finish the switch (a file missing or not the one planned), or None."""
+    folder = school_dir / plan.folder
+    for name in plan.writes:
+        try:
+            data = (folder / name).read_bytes()
+        except OSError:
+            return f"the staged {name} is gone"
+        if _digest(data) != plan.new[name]:
+            return f"the staged {name} is damaged"
+    return None
+
+
+def _write_plan(school_dir: Path, plan: Plan) -> None:
+    data = json.dumps(asdict(plan), ensure_ascii=False, indent=1).encode()
+    temporary = school_dir / f"{APPLYING}.{secrets.token_hex(4)}.tmp"
+    _durable_write(temporary, data)
+    _durable_replace(temporary, school_dir / APPLYING)
+
+
+def _read_plan(marker: Path) -> Plan | None:
+    """The marker's plan; None for a marker without one (the previous version wrote only a time)."""
+    try:
+        plan = Plan(**json.loads(marker.read_text(encoding="utf-8")))
+        names = [*plan.writes, *plan.removes, *plan.new, *plan.backed]
+        inside = all(not Path(p).is_absolute() and ".." not in Path(p).parts for p in (plan.folder, plan.backup))
+        sound = plan.version == PLAN_VERSION and inside and all(n and Path(n).name == n for n in names) and \
+            set(plan.new) == set(plan.writes)
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+    return plan if sound else None
+
+
+@contextmanager
+def _apply_lock(school_dir: Path, wait: bool) -> Iterator[bool]:
+    """Hold the school directory's apply lock (True), or, with `wait=False`, False when someone else does.
+    The kernel drops the lock of a process that dies, so a crashed apply never blocks its recovery."""
+    fd = os.open(school_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
+
+
+def _put(school_dir: Path, name: str, data: bytes, like: Path | None = None) -> None:
+    """Replace the live file `name` by `data` atomically (a private temporary file, synced, renamed over it);
+    with the modification time of `like` when given."""
+    temporary = school_dir / f".{name}.{secrets.token_hex(4)}.tmp"
+    _durable_write(temporary, data)
+    if like is not None:
+        stat = like.stat()
+        os.utime(temporary, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    _durable_replace(temporary, school_dir / name)
+
+
+def _durable_write(path: Path, data: bytes) -> None:
+    """A private file with `data`, on disk when this returns."""
+    _write_private(path, data)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _durable_replace(source: Path, target: Path) -> None:
+    os.replace(source, target)
+    _sync_directory(target.parent)
+
+
+def _durable_unlink(path: Path) -> None:
+    if path.exists():
+        path.unlink(missing_ok=True)
+        _sync_directory(path.parent)
+
+
+def _remove_tree(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _remove_temporaries(school_dir: Path) -> None:
+    """Temporary files an interrupted switch left in the school directory."""
+    for path in school_dir.iterdir():
+        if _TEMPORARY.match(path.name) and path.is_file():
+            path.unlink(missing_ok=True)
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make a directory's entries (a rename, a new or removed file) durable."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 # ------------------------------------------------------------------------------------------- placement

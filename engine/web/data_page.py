@@ -7,11 +7,21 @@ from __future__ import annotations
 
 import re
 
+from loguru import logger
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from ..rules.diagnostics import Problem
-from ..school.staging import BACKUPS, MAX_BYTES, Staged, Staging, StagingError, Upload, live_files
+from ..school.staging import (
+    BACKUPS,
+    MAX_BYTES,
+    Staged,
+    Staging,
+    StagingError,
+    Upload,
+    finish_interrupted_apply,
+    live_files,
+)
 from .page import Page
 from .routing import Route
 
@@ -36,7 +46,11 @@ def routes() -> list[Route]:
 
 
 def staging_of(page: Page) -> Staging:
-    """The school directory and the rules in force: what the service would reload."""
+    """The school directory and the rules in force: what the service would reload. An apply a crash
+    interrupted is completed (or rolled back) first, so the page never shows a half-applied set."""
+    recovered = finish_interrupted_apply(page.school.directory)
+    if recovered is not None:
+        logger.warning("data sekolah: {}", recovered)
     return Staging(page.school.directory, page.rules.directory)
 
 
@@ -44,7 +58,7 @@ def show(page: Page) -> Response:
     """The form, the school's files as they are, and the result of the last apply (after its redirect)."""
     done = page.request.args.get("diterapkan", "")
     backup = page.school.directory / BACKUPS / done if _BACKUP.match(done) else None
-    files = sorted(live_files(page.school.directory))
+    files = sorted(live_files(staging_of(page).school_dir))
     return page.render("data.html", fields=FIELDS, files=files, max_mb=MAX_BYTES // (1024 * 1024),
                        applied=backup.name if backup is not None and backup.is_dir() else None)
 
