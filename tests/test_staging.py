@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import Workbook
 
-from absensi.engine.app.reload import APPLYING_MARKER, Watch, requested_count
+from absensi.engine.app.reload import APPLYING_MARKER, Watch, load_checked, requested_count
 from absensi.engine.rules import CompiledRules
+from absensi.engine.rules.diagnostics import Problems
+from absensi.engine.school import staging
 from absensi.engine.school.files import load_school
-from absensi.engine.school.staging import APPLYING, Staging, StagingError, Upload, table_of
+from absensi.engine.school.staging import (
+    APPLYING,
+    Staged,
+    Staging,
+    StagingError,
+    Upload,
+    finish_interrupted_apply,
+    live_files,
+    table_of,
+)
 from absensi.engine.store import Store, enrolment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -198,3 +214,244 @@ def test_before_any_numbering_this_year_there_is_nothing_to_compare(school_dir, 
         enrolment.sync(session, load_school(school_dir, load_rules_once()), T0.date())
     again = seated.stage([Upload("students.csv", data)], store, T0)
     assert not again.first_numbering and [c.name for c in again.changes] == ["Abdul Aziz"]
+
+
+# ------------------------------------------------------------------------- an apply a crash interrupted
+
+
+class Crash(BaseException):
+    """The process dying at this point: none of apply's `except Exception` clauses runs."""
+
+
+STEPS = ("_durable_write", "_durable_replace", "_durable_unlink", "_remove_tree")  # apply's changes on disk
+
+
+def crash_at(monkeypatch: pytest.MonkeyPatch, limit: int) -> list[str]:
+    """Let `limit` of apply's disk steps happen, then die at the next one (a write dies half-way, leaving half
+    its bytes); the steps done are returned as they happen."""
+    done: list[str] = []
+    for name in STEPS:
+        real = getattr(staging, name)
+
+        def step(*args: Any, _real: Any = real, _name: str = name) -> None:
+            if len(done) == limit:
+                if _name == "_durable_write":
+                    path, data = args
+                    path.write_bytes(data[: len(data) // 2])
+                raise Crash(_name)
+            done.append(_name)
+            _real(*args)
+
+        monkeypatch.setattr(staging, name, step)
+    return done
+
+
+def files_of(school_dir: Path) -> dict[str, bytes]:
+    return {name: (school_dir / name).read_bytes() for name in live_files(school_dir)}
+
+
+def stage_two_tables(school_dir: Path, store: Store) -> tuple[Staging, Staged]:
+    """A set the school cannot run half of: a new class, and a students workbook (it replaces students.csv)
+    that puts a new student in it."""
+    classes = (school_dir / "classes.csv").read_text() + "XI RPL 2,11,RPL\n"
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    rows = _students(school_dir, add="1013,0101000013,Abdul Aziz,L,XI RPL 2,AZ23QR\n").decode().splitlines()
+    for row in rows:
+        sheet.append(row.split(","))
+    path = school_dir.parent / f"siswa-{school_dir.name}.xlsx"
+    book.save(path)
+    staging_ = Staging(school_dir, RULES)
+    staged = staging_.stage([Upload("siswa.xlsx", path.read_bytes()), Upload("kelas.csv", classes.encode())],
+                            store, T0)
+    assert staged.applicable and staged.writes == ["students.xlsx", "classes.csv"]
+    assert staged.removes == ["students.csv"]
+    return staging_, staged
+
+
+def consistent(school_dir: Path) -> set[str] | None:
+    """The students a reload would load (as the service validates a set), or None when it would refuse."""
+    loaded = load_checked(school_dir, RULES, Problems())
+    return set(loaded[1].students) if loaded is not None else None
+
+
+def test_a_crash_at_any_step_of_apply_leaves_the_whole_old_or_the_whole_new_set(tmp_path, seated, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    outcomes: dict[str, int] = {}
+    mixed = 0
+    limit = 0
+    while True:
+        school_dir = tmp_path / f"school{limit}"
+        shutil.copytree(ROOT / "tests/schools/mini_year", school_dir)
+        staging_, staged = stage_two_tables(school_dir, seated)
+        old = files_of(school_dir)
+        new = {k: v for k, v in old.items() if k not in staged.removes}
+        new |= {name: (school_dir / ".staging" / staged.id / name).read_bytes() for name in staged.writes}
+        with monkeypatch.context() as patch:
+            done = crash_at(patch, limit)
+            try:
+                staging_.apply(staged.id, seated, T0)
+            except Crash:
+                pass
+            else:
+                break  # every step passed: apply ran to the end
+        if files_of(school_dir) not in (old, new):
+            mixed += 1  # what a reload would have met before finish_interrupted_apply
+        said = finish_interrupted_apply(school_dir)
+        after = files_of(school_dir)
+        assert after in (old, new), (limit, done, said)
+        backup = school_dir / "backups" / "2026-11-30_030000"
+        if after == new:
+            outcomes["new"] = outcomes.get("new", 0) + 1
+            assert (backup / "students.csv").read_bytes() == old["students.csv"]
+            assert (backup / "classes.csv").read_bytes() == old["classes.csv"]
+            assert consistent(school_dir) == {*old_students(old), "1013"}
+            if said is not None:
+                assert said.startswith(f"finished the roster upload {staged.id}"), said
+                assert not (school_dir / ".staging" / staged.id).exists()
+        else:
+            outcomes["old"] = outcomes.get("old", 0) + 1
+            assert said is None, said  # the marker was never written: nothing live had changed
+            assert {k: list(v) for k, v in live_files(school_dir).items()} == staged.base
+            assert consistent(school_dir) == old_students(old)
+        assert not (school_dir / APPLYING).exists()
+        assert not [p.name for p in school_dir.iterdir() if p.name.endswith(".tmp")]
+        assert finish_interrupted_apply(school_dir) is None  # once is enough
+        limit += 1
+    assert limit >= 10 and mixed >= 2, (limit, mixed)  # the crashes did hit between the files' switches
+    assert outcomes["old"] >= 3 and outcomes["new"] >= 5, outcomes
+    assert requested_count(seated) == 1  # only the apply that ran to the end asked for a reload
+
+
+def old_students(files: dict[str, bytes]) -> set[str]:
+    return {line.split(",", 1)[0] for line in files["students.csv"].decode().splitlines()[1:]}
+
+
+CHILD = """
+import os, signal, sys
+from datetime import datetime
+from pathlib import Path
+from absensi.engine.school import staging
+
+real, count = staging._durable_replace, [0]
+def replace(source, target):
+    if count[0] == int(sys.argv[3]):
+        os.kill(os.getpid(), signal.SIGKILL)
+    count[0] += 1
+    real(source, target)
+staging._durable_replace = replace
+staging.Staging(Path(sys.argv[1]), Path(sys.argv[2])).apply(sys.argv[4], None, datetime.fromisoformat(sys.argv[5]))
+"""
+
+
+def killed_while_applying(school_dir: Path, staged: Staged, renames: int) -> None:
+    """Apply in a child process that is killed (SIGKILL) before its rename number `renames` (0: the marker's)."""
+    child = subprocess.run([sys.executable, "-c", CHILD, str(school_dir), str(RULES), str(renames), staged.id,
+                            T0.isoformat()], capture_output=True, text=True, timeout=120)
+    assert child.returncode == -signal.SIGKILL, child.stderr
+
+
+def test_an_apply_killed_between_two_files_is_finished_from_the_staging_copy(school_dir, seated) -> None:  # type: ignore[no-untyped-def]
+    staging_, staged = stage_two_tables(school_dir, seated)
+    old = files_of(school_dir)
+    killed_while_applying(school_dir, staged, renames=2)  # the marker and students.xlsx went, classes.csv not
+    mix = files_of(school_dir)  # the new students workbook beside the old students.csv and classes.csv
+    assert mix["students.csv"] == old["students.csv"] and mix["classes.csv"] == old["classes.csv"]
+    assert "students.xlsx" in mix
+    plan = json.loads((school_dir / APPLYING).read_text())
+    assert plan["writes"] == staged.writes and plan["removes"] == staged.removes
+    assert sorted(plan["backed"]) == ["classes.csv", "students.csv"] and plan["backup"] == "backups/2026-11-30_030000"
+    said = finish_interrupted_apply(school_dir)  # the dead child's lock is gone with it
+    assert said == (f"finished the roster upload {staged.id} (applied at {T0.isoformat()}), interrupted by a stop: "
+                    "put students.xlsx, classes.csv live, removed students.csv; the previous files are in "
+                    "backups/2026-11-30_030000")
+    assert sorted(live_files(school_dir)) == ["classes.csv", "school.yaml", "staff.csv", "students.xlsx"]
+    assert b"XI RPL 2" in (school_dir / "classes.csv").read_bytes()
+    assert consistent(school_dir) == {*old_students(old), "1013"}
+    assert (school_dir / "backups/2026-11-30_030000/students.csv").read_bytes() == old["students.csv"]
+    assert staging_.get(staged.id, T0) is None and not (school_dir / APPLYING).exists()
+
+
+def test_without_its_staging_copy_an_interrupted_apply_is_rolled_back(school_dir, seated) -> None:  # type: ignore[no-untyped-def]
+    _, staged = stage_two_tables(school_dir, seated)
+    old = files_of(school_dir)
+    killed_while_applying(school_dir, staged, renames=2)
+    shutil.rmtree(school_dir / ".staging" / staged.id)
+    said = finish_interrupted_apply(school_dir)
+    assert said is not None and said.startswith(f"rolled back the roster upload {staged.id}"), said
+    assert "the staged students.xlsx is gone" in said
+    assert files_of(school_dir) == old and consistent(school_dir) == old_students(old)
+    assert {k: list(v) for k, v in live_files(school_dir).items()} == staged.base  # times too: no reload is due
+    assert not (school_dir / APPLYING).exists()
+
+
+def test_a_damaged_staging_copy_is_not_put_live(school_dir, seated, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    staging_, staged = stage_two_tables(school_dir, seated)
+    old = files_of(school_dir)
+    with monkeypatch.context() as patch:
+        crash_at(patch, 5)  # two backups, the marker written and renamed, students.xlsx written: not renamed
+        with pytest.raises(Crash):
+            staging_.apply(staged.id, seated, T0)
+    classes = school_dir / ".staging" / staged.id / "classes.csv"
+    classes.write_text(classes.read_text() + "XII TKJ 1,12,TKJ\n")
+    said = finish_interrupted_apply(school_dir)
+    assert said is not None and said.startswith("rolled back") and "the staged classes.csv is damaged" in said
+    assert files_of(school_dir) == old and not (school_dir / ".staging" / staged.id).exists()
+
+
+def test_when_neither_copy_is_whole_the_files_are_left_for_the_operator(school_dir, seated, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    staging_, staged = stage_two_tables(school_dir, seated)
+    with monkeypatch.context() as patch:
+        crash_at(patch, 7)  # students.xlsx is live, classes.csv not yet
+        with pytest.raises(Crash):
+            staging_.apply(staged.id, seated, T0)
+    shutil.rmtree(school_dir / ".staging" / staged.id)
+    (school_dir / "backups/2026-11-30_030000/students.csv").write_text("nis\n")
+    before = files_of(school_dir)
+    said = finish_interrupted_apply(school_dir)
+    assert said is not None and said.startswith("error: could not finish or roll back"), said
+    assert "the backup of students.csv is damaged" in said and "backups/2026-11-30_030000" in said
+    assert files_of(school_dir) == before and (school_dir / APPLYING).exists()  # nothing guessed
+
+
+def test_a_failure_inside_apply_puts_the_old_files_back_and_the_set_can_be_applied_again(school_dir, seated, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    staging_, staged = stage_two_tables(school_dir, seated)
+    old = files_of(school_dir)
+    real, calls = staging._durable_replace, []
+
+    def full_disk(source: Path, target: Path) -> None:
+        calls.append(target.name)
+        if target.name == "classes.csv" and calls.count("classes.csv") == 1:
+            raise OSError(28, "No space left on device")
+        real(source, target)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(staging, "_durable_replace", full_disk)
+        with pytest.raises(StagingError, match="dikembalikan seperti semula"):
+            staging_.apply(staged.id, seated, T0)
+    assert files_of(school_dir) == old and not (school_dir / "students.xlsx").exists()
+    assert {k: list(v) for k, v in live_files(school_dir).items()} == staged.base
+    assert not (school_dir / APPLYING).exists() and requested_count(seated) == 0
+    done = staging_.apply(staged.id, seated, T0)  # the set is still there and the base still matches
+    assert done.backup.name == "2026-11-30_030000_2" and consistent(school_dir) == {*old_students(old), "1013"}
+
+
+def test_an_old_marker_without_a_plan_is_removed_with_a_warning(school_dir) -> None:  # type: ignore[no-untyped-def]
+    (school_dir / APPLYING).write_text(T0.isoformat())  # what the previous version wrote
+    before = files_of(school_dir)
+    said = finish_interrupted_apply(school_dir)
+    assert said is not None and said.startswith("warning: removed") and "without a plan" in said
+    assert not (school_dir / APPLYING).exists() and files_of(school_dir) == before
+    assert finish_interrupted_apply(school_dir) is None
+
+
+def test_a_running_apply_is_not_finished_by_someone_else(school_dir, seated, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    staging_, staged = stage_two_tables(school_dir, seated)
+    with monkeypatch.context() as patch:
+        crash_at(patch, 6)
+        with pytest.raises(Crash):
+            staging_.apply(staged.id, seated, T0)
+    with staging._apply_lock(school_dir, wait=True):  # as a live apply in another thread holds it
+        assert finish_interrupted_apply(school_dir) is None
+        assert (school_dir / APPLYING).exists()
+    assert finish_interrupted_apply(school_dir) is not None and not (school_dir / APPLYING).exists()

@@ -366,7 +366,7 @@ def finish_interrupted_apply(school_dir: Path) -> str | None:
     the backed-up files are put back. A line for the operator's log saying what was done, or None when no
     apply was interrupted (or one is running right now in another thread or process)."""
     school_dir = Path(school_dir)
-    if not (school_dir / APPLYING).exists():
+    if not (school_dir / APPLYING).exists() and not _temporaries(school_dir):
         return None
     with _apply_lock(school_dir, wait=False) as held:
         return _recover(school_dir) if held else None
@@ -531,11 +531,14 @@ def _remove_tree(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+def _temporaries(school_dir: Path) -> list[Path]:
+    """Temporary files an interrupted apply left in the school directory (a file or the marker half-written)."""
+    return [path for path in school_dir.iterdir() if _TEMPORARY.match(path.name) and path.is_file()]
+
+
 def _remove_temporaries(school_dir: Path) -> None:
-    """Temporary files an interrupted switch left in the school directory."""
-    for path in school_dir.iterdir():
-        if _TEMPORARY.match(path.name) and path.is_file():
-            path.unlink(missing_ok=True)
+    for path in _temporaries(school_dir):
+        path.unlink(missing_ok=True)
 
 
 def _sync_directory(directory: Path) -> None:
