@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -455,3 +456,36 @@ def test_a_running_apply_is_not_finished_by_someone_else(school_dir, seated, mon
         assert finish_interrupted_apply(school_dir) is None
         assert (school_dir / APPLYING).exists()
     assert finish_interrupted_apply(school_dir) is not None and not (school_dir / APPLYING).exists()
+
+
+def test_the_console_finishes_an_interrupted_apply_before_showing_the_files(school_dir, seated, rules, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from loguru import logger
+    from werkzeug.test import Client
+
+    from absensi.engine.web.app import WebApp
+    from absensi.engine.web.server import login_link
+
+    school = load_school(school_dir, rules.rules)  # the roster the service runs
+    staging_, staged = stage_two_tables(school_dir, seated)
+    with monkeypatch.context() as patch:
+        crash_at(patch, 8)  # both new files are live, students.csv is not removed yet
+        with pytest.raises(Crash):
+            staging_.apply(staged.id, seated, T0)
+    assert {"students.csv", "students.xlsx"} <= set(live_files(school_dir))
+    app = WebApp(seated, lambda: rules, lambda: school, b"k" * 32, clock=lambda: T0)
+    client = Client(app)
+    token = login_link(seated, 700012, "http://localhost", now=T0).rsplit("/", 1)[1]  # Rudi Hartono, admin
+    form = client.get(f"/masuk/{token}").get_data(as_text=True)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+    assert csrf is not None
+    assert client.post(f"/masuk/{token}", data={"csrf": csrf.group(1)}).status_code == 303
+    lines: list[str] = []
+    sink = logger.add(lambda message: lines.append(str(message)), level="WARNING")
+    try:
+        page = client.get("/data")
+    finally:
+        logger.remove(sink)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "<code>students.xlsx</code>" in html and "<code>students.csv</code>" not in html
+    assert not (school_dir / APPLYING).exists()
+    assert any(f"data sekolah: finished the roster upload {staged.id}" in line for line in lines), lines
