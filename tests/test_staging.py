@@ -433,8 +433,10 @@ def test_a_failure_inside_apply_puts_the_old_files_back_and_the_set_can_be_appli
     assert files_of(school_dir) == old and not (school_dir / "students.xlsx").exists()
     assert {k: list(v) for k, v in live_files(school_dir).items()} == staged.base
     assert not (school_dir / APPLYING).exists() and requested_count(seated) == 0
+    assert not (school_dir / "backups").exists() or not any((school_dir / "backups").iterdir())
     done = staging_.apply(staged.id, seated, T0)  # the set is still there and the base still matches
-    assert done.backup.name == "2026-11-30_030000_2" and consistent(school_dir) == {*old_students(old), "1013"}
+    assert done.backup.name == "2026-11-30_030000" and consistent(school_dir) == {*old_students(old), "1013"}
+    assert (done.backup / "students.csv").read_bytes() == old["students.csv"]
 
 
 def test_an_old_marker_without_a_plan_is_removed_with_a_warning(school_dir) -> None:  # type: ignore[no-untyped-def]

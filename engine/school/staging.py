@@ -232,6 +232,7 @@ class Staging:
                 if _roll_back(self.school_dir, plan) is not None:
                     raise  # the marker stays: finish_interrupted_apply tries again
                 _durable_unlink(self.school_dir / APPLYING)
+                _remove_tree(backup)  # the previous files are live again: their copies are not needed
                 raise StagingError(f"Berkas baru tidak dapat dipasang ({exc}). Data yang berjalan dikembalikan "
                                    "seperti semula.") from exc
             _finish(self.school_dir, plan)
