@@ -127,7 +127,10 @@ def database(backend: str, tmp: Path, server: Postgres | None) -> Iterator[str]:
 
 
 def one_run(backend: str, server: Postgres | None, seconds: float, settle: float, profile: str,
-            chatter: float, threads: bool = False, pycache: Path | None = None) -> dict[str, float]:
+            chatter: float, threads: bool = False, pycache: Path | None = None,
+            restart: bool = False) -> dict[str, float]:
+    """One whole `absensi run`. `restart`: on a database that is already there and current (as after a reboot
+    or a `systemctl restart`); otherwise the run creates it (the very first start: Alembic and every table)."""
     emu_module = emulator()
     with tempfile.TemporaryDirectory(prefix="absensi-bench-") as name:
         tmp = Path(name)
@@ -136,6 +139,10 @@ def one_run(backend: str, server: Postgres | None, seconds: float, settle: float
         modem.start()
         try:
             with database(backend, tmp, server) as url:
+                if restart:
+                    from absensi.engine.store import Store
+
+                    Store(url).close()  # created and migrated by this process, before the clock starts
                 command = [*absensi_command(), "run", "--school", str(SAMPLE), "--modem", modem.port, "--db", url]
                 launched = time.monotonic()
                 proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

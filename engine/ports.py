@@ -9,8 +9,8 @@ and starts it with `DriverOptions`, the `DeliveryPolicy` among them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -149,6 +149,9 @@ class DriverOptions:
     # Serve a driver's webhooks on the service's web console listener instead (`absensi run --web`): called
     # with the path and a WSGI application, it returns the console's public base URL.
     mount: Mount | None = None
+    # Devices the driver began to start before the service had its rules and store (its `warm_up`, called by
+    # `absensi run` first thing), by address: the driver takes over those it serves.
+    warm: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Running(Protocol):

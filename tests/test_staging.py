@@ -18,6 +18,7 @@ import pytest
 from openpyxl import Workbook
 
 from absensi.engine.app.reload import APPLYING_MARKER, Watch, load_checked, requested_count
+from absensi.engine.app.service import Leader
 from absensi.engine.rules import CompiledRules
 from absensi.engine.rules.diagnostics import Problems
 from absensi.engine.school import staging
@@ -491,3 +492,33 @@ def test_the_console_finishes_an_interrupted_apply_before_showing_the_files(scho
     assert page.status_code == 200 and "<code>students.xlsx</code>" in html and "<code>students.csv</code>" not in html
     assert not (school_dir / APPLYING).exists()
     assert any(f"data sekolah: finished the roster upload {staged.id}" in line for line in lines), lines
+
+
+def test_the_services_reload_finishes_an_interrupted_apply_instead_of_loading_a_mix(school_dir, seated, rules) -> None:  # type: ignore[no-untyped-def]
+    _, staged = stage_two_tables(school_dir, seated)
+    old = files_of(school_dir)
+    leader = Leader(rules, load_school(school_dir, rules.rules), seated)
+    assert leader.try_lead(T0)
+    try:
+        killed_while_applying(school_dir, staged, renames=2)  # a mix: the new students workbook, the old classes
+        stale = time.time() - 120  # old enough that the watch no longer waits for the apply to end
+        os.utime(school_dir / APPLYING, (stale, stale))
+        leader.reload_if_changed(T0)
+        assert not (school_dir / APPLYING).exists()
+        assert leader.engine is not None and set(leader.engine.school.students) == {*old_students(old), "1013"}
+        assert "XI RPL 2" in leader.engine.school.classes
+    finally:
+        leader.lease.release()
+
+
+def test_absensi_run_finishes_an_interrupted_apply_before_it_reads_the_roster(school_dir, seated, db_url) -> None:  # type: ignore[no-untyped-def]
+    _, staged = stage_two_tables(school_dir, seated)
+    old = files_of(school_dir)
+    killed_while_applying(school_dir, staged, renames=2)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    run = subprocess.run([sys.executable, "-m", "absensi.engine.app.cli", "run", "--school", str(school_dir),
+                          "--db", db_url], capture_output=True, text=True, timeout=120, env=env)
+    assert run.returncode == 2, run.stdout + run.stderr  # nothing to serve: it says how, after the settling
+    assert f"data sekolah: finished the roster upload {staged.id}" in run.stderr, run.stderr
+    assert not (school_dir / APPLYING).exists()
+    assert consistent(school_dir) == {*old_students(old), "1013"}

@@ -13,7 +13,7 @@ JSON); `pool.check_balance()` → one Future per modem, answered between sends, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from datetime import UTC, datetime
 
@@ -25,10 +25,11 @@ from absensi.engine.ports import DriverOptions, Inbox, Outbox
 from .health import ModemHealth
 from .settings import ModemSettings
 from .ussd import UssdAnswer, UssdFailed, ussd
+from .warm import WarmModem, warm_up
 from .worker import ModemWorker
 
 __all__ = ["ModemHealth", "ModemPool", "ModemSettings", "ModemWorker", "Modems", "UssdAnswer", "UssdFailed", "start",
-           "ussd"]
+           "ussd", "warm_up"]
 DEVICE = "modem"  # what one address is, for the service's start-up line
 
 
@@ -41,14 +42,16 @@ class ModemPool:
 
     def __init__(self, ports: list[str], inbox: Inbox, outbox: Outbox, *, pin: str | None = None,
                  clock: Callable[[], datetime] = utc_now, send_rate_per_min: float | None = None,
-                 settings: ModemSettings | None = None) -> None:
+                 settings: ModemSettings | None = None, warm: Mapping[str, WarmModem] | None = None) -> None:
         if not ports:
             raise ValueError("at least one modem port is needed")
         self.outbox, self.clock = outbox, clock
         self.settings = settings or ModemSettings()
         progress: dict = {}  # shared: see outbound.SendContext.progress
+        warm = dict(warm or {})  # modems already starting (warm.py), by port: each taken by one worker
         self.workers = [ModemWorker(port, inbox, outbox, clock=clock, settings=self.settings, pin=pin,
-                                    send_rate_per_min=send_rate_per_min, progress=progress) for port in ports]
+                                    send_rate_per_min=send_rate_per_min, progress=progress,
+                                    warm=warm.pop(port, None)) for port in ports]
 
     def start(self) -> None:
         """Return items a crashed run left `sending` to the queue, then start every worker."""
@@ -82,7 +85,9 @@ Modems = ModemPool
 
 def start(addresses: list[str], inbox: Inbox, outbox: Outbox, options: DriverOptions) -> ModemPool:
     """The driver's entry point (`engine.ports.StartDriver`): one worker per serial port or pyserial URL."""
+    warm = {a: w for a, w in options.warm.items() if isinstance(w, WarmModem)}  # begun by `warm_up`
     pool = ModemPool(addresses, inbox, outbox, pin=options.pin, clock=options.clock,
-                     send_rate_per_min=options.rate_per_min, settings=ModemSettings(policy=options.policy))
+                     send_rate_per_min=options.rate_per_min, settings=ModemSettings(policy=options.policy),
+                     warm=warm)
     pool.start()
     return pool

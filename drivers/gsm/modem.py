@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import serial
 from loguru import logger
 
-from .at import AtChannel
+from .at import ESC, AtChannel
 from .errors import AtTimeout, CmeError, CommandError, ModemError, SimLocked
 from .link import Link, Unsolicited
 from .pdu import SubmitPdu
@@ -142,6 +142,31 @@ class Modem:
             except AtTimeout:
                 continue
         raise AtTimeout("AT: modem does not answer")
+
+    def start(self, sleep: Callable[[float], object] = time.sleep) -> ModemInfo:
+        """`initialise` an open modem; one silent from the start is first taken out of PDU entry. `sleep`:
+        the caller's (stoppable) wait."""
+        try:
+            return self.initialise()
+        except AtTimeout:
+            if not self.leave_pdu_entry(sleep):
+                raise
+            return self.initialise()
+
+    def leave_pdu_entry(self, sleep: Callable[[float], object] = time.sleep) -> bool:
+        """A modem silent from the start may be waiting for a PDU: a process killed between `AT+CMGS` and its
+        PDU leaves it so, and every command after becomes part of that PDU. ESC ends PDU entry without
+        sending (27.005 §3.5.1). True when the modem answers `AT` afterwards."""
+        if self.link is None:
+            return False
+        self.link.write(ESC)
+        sleep(0.2)  # its answer to the ESC passes before the next command waits for one
+        try:
+            self.cmd("AT", timeout=min(2.0, self.settings.command_timeout))
+        except (AtTimeout, CommandError):
+            return False
+        logger.warning("{}: the modem was still waiting for an SMS of a stopped run: cancelled it", self.url)
+        return True
 
     def initialise(self) -> ModemInfo:
         self.info = ModemInfo(self.url)

@@ -24,16 +24,16 @@ from absensi.engine.messages import Channel, InboundMessage
 from absensi.engine.ports import Inbox, Outbox, idle_wait
 from absensi.engine.school.phones import mask
 
-from .at import ESC
 from .errors import AtTimeout, CommandError, ModemError, SimLocked
 from .health import ModemHealth
 from .inbound import Ready, Reassembler
 from .link import Unsolicited
-from .modem import Modem, StoredMessage
+from .modem import Modem, ModemInfo, StoredMessage
 from .monitor import HealthBook, UssdRunner
 from .outbound import CannotSend, ModemHung, SendContext, modem_key, native_ref, send_item
 from .pdu import Deliver, PduError, StatusReport, decode
 from .settings import ModemSettings
+from .warm import WarmModem
 
 REBOOT_MARKERS = ("RDY", "^SYSSTART")
 # How often a running worker looks for SMS a dead process left `sending` (a killed engine beside this
@@ -48,13 +48,16 @@ class ModemWorker:
 
     def __init__(self, url: str, inbox: Inbox, outbox: Outbox, *, clock: Callable[[], datetime],
                  settings: ModemSettings, pin: str | None = None, send_rate_per_min: float | None = None,
-                 progress: dict | None = None) -> None:
+                 progress: dict | None = None, warm: WarmModem | None = None) -> None:
         self.url, self.inbox, self.outbox, self.clock, self.settings = url, inbox, outbox, clock, settings
         self.name = f"gsm:{url}"
         self.book = HealthBook(url, clock)
         self.state = "starting"
         self.events: queue.Queue[tuple[float, Unsolicited]] = queue.Queue()
         self.modem = Modem(url, settings, lambda ev: self.events.put((time.monotonic(), ev)), pin)
+        self._warm = warm  # this port's modem, already starting (warm.py): taken over by the first connect
+        if warm is not None:
+            warm.modem.settings = settings
         self.reassembler = Reassembler(settings.reassembly_timeout)
         self.ctx = SendContext(outbox, clock, settings, modem_key(url), progress if progress is not None else {},
                                name=url, on_sent=self.book.sent, on_failure=self.book.failed)
@@ -115,6 +118,9 @@ class ModemWorker:
 
     def stop(self, timeout: float = 10.0) -> None:
         self.request_stop()
+        warm = self._warm
+        if warm is not None:  # stopped before its first connect: the early start ends here
+            warm.close()
         link = self.modem.link
         if link is not None:
             link.close()  # wakes a command waiting on a hung modem; the loop then sees the stop
@@ -167,34 +173,24 @@ class ModemWorker:
     # ---------------------------------------------------------------------------------- start-up
 
     def _connect(self) -> None:
+        warm, self._warm = self._warm, None
+        if warm is not None:  # the modem began to start before the service had its store (warm.py)
+            self.modem = warm.modem  # its PIN state included, also when its start failed
+            warm.take(self.events.put)  # waits for the end of its start-up; raises what that raised
+            self.stats["opens"] += 1
+            self._initialised(self.modem.info, warm.ready_at)
+            return
         self.modem.open()
         self.stats["opens"] += 1
-        try:
-            self._initialise()
-        except AtTimeout:
-            if not self._leave_pdu_entry():
-                raise
-            self._initialise()
-
-    def _leave_pdu_entry(self) -> bool:
-        """A modem silent from the start may be waiting for a PDU: a process killed between `AT+CMGS` and its
-        PDU leaves it so, and every command after becomes part of that PDU. ESC ends PDU entry without
-        sending (27.005 §3.5.1). True when the modem answers `AT` afterwards."""
-        if self.modem.link is None:
-            return False
-        self.modem.link.write(ESC)
-        self._sleep(0.2)  # its answer to the ESC passes before the next command waits for one
-        try:
-            self.modem.cmd("AT", timeout=min(2.0, self.settings.command_timeout))
-        except (AtTimeout, CommandError):
-            return False
-        logger.warning("{}: the modem was still waiting for an SMS of a stopped run: cancelled it", self.url)
-        return True
+        self._initialised(self.modem.start(self._sleep), time.monotonic())
 
     def _initialise(self) -> None:
-        info = self.modem.initialise()
+        self._initialised(self.modem.initialise(), time.monotonic())
+
+    def _initialised(self, info: ModemInfo, at: float) -> None:
+        """The modem is initialised (since `at`, monotonic): ready to serve; its state and the start line."""
         self.stats["inits"] += 1
-        self._initialised_at = time.monotonic()
+        self._initialised_at = at
         self.ctx.modem_id = modem_key(self.url, info.imsi)
         self.book.from_info(info)
         self.state = "ready" if info.registered else "no-network"

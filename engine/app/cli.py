@@ -346,15 +346,29 @@ def run(
                           "name it, and the session cookie is Secure when it is https.")] = None,
 ) -> None:
     """The service: engine, scheduler and the configured drivers."""
-    from .service import serve
+    from .drivers import warm_up
+    from .stopping import Stopping
 
-    quiet_logs("INFO")
-    school = need_school(school)
-    compiled, loaded = load_all(school, rules)
-    url = database_url(db, school)
-    open_store(url, create=True).close()  # the service may create its database; a wrong URL is one line
-    raise typer.Exit(serve(compiled, loaded, url, [*(modem or []), *(gateway or [])], pin, console, modem_rate,
-                           gateway_listen, fingers=finger, web=web, web_url=web_url))
+    stopping = Stopping()  # from here on a SIGTERM stops the start-up cleanly (stopping.py)
+    warm = None
+    try:
+        quiet_logs("INFO")
+        school = need_school(school)
+        warm = warm_up(modem or [], pin)  # a modem initialises while the rest of the start runs (drivers.py)
+        from ..school.staging import settle
+        from .service import serve
+
+        settle(school)  # a roster upload a crash cut short is finished or undone before the roster is read
+        compiled, loaded = load_all(school, rules)
+        url = database_url(db, school)
+        open_store(url, create=True).close()  # the service may create its database; a wrong URL is one line
+        code = serve(compiled, loaded, url, [*(modem or []), *(gateway or [])], pin, console, modem_rate,
+                     gateway_listen, fingers=finger, web=web, web_url=web_url, stopping=stopping, warm=warm)
+    finally:
+        if warm is not None:
+            warm.close()  # what no driver took over: the start-up failed or was stopped first
+        stopping.restore()
+    raise typer.Exit(code)
 
 
 @app.command()

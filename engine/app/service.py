@@ -23,11 +23,13 @@ from ..ports import DRIVER_TEXTS, DeliveryPolicy, DriverOptions
 from ..rules import CompiledRules
 from ..rules.diagnostics import Problems
 from ..school.model import School
+from ..school.staging import settle
 from ..store import Store
 from ..store.lease import RETRY_SECONDS, Lease, current_holder
-from .drivers import Started, UnknownDriver, start_all
+from .drivers import Started, UnknownDriver, Warm, start_all
 from .monitor import Monitor
 from .reload import Watch, load_checked
+from .stopping import StopAsked, Stopping
 from .wakeup import Wakeup
 
 if TYPE_CHECKING:  # the engine and its handlers are imported when an engine is built (`new_engine`): the
@@ -162,6 +164,7 @@ class Leader:
         if self.engine is None or time.monotonic() < self._next_watch - WATCH_SLACK:
             return []
         self._next_watch = time.monotonic() + WATCH_SECONDS
+        settle(self.school.directory)  # an apply a crash or a failed restore left half done: never reload a mix
         if not self.watch.due():
             return []
         problems = Problems()
@@ -229,64 +232,27 @@ class Leader:
 
 def serve(rules: CompiledRules, school: School, url: str, modems: list[str], pin: str | None,
           console: Console, modem_rate: float | None = None, listen: str | None = None,
-          fingers: list[str] | None = None, web: str | None = None, web_url: str | None = None) -> int:
+          fingers: list[str] | None = None, web: str | None = None, web_url: str | None = None,
+          stopping: Stopping | None = None, warm: Warm | None = None) -> int:
     """`absensi run`: `modems` are the addresses of every SMS device (serial ports, pyserial URLs, gateway
     URLs); each is served by the driver its scheme names (`drivers.py`). `fingers`: fingerprint machines
     whose logs are pulled (`finger_pull.py`). SIGTERM and SIGINT stop it cleanly from its first moment on:
-    during start-up the start-up ends and what was already started is stopped (`Stopping`)."""
-    stopping = Stopping()  # first of all: until now a signal's default action kills the process, no cleanup
+    during start-up the start-up ends and what was already started is stopped (`Stopping`; the command
+    installs it before it imports this module). `warm`: devices the drivers began to start before the rules
+    and the store were there (`drivers.warm_up`); their drivers take them over."""
+    own = stopping is None
+    stopping = stopping or Stopping()  # first of all: until now a signal's default action kills the process
     try:
         return _serve(stopping, rules, school, url, modems, pin, console, modem_rate, listen, fingers, web,
-                      web_url)
+                      web_url, warm or Warm())
     finally:
-        stopping.restore()
-
-
-class StopAsked(Exception):
-    """Raised by `Stopping.check` between two steps of the start-up when a stop was asked meanwhile."""
-
-
-class Stopping:
-    """SIGTERM/SIGINT ask the service to stop, whenever they come: `serve` installs this first. The start-up
-    looks between its steps (`check`); a SIGHUP during start-up is kept for when reloads are handled."""
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self) -> None:
-        self.asked = threading.Event()
-        self.reload_asked = False
-        self._then: list[Callable[[], None]] = []
-        self._saved = {sig: signal.signal(sig, self._stop) for sig in self.SIGNALS}
-        self._saved[signal.SIGHUP] = signal.signal(signal.SIGHUP, self._hup)
-
-    def _stop(self, *_: object) -> None:
-        self.asked.set()
-        for then in list(self._then):
-            then()
-
-    def _hup(self, *_: object) -> None:
-        self.reload_asked = True
-
-    def then(self, action: Callable[[], None]) -> Callable[[], None]:
-        """Also call `action` (from the signal handler) on a stop; at once if one was asked. Returns what
-        forgets it again."""
-        self._then.append(action)
-        if self.asked.is_set():
-            action()
-        return lambda: self._then.remove(action)
-
-    def check(self) -> None:
-        if self.asked.is_set():
-            raise StopAsked
-
-    def restore(self) -> None:
-        for sig, handler in self._saved.items():
-            signal.signal(sig, handler)
+        if own:
+            stopping.restore()
 
 
 def _serve(stopping: Stopping, rules: CompiledRules, school: School, url: str, modems: list[str],
            pin: str | None, console: Console, modem_rate: float | None, listen: str | None,
-           fingers: list[str] | None, web: str | None, web_url: str | None) -> int:
+           fingers: list[str] | None, web: str | None, web_url: str | None, warm: Warm) -> int:
     from absensi.drivers.telegram import TelegramCredentialsError, credentials_from_env
 
     credentials, reason = credentials_from_env()
@@ -297,6 +263,7 @@ def _serve(stopping: Stopping, rules: CompiledRules, school: School, url: str, m
         console.print(f"(Telegram: {reason})")
         return 2
     if stopping.asked.is_set():
+        console.print("absensi: stopped")
         return 0
     store = Store(url)
     store.policy = rules.delivery_policy()
@@ -318,7 +285,8 @@ def _serve(stopping: Stopping, rules: CompiledRules, school: School, url: str, m
         try:  # first: a modem initialises (mostly waiting on it) while the engine is built
             pool = _start_drivers(modems, store, DriverOptions(
                 clock=clock, policy=rules.delivery_policy(), pin=pin, rate_per_min=modem_rate,
-                listen=None if share else listen, mount=site.mount if share else None), console)
+                listen=None if share else listen, mount=site.mount if share else None,
+                warm=warm.started), console)
         except (UnknownDriver, ValueError, OSError) as exc:  # a wrong address, a missing key, a taken port
             console.print(f"[red]SMS: {exc}[/red]")
             return 2

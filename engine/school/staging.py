@@ -201,11 +201,7 @@ class Staging:
     def apply(self, staged_id: str, store: Store, now: datetime) -> Applied:
         """Put the staged files live (previous versions to a dated backup folder) and ask for a reload."""
         with _apply_lock(self.school_dir, wait=True):
-            recovered = _recover(self.school_dir)  # a crashed apply is finished (or rolled back) first
-            if recovered is not None:
-                from loguru import logger
-
-                logger.warning("data sekolah: {}", recovered)
+            _log(_recover(self.school_dir))  # a crashed apply is finished (or rolled back) first
             staged = self.get(staged_id, now)
             if staged is None:
                 raise StagingError("Unggahan ini tidak ada lagi (sudah diterapkan, dibatalkan, atau kedaluwarsa). "
@@ -371,6 +367,19 @@ def finish_interrupted_apply(school_dir: Path) -> str | None:
         return None
     with _apply_lock(school_dir, wait=False) as held:
         return _recover(school_dir) if held else None
+
+
+def settle(school_dir: Path) -> None:
+    """`finish_interrupted_apply`, with what it did in the log: `absensi run` calls it before it reads the
+    roster, the reload watch before it looks at the files, the console before it shows them."""
+    _log(finish_interrupted_apply(school_dir))
+
+
+def _log(line: str | None) -> None:
+    if line is not None:
+        from loguru import logger
+
+        (logger.error if line.startswith("error:") else logger.warning)("data sekolah: {}", line)
 
 
 def _recover(school_dir: Path) -> str | None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 
-from loguru import logger
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
@@ -19,8 +18,8 @@ from ..school.staging import (
     Staging,
     StagingError,
     Upload,
-    finish_interrupted_apply,
     live_files,
+    settle,
 )
 from .page import Page
 from .routing import Route
@@ -48,9 +47,7 @@ def routes() -> list[Route]:
 def staging_of(page: Page) -> Staging:
     """The school directory and the rules in force: what the service would reload. An apply a crash
     interrupted is completed (or rolled back) first, so the page never shows a half-applied set."""
-    recovered = finish_interrupted_apply(page.school.directory)
-    if recovered is not None:
-        logger.warning("data sekolah: {}", recovered)
+    settle(page.school.directory)
     return Staging(page.school.directory, page.rules.directory)
 
 
