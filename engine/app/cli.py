@@ -627,24 +627,36 @@ def naik_kelas(
     school: SchoolOpt = None,
     rules: RulesOpt = None,
     top_grade: Annotated[int, typer.Option("--top-grade", help="The grade that graduates (13 in 4-year SMK).")] = 12,
+    new: Annotated[Path | None, typer.Option("--new", help="The new students (grade-X intake, transfers in): a "
+                                             "students table, .csv or .xlsx, merged into next year's.")] = None,
 ) -> None:
     """Write next school year's directory: classes move up a grade, the top grade graduates (SPEC §2)."""
-    from ..school.naikkelas import YearError, plan_year, write_year
+    from ..rules.diagnostics import Problems
+    from ..school.naikkelas import YearError, add_new_students, plan_year, write_year
 
     quiet_logs()
     school = need_school(school)
     _, loaded = load_all(school, rules)
+    problems = Problems()
     try:
         plan = plan_year(loaded, to, top_grade)
+        added = add_new_students(plan, new, problems) if new is not None else []
+        if problems.errors:
+            typer.echo(problems.render())  # plain, like `absensi check`: file:line:column stays greppable
+            fail(f"{len(problems.errors)} error(s) in {new}: nothing was written", 1)
         write_year(loaded, plan, out)
     except YearError as exc:
         fail(str(exc), 1)
     except OSError as exc:
         fail(f"{out}: cannot write: {exc.strerror or exc}")
+    if problems.items:
+        typer.echo(problems.render())
     for line in plan.lines:
         console.print(f"  {line}", markup=False)
-    console.print(f"{out}: {len(plan.classes)} classes, {len(plan.students)} students, {len(plan.staff)} staff rows. "
-                  f"Add the new students to {out / 'students.csv'}, check the semesters in school.yaml, then "
+    todo = (f"give the new classes their staff in {out / 'staff.csv'}" if new is not None
+            else f"add the new students to {out / 'students.csv'} (or use --new FILE)")
+    console.print(f"{out}: {len(plan.classes)} classes, {len(plan.students)} students ({len(added)} new), "
+                  f"{len(plan.staff)} staff rows. Next: {todo}, check the semesters in school.yaml, then run "
                   f"`absensi check --school {out}`.", markup=False)
 
 

@@ -7,8 +7,13 @@ semesters are added to school.yaml (the old ones stay, so past periods remain re
 continuing students are kept; graduates leave students.csv and parents.csv. Absen numbers are not carried:
 they restart with the year (the store numbers each class afresh on its first use).
 
-`plan_year` decides everything and describes each change; `write_year` writes the directory, never over an
-existing one. The database needs nothing: switching the service to the new directory keeps every record.
+New students (the grade-X intake, transfers in) come in a students table of their own (`--new FILE`), checked
+row by row as `absensi check` checks students.csv and against next year's classes and continuing students;
+those without a parent code get one, made as `absensi codes` makes them.
+
+`plan_year` decides everything and describes each change, `add_new_students` joins the new students;
+`write_year` writes the directory, never over an existing one. The database needs nothing: switching the
+service to the new directory keeps every record.
 """
 
 from __future__ import annotations
@@ -16,18 +21,25 @@ from __future__ import annotations
 import csv
 import re
 import shutil
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
+from ..rules.diagnostics import Problems, did_you_mean
+from .codes import new_code
 from .model import ClassInfo, School, StaffRole, Student
+from .roster import _CODE as CODE_SHAPE  # the parent code's shape as `absensi check` requires it
+from .roster import finger_key
+from .tables import Table, class_key, read_table_file
 
 ROMAN = {10: "X", 11: "XI", 12: "XII", 13: "XIII"}
 _GRADE_WORD = re.compile(r"^(XIII|XII|XI|X|1[0-3])(\s+.*)$", re.IGNORECASE)
 CLASS_ROLES = ("wali_kelas", "ketua_kelas", "sekretaris")
+_EMPTY = "{}: new, empty until the new students are added"
 
 
 class YearError(ValueError):
@@ -56,7 +68,7 @@ def next_name(name: str, grade: int) -> str:
     return new + rest
 
 
-def plan_year(school: School, year: str, top_grade: int = 12, new_students: list[Student] | None = None) -> YearPlan:
+def plan_year(school: School, year: str, top_grade: int = 12) -> YearPlan:
     if not re.fullmatch(r"\d{4}/\d{4}", year) or int(year[5:]) != int(year[:4]) + 1:
         raise YearError(f"'{year}' is not a school year: write it as 2027/2028")
     result = YearPlan(year)
@@ -73,9 +85,8 @@ def plan_year(school: School, year: str, top_grade: int = 12, new_students: list
     for info in sorted(school.classes.values(), key=lambda c: c.name):
         if info.grade == bottom:
             result.classes.append(info)
-            result.lines.append(f"{info.name}: new, empty until the new students are added")
+            result.lines.append(_EMPTY.format(info.name))
     _move_people(school, result, renamed)
-    _add_new_students(result, new_students or [])
     result.semesters = next_semesters(school, year)
     return result
 
@@ -106,20 +117,106 @@ def _move_people(school: School, result: YearPlan, renamed: dict[str, str]) -> N
         result.lines.append(f"parents.csv: {dropped} number(s) of graduates removed")
 
 
-def _add_new_students(result: YearPlan, new_students: list[Student]) -> None:
-    known = {c.name for c in result.classes}
-    taken = {s.nis for s in result.students}
-    for student in new_students:
-        if student.class_name not in known:
-            raise YearError(f"new student {student.nis} is in class '{student.class_name}', which next year does "
-                            "not have")
-        if student.nis in taken:
-            raise YearError(f"new student {student.nis} has the NIS of a continuing student")
-        taken.add(student.nis)
-        result.students.append(Student(student.nis, student.name, student.class_name, student.parent_code, 0,
-                                       student.nisn, student.gender, finger_id=student.finger_id))
-    if new_students:
-        result.lines.append(f"students: {len(new_students)} new student(s) added")
+def add_new_students(plan: YearPlan, path: Path, problems: Problems) -> list[Student]:
+    """The students of `path` (`--new FILE`: the new grade-X intake, transfers in) joined to next year's roster.
+
+    `path` is a students table as the school directory takes it (CSV or .xlsx, the same column names), but
+    its parent_code column may be left out or empty: such a student gets a new code, made as `absensi codes`
+    makes them. Each problem is reported at its row of `path`, as `absensi check` would report it in
+    students.csv; with any error nothing is added (and [] returned).
+    """
+    errors = len(problems.errors)
+    table = read_table_file(path, "students", problems, may_lack=["parent_code"])
+    if not table.ok:
+        return []
+    seen = _Seen(plan)
+    new = [s for line, row in table.rows if (s := _new_student(table, line, row, seen, problems)) is not None]
+    table.finish(problems)
+    if not table.rows:
+        problems.add(table.file, 0, 0, "no students: the file has its column names but no rows")
+    if len(problems.errors) > errors:
+        return []
+    taken = set(seen.codes)
+    made = sum(not s.parent_code for s in new)
+    new = [s if s.parent_code else replace(s, parent_code=new_code(taken)) for s in new]
+    plan.students.extend(new)
+    counts = Counter(s.class_name for s in new)
+    filled = {_EMPTY.format(name): f"{name}: new" for name in counts}
+    plan.lines = [filled.get(line, line) for line in plan.lines]
+    order = [c.name for c in sorted(plan.classes, key=lambda c: (c.grade, c.name)) if c.name in counts]
+    plan.lines.append(f"{len(new)} new student(s) from {path}: "
+                      + ", ".join(f"{name} ({counts[name]})" for name in order))
+    if made:
+        plan.lines.append(f"parent codes: {made} made for new students without one (as `absensi codes` makes "
+                          "them); print their letters with `absensi letters`")
+    return new
+
+
+class _Seen:
+    """What the rows of `--new FILE` are checked against: next year's classes and continuing students, and
+    the rows before."""
+
+    def __init__(self, plan: YearPlan) -> None:
+        self.classes = {class_key(c.name): c.name for c in plan.classes}
+        self.known = ", ".join(c.name for c in sorted(plan.classes, key=lambda c: (c.grade, c.name)))
+        self.continuing = {s.nis: s for s in plan.students}
+        self.lines: dict[str, int] = {}  # nis → its line in the file
+        self.codes = {s.parent_code.upper(): f"continuing student {s.nis}" for s in plan.students}
+        self.fingers = {finger_key(s.finger_id or s.nis): s.nis for s in plan.students}
+
+
+def _new_student(table: Table, line: int, row: dict[str, str], seen: _Seen, problems: Problems) -> Student | None:
+    """The student of one row, or None with its problem reported (the checks of `absensi check`, in the file's
+    terms: a continuing student's NIS, a class next year does not have)."""
+    nis, name, written, code = row["nis"], row["name"], row["class"], row.get("parent_code", "")
+    column, message, hint, same = "", "", "", ""
+    class_name = seen.classes.get(class_key(written))
+    if not nis:
+        column, message, same = "nis", "empty nis", "an empty nis"
+    elif nis in seen.continuing:
+        old = seen.continuing[nis]
+        column, message = "nis", f"nis {nis} is a continuing student's ({old.name}, {old.class_name} next year)"
+        hint = "list only new students in this file, or correct the NIS"
+    elif nis in seen.lines:
+        column, message = "nis", f"nis {nis} is listed twice: first on line {seen.lines[nis]}"
+    elif not name:
+        column, message, same = "name", f"student {nis} has no name", "an empty name"
+    elif class_name is None:
+        column, message = "class", (f"unknown class '{written}' for student {nis}: next year's classes are "
+                                    f"{seen.known}")
+        hint, same = did_you_mean(written, seen.classes.values()), f"unknown class '{written}'"
+    elif code and not CODE_SHAPE.match(code):
+        column, message = "parent_code", f"parent_code '{code}' must be 4-16 letters or digits"
+    elif code and code.upper() in seen.codes:
+        column, message = "parent_code", f"parent_code '{code}' is already used by {seen.codes[code.upper()]}"
+    seen.lines.setdefault(nis, line)
+    if message or class_name is None:
+        table.report(problems, line, column, message, hint=hint, same=same)
+        return None
+    if class_name != written:
+        table.report(problems, line, "class", f"class '{written}' is read as '{class_name}'", warning=True,
+                     hint="write class names as in classes.csv", same=f"class '{written}' for '{class_name}'")
+    finger = row.get("finger_id", "")
+    other = seen.fingers.setdefault(finger_key(finger or nis), nis)
+    if other != nis:
+        table.report(problems, line, "finger_id" if finger else "nis",
+                     f"finger id '{finger or nis}' of student {nis} is already student {other}'s",
+                     hint="give one of them a finger_id as the machine knows them")
+        return None
+    if code:
+        seen.codes[code.upper()] = f"the student on line {line}"
+        if len(code) < 6:
+            table.report(problems, line, "parent_code", f"parent_code '{code}' is short enough to guess",
+                         warning=True, hint="use 6 or more characters", same="a short parent_code")
+    nisn = row.get("nisn", "")
+    if nisn and not (nisn.isdigit() and len(nisn) == 10):
+        table.report(problems, line, "nisn", f"nisn '{nisn}' is not 10 digits", warning=True,
+                     hint="a spreadsheet drops leading zeros from numbers: format the column as Text",
+                     same="an nisn that is not 10 digits")
+    if row.get("absen_no"):
+        table.report(problems, line, "absen_no", "absen_no is not carried over: numbers restart with the year",
+                     warning=True, same="an absen_no")
+    return Student(nis, name, class_name, code, 0, nisn, row.get("gender", "").upper(), finger_id=finger)
 
 
 def next_semesters(school: School, year: str) -> list[dict[str, object]]:

@@ -310,17 +310,38 @@ def read_table(directory: Path, stem: str, problems: Problems, *, needed: bool =
         problems.add(path, 0, 0, note, warning=True)
     named = sheet is not None and path.stem.lower() != stem
     table = Table(path, f"{path}[{sheet}]" if named else "", sheet=path.suffix.lower() == ".xlsx")
+    _fill(table, sheet, required, optional, problems)
+    return table
+
+
+def read_table_file(path: Path, stem: str, problems: Problems, *, may_lack: Iterable[str] = ()) -> Table:
+    """`stem`'s columns from a file of any name (`absensi naik-kelas --new FILE`), read as `read_table` reads
+    the school's own: a CSV, or an .xlsx's sheet named `stem`, else its first sheet. `may_lack`: required
+    columns this file may leave out (a row then has no such key)."""
+    lacking = set(may_lack)
+    required = [c for c in TABLES[stem][0] if c not in lacking]
+    optional = [c for c in TABLES[stem][0] if c in lacking] + TABLES[stem][1]
+    table = Table(path, sheet=path.suffix.lower() == ".xlsx")
+    if path.suffix.lower() == ".xls":
+        problems.add(path, 0, 0, f'{path.name} is the old Excel format: save it as .xlsx or as "CSV UTF-8" .csv')
+    elif not path.is_file():
+        problems.add(path, 0, 0, "missing: there is no such file" if not path.exists() else "is not a file")
+    else:
+        _fill(table, _sheet_named(path, stem) if table.sheet else None, required, optional, problems)
+    return table
+
+
+def _fill(table: Table, sheet: str | None, required: list[str], optional: list[str], problems: Problems) -> None:
     try:
         if table.sheet:
-            cells = _xlsx_rows(path, sheet)
+            cells = _xlsx_rows(table.path, sheet)
             problems.set_lines(table.file, [])  # a workbook has no text lines to quote
         else:
             cells = _csv_rows(table, required + optional, problems)
     except (OSError, csv.Error, ValueError, KeyError) as exc:
         problems.add(table.file, 0, 0, f"cannot read: {exc}")
-        return table
+        return
     _read_header(table, cells, required, optional, problems)
-    return table
 
 
 def read_cells(path: Path, columns: list[str], problems: Problems) -> list[tuple[int, list[str]]]:
