@@ -347,3 +347,69 @@ def test_check_of_an_excel_saved_school(school_dir: Path) -> None:
     code, output = run_check(school_dir)
     assert code == 1
     golden("excel_saved_school", output)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def problem_lines(output: str) -> list[str]:
+    """The `file:line:column: message` lines of `absensi check`, without quoted lines, carets and hints."""
+    return [line for line in output.splitlines() if line.startswith("school/")]
+
+
+def test_a_duplicate_absen_no_is_at_its_second_row_naming_the_number_and_the_first(school_dir: Path) -> None:
+    path = school_dir / "students.csv"
+    lines = lines_of(path)
+    numbers = {1: "3", 3: "3", 5: "3", 10: "1"}  # 1001, 1003, 1005 in X TKJ 1; 1010 alone with its 1
+    path.write_text("\n".join([lines[0] + ",absen_no"] + [f"{line},{numbers.get(i, '')}"
+                                                          for i, line in enumerate(lines) if i]) + "\n")
+    assert lines[1].startswith("1001,") and lines[3].startswith("1003,") and lines[5].startswith("1005,")
+    code, output = run_check(school_dir)
+    assert code == 1
+    assert problem_lines(output) == [
+        "school/students.csv:4:7: absen_no 3 is already used in class 'X TKJ 1' on line 2, by student 1001 "
+        "(column 'absen_no')",
+        "school/students.csv:6:7: absen_no 3 is already used in class 'X TKJ 1' on line 2, by student 1001 "
+        "(column 'absen_no')",
+    ]
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("  - 2026-12-24 ", "  - 2026-13-01 ",
+     "school/school.yaml:9:5: '2026-13-01' is not a date (YYYY-MM-DD) or {from: …, to: …}"),
+    ("to: 2027-03-16}", "to: 2027-02-30}",
+     "school/school.yaml:12:28: '2027-02-30' is not a date (YYYY-MM-DD)"),
+    ("end: 2027-06-19}", "end: 2027-06-31}",
+     "school/school.yaml:15:55: '2027-06-31' is not a date (YYYY-MM-DD)"),
+])
+def test_a_date_that_does_not_exist_is_reported_at_its_value(school_dir: Path, old: str, new: str,
+                                                             expected: str) -> None:
+    edit(school_dir / "school.yaml", old, new)
+    code, output = run_check(school_dir)
+    assert code == 1
+    assert problem_lines(output) == [expected]
+
+
+def test_an_unknown_region_is_the_one_error_not_every_phone_number(school_dir: Path) -> None:
+    edit(school_dir / "school.yaml", "region: ID", "region: XX")
+    code, output = run_check(school_dir)
+    assert code == 1
+    assert problem_lines(output) == [
+        "school/school.yaml:4:9: unknown region 'XX' (the country of phone numbers written without +)"]
+    assert "is not a phone number" not in output
+
+
+def test_a_missing_telegram_group_points_at_telegram_groups_or_the_file_s_start(school_dir: Path) -> None:
+    path = school_dir / "school.yaml"
+    edit(path, "  pejabat: -1001234567890", "  piket: -1001234567891")
+    code, output = run_check(school_dir)
+    assert code == 1
+    message = "routes.info sends to group:pejabat, but telegram_groups has no 'pejabat'"
+    assert problem_lines(output) == [f"school/school.yaml:16:1: {message}"]
+    edit(path, "telegram_groups:\n  piket: -1001234567891\n", "")
+    code, output = run_check(school_dir)
+    assert code == 1
+    assert problem_lines(output) == [f"school/school.yaml:1:1: {message}"]

@@ -38,7 +38,7 @@ def check_groups(compiled: CompiledRules, school: School, problems: Problems) ->
         for target in targets:
             group = target.split(":", 1)[1] if target.startswith("group:") else None
             if group is not None and group not in school.groups:
-                problems.add(school.directory / "school.yaml", 0, 0,
+                problems.add(school.directory / "school.yaml", *school.groups_at,
                              f"routes.{event} sends to group:{group}, but telegram_groups has no '{group}'")
 
 

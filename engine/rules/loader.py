@@ -14,6 +14,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 
 from .diagnostics import Problems, did_you_mean
@@ -71,8 +72,24 @@ def plain(node: Any) -> Any:
     return node
 
 
+class _Constructor(RoundTripConstructor):
+    """The round-trip constructor, except that a scalar that looks like a date but is none (`2026-13-01`,
+    `2027-02-30`) stays text: the check that wants a date then says so at the value's own line and column,
+    instead of ruamel's unmarked "month must be in 1..12" for the whole file."""
+
+    def construct_yaml_timestamp(self, node: Any, values: Any = None) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node, values)
+        except ValueError:
+            return str(node.value)
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_timestamp)
+
+
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
+    yaml.Constructor = _Constructor
     yaml.allow_duplicate_keys = False
     return yaml
 

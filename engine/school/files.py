@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 from ruamel.yaml.comments import CommentedMap
 
 from ..rules.diagnostics import DataError, Problems, did_you_mean
@@ -109,13 +110,20 @@ def _read_school_yaml(directory: Path, problems: Problems) -> School | None:
     if not (isinstance(region, str) and len(region) == 2 and region.isalpha()):
         _at(problems, path, doc, "region", f"region '{region}' is not a two-letter country code", "e.g. ID")
         region = "ID"
+    elif region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        # The first cause: the roster's phone numbers are still read as Indonesian ones, not each refused.
+        _at(problems, path, doc, "region", f"unknown region '{region}' (the country of phone numbers written "
+            "without +)", "e.g. ID (Indonesia)")
+        region = "ID"
     region = region.upper()
     if sms and normalize(sms, region) is None:
         _at(problems, path, doc, "sms_number", f"'{sms}' is not a phone number")
     if calendar is None:
         return None
     place = str(doc.get("place") or (name.split()[-1] if name else ""))
-    return School(directory, name, region, calendar, groups, normalize(sms, region) or sms, place)
+    line, col = doc.lc.key("telegram_groups") if "telegram_groups" in doc else (0, 0)
+    return School(directory, name, region, calendar, groups, normalize(sms, region) or sms, place,
+                  groups_at=(line + 1, col + 1))
 
 
 def _at(problems: Problems, path: Path, node: CommentedMap, key: str, message: str, hint: str = "") -> None:
@@ -159,10 +167,13 @@ def _holidays(path: Path, doc: CommentedMap, problems: Problems) -> frozenset[da
         line, col = items.lc.item(i)
         if isinstance(item, date):
             result.add(item)
-        elif isinstance(item, dict) and isinstance(item.get("from"), date) and isinstance(item.get("to"), date):
+        elif isinstance(item, CommentedMap) and {"from", "to"} <= set(item) and _dates(path, item, ("from", "to"),
+                                                                                        problems):
             if item["to"] < item["from"]:
                 problems.add(path, line + 1, col + 1, "holiday range ends before it starts")
             result.update(days_between(item["from"], item["to"]))
+        elif isinstance(item, CommentedMap) and {"from", "to"} <= set(item):
+            continue  # a bad date inside the range, reported at it
         else:
             problems.add(path, line + 1, col + 1, f"'{item}' is not a date (YYYY-MM-DD) or {{from: …, to: …}}")
     return frozenset(result)
@@ -175,15 +186,25 @@ def _semesters(path: Path, doc: CommentedMap, problems: Problems) -> tuple[Semes
         line, col = items.lc.item(i)
         try:
             semester = Semester(str(item["name"]), item["start"], item["end"])
-            if not isinstance(semester.start, date) or not isinstance(semester.end, date):
-                raise TypeError
         except (KeyError, TypeError):
             problems.add(path, line + 1, col + 1, "a semester needs name, start and end (YYYY-MM-DD)")
+            continue
+        if not _dates(path, item, ("start", "end"), problems):
             continue
         if semester.end < semester.start:
             problems.add(path, line + 1, col + 1, f"semester '{semester.name}' ends before it starts")
         result.append(semester)
     return tuple(sorted(result, key=lambda s: s.start))
+
+
+def _dates(path: Path, node: CommentedMap, keys: tuple[str, ...], problems: Problems) -> bool:
+    """True when `node[key]` is a date for each of `keys`; else each one that is not is reported at its value."""
+    ok = True
+    for key in keys:
+        if not isinstance(node[key], date):
+            _at(problems, path, node, key, f"'{node[key]}' is not a date (YYYY-MM-DD)")
+            ok = False
+    return ok
 
 
 def _groups(path: Path, doc: CommentedMap, problems: Problems) -> dict[str, int]:

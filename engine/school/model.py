@@ -48,6 +48,7 @@ class School:
     groups: dict[str, int]
     sms_number: str
     place: str = ""  # the town printed on signatures ("Tangerang, 30 November 2026")
+    groups_at: tuple[int, int] = (1, 1)  # school.yaml line and column of `telegram_groups` (1, 1: absent)
     classes: dict[str, ClassInfo] = field(default_factory=dict)
     students: dict[str, Student] = field(default_factory=dict)
     staff: list[StaffRole] = field(default_factory=list)

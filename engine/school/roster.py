@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Mapping
-from pathlib import Path
 
 from ..rules.diagnostics import Problems, did_you_mean
 from ..rules.schema import Role
@@ -100,7 +99,7 @@ def _grade(text: str) -> int | None:
 def read_students(school: School, problems: Problems, classes: Table | None = None) -> Table:
     """`classes`: the classes table as read (when it did not load, class names are not checked)."""
     table = read_table(school.directory, "students", problems)
-    path, rows = Path(table.file), table.rows
+    rows = table.rows
     names = ClassNames(school, classes)
     codes: dict[str, int] = {}
     explicit: dict[str, int] = {}
@@ -115,7 +114,7 @@ def read_students(school: School, problems: Problems, classes: Table | None = No
     names.unchecked(table, problems)
     _finger_ids_unique(table, school, problems)
     table.finish(problems)
-    _number_students(school, explicit, path, problems)
+    _number_students(school, explicit, table, problems)
     return table
 
 
@@ -178,15 +177,21 @@ def _student_row_ok(table: Table, line: int, row: dict[str, str], names: ClassNa
     return True
 
 
-def _number_students(school: School, explicit: dict[str, int], path: Path, problems: Problems) -> None:
-    """Explicit absen numbers win; the others take the free numbers in name order."""
+def _number_students(school: School, explicit: dict[str, int], table: Table, problems: Problems) -> None:
+    """Explicit absen numbers win; the others take the free numbers in name order. A number written twice in
+    a class is an error at its second row, naming the first."""
+    lines = {row["nis"]: line for line, row in table.rows}
     by_class: dict[str, list[Student]] = defaultdict(list)
     for student in school.students.values():
         by_class[student.class_name].append(student)
     for class_name, members in by_class.items():
-        taken = {n: nis for nis, n in explicit.items() if school.students[nis].class_name == class_name}
-        if len(taken) != len({s.nis for s in members if s.nis in explicit}):
-            problems.add(path, 0, 0, f"class '{class_name}' has two students with the same absen_no")
+        taken: dict[int, str] = {}
+        for nis in sorted((s.nis for s in members if s.nis in explicit), key=lambda n: lines.get(n, 0)):
+            first = taken.setdefault(explicit[nis], nis)
+            if first != nis:
+                table.report(problems, lines.get(nis, 0), "absen_no",
+                             f"absen_no {explicit[nis]} is already used in class '{class_name}' on line "
+                             f"{lines.get(first, 0)}, by student {first}")
         free = (n for n in range(1, 10_000) if n not in taken)
         for student in sorted(members, key=lambda s: (s.name.lower(), s.nis)):
             number = explicit.get(student.nis) or next(free)
