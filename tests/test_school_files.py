@@ -384,8 +384,10 @@ def test_a_duplicate_absen_no_is_at_its_second_row_naming_the_number_and_the_fir
      "school/school.yaml:12:28: '2027-02-30' is not a date (YYYY-MM-DD)"),
     ("end: 2027-06-19}", "end: 2027-06-31}",
      "school/school.yaml:15:55: '2027-06-31' is not a date (YYYY-MM-DD)"),
+    ('sms_number: "+6281200000000"', "sms_number: !!int nomor",
+     "school/school.yaml:18:13: 'nomor' cannot be read as !!int"),
 ])
-def test_a_date_that_does_not_exist_is_reported_at_its_value(school_dir: Path, old: str, new: str,
+def test_a_value_that_cannot_be_made_is_reported_at_it(school_dir: Path, old: str, new: str,
                                                              expected: str) -> None:
     edit(school_dir / "school.yaml", old, new)
     code, output = run_check(school_dir)

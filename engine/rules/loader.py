@@ -14,8 +14,9 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import RoundTripConstructor
+from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.nodes import ScalarNode
 
 from .diagnostics import Problems, did_you_mean
 from .schema import SECTIONS
@@ -82,6 +83,17 @@ class _Constructor(RoundTripConstructor):
             return super().construct_yaml_timestamp(node, values)
         except ValueError:
             return str(node.value)
+
+    def construct_non_recursive_object(self, node: Any, tag: str | None = None) -> Any:
+        """Python's own errors while making a value (`!!int abc`, `!!bool maybe`) get the node's mark."""
+        try:
+            return super().construct_non_recursive_object(node, tag)
+        except (ValueError, TypeError, KeyError):
+            if not isinstance(node, ScalarNode):
+                raise
+            kind = str(tag or node.tag).rsplit(":", 1)[-1]
+            raise ConstructorError(None, None, f"'{node.value}' cannot be read as !!{kind}",
+                                   node.start_mark) from None
 
 
 _Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_timestamp)
