@@ -40,3 +40,22 @@ def test_status_names_the_engine_and_says_when_it_has_gone_silent(db_url: str) -
     finally:
         lease.release()
         store.close()
+
+
+def test_a_clean_stop_shows_at_once_and_the_next_engine_clears_it(db_url: str) -> None:
+    store, other_store = Store(db_url), Store(db_url)
+    first, second = Lease(store), Lease(other_store)
+    try:
+        assert first.acquire(T0)
+        first.release()  # `absensi run` stopped by SIGTERM: its engine thread lets the lease go
+        state = health(store, T0 + timedelta(seconds=1))  # a second later, long before a minute of silence
+        assert not state.engine_alive and state.engine == first.holder and state.engine_stopped_at is not None
+        assert state.problems == ["no engine is handling messages (is `absensi run` running?)"]
+        assert second.acquire(T0 + timedelta(seconds=2))
+        state = health(store, T0 + timedelta(seconds=3))
+        assert state.engine_alive and state.engine_stopped_at is None and state.problems == []
+    finally:
+        first.release()
+        second.release()
+        store.close()
+        other_store.close()

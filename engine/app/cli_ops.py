@@ -66,6 +66,9 @@ def print_health(state: Health, console: Console) -> None:
 def _engine(state: Health, say: Any) -> None:
     if state.engine is None:
         say("Engine: none has run on this database yet")
+    elif state.engine_stopped_at is not None:
+        say(f"Engine: {state.engine}, [red]stopped[/red] at {_clock(state.engine_stopped_at)} (a clean stop; "
+            f"no engine handles messages now)")
     else:
         alive = "running" if state.engine_alive else "[red]silent[/red]"
         say(f"Engine: {state.engine}, since {_clock(state.engine_since)}, {alive} "

@@ -40,7 +40,7 @@ TICK_SECONDS = 30.0
 WATCH_SECONDS = 5.0  # how often the roster and rules files are looked at (with the lease's heartbeat)
 WATCH_SLACK = 1.0  # a look due this soon is taken now: it shares the heartbeat's wake-up
 
-HOW_TO = """Nothing to serve: neither a modem nor Telegram is configured.
+HOW_TO = """Neither a modem nor Telegram is configured: the engine runs, and what it sends waits in the outbox.
   SMS:      absensi run --modem /dev/serial/by-id/usb-HUAWEI_…-if00-port0   (see docs/modem.md)
             absensi run --gateway http://user:pass@192.168.1.20:8080       (an Android phone, docs/android.md)
   Telegram: export TELEGRAM_BOT_TOKEN=… TELEGRAM_API_ID=… TELEGRAM_API_HASH=…  (see docs/telegram.md)
@@ -258,10 +258,8 @@ def _serve(stopping: Stopping, rules: CompiledRules, school: School, url: str, m
     credentials, reason = credentials_from_env()
     if fingers and not _finger_addresses(fingers, console):
         return 2
-    if not modems and credentials is None and not fingers:
-        console.print(HOW_TO)
-        console.print(f"(Telegram: {reason})")
-        return 2
+    if not modems and credentials is None and not fingers:  # still a service: the scheduler, reloads,
+        console.print(HOW_TO)  # the console, a standby for another process's engine (SPEC §5)
     if stopping.asked.is_set():
         console.print("absensi: stopped")
         return 0

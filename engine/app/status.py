@@ -43,6 +43,7 @@ class Health:
     devices: list[dict[str, Any]] = field(default_factory=list)  # as published, plus `stale`, `down_since`
     telegram: dict[str, Any] | None = None
     sms_today: dict[str, int] = field(default_factory=dict)
+    engine_stopped_at: str | None = None  # the lease holder stopped cleanly then (released the lease)
     database_bytes: int | None = None
     incidents: list[dict[str, Any]] = field(default_factory=list)  # open alerts
     watching: list[str] = field(default_factory=list)  # conditions within their grace (not yet problems)
@@ -93,6 +94,7 @@ def _health(facts: Facts, found: list[Condition]) -> Health:
     return Health(
         engine=lease.holder if lease else None, engine_since=lease.acquired_at.isoformat() if lease else None,
         engine_alive=facts.engine_alive,
+        engine_stopped_at=lease.stopped_at.isoformat() if lease and lease.stopped_at else None,
         heartbeat_age_s=(now - lease.heartbeat_at).total_seconds() if lease else None,
         inbox_waiting=facts.inbox_waiting,
         oldest_waiting_s=(now - facts.oldest_waiting).total_seconds() if facts.oldest_waiting else None,

@@ -96,7 +96,8 @@ class Facts:
 
     @property
     def engine_alive(self) -> bool:
-        return self.engine is not None and self.now - self.engine.heartbeat_at <= ENGINE_SILENT
+        return (self.engine is not None and self.engine.stopped_at is None
+                and self.now - self.engine.heartbeat_at <= ENGINE_SILENT)
 
     @property
     def engine_process(self) -> Published | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -77,6 +77,14 @@ class Lease:
         return max(0.0, (HEARTBEAT - (now - self._beat)).total_seconds())
 
     def release(self) -> None:
+        """Give the lease up (a clean stop): the row says when, so `absensi status` shows the engine stopped
+        at once rather than after a minute of silence; the next holder clears it."""
+        if self.held:
+            try:
+                with self.store.db.begin() as connection:
+                    connection.execute(_STOPPED, {"k_holder": self.holder, "v_now": datetime.now(UTC)})
+            except Exception:  # the database is gone: status will see the silence instead
+                pass
         self._local = False
         if self._file is not None:
             fcntl.flock(self._file, fcntl.LOCK_UN)
@@ -138,7 +146,7 @@ class Lease:
             if row is None:
                 row = EngineLease(name=ENGINE, holder=self.holder, acquired_at=now, heartbeat_at=now)
             if acquired or row.holder != self.holder:
-                row.holder, row.acquired_at = self.holder, now
+                row.holder, row.acquired_at, row.stopped_at = self.holder, now, None
             row.heartbeat_at = now
             session.add(row)
         self._beat = now
@@ -147,6 +155,8 @@ class Lease:
 _LEASE = EngineLease.__table__  # type: ignore[attr-defined]
 _BEAT = (update(_LEASE).where(_LEASE.c.name == ENGINE, _LEASE.c.holder == bindparam("k_holder"))
          .values(heartbeat_at=bindparam("v_now")))
+_STOPPED = (update(_LEASE).where(_LEASE.c.name == ENGINE, _LEASE.c.holder == bindparam("k_holder"))
+            .values(stopped_at=bindparam("v_now")))
 
 
 def lock_path(url: str) -> Path:

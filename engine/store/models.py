@@ -191,6 +191,7 @@ class EngineLease(SQLModel, table=True):
     holder: str = Field(max_length=200)  # host:pid
     acquired_at: datetime = _ts()
     heartbeat_at: datetime = _ts()
+    stopped_at: datetime | None = _ts(nullable=True)  # its holder stopped cleanly (released it); None while held
 
 
 class Tally(SQLModel, table=True):
