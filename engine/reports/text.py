@@ -100,8 +100,11 @@ def status_text(table: Table) -> str:
     head = [f"Status lapor {table.subtitle[-1]}", f"Sudah lapor: {total['Sudah Lapor']} kelas", ""]
     lines = []
     for r in rows:
-        done = f"✓ {r['Waktu']} {r['Pelapor']}" if r["Sudah Lapor"] == "Ya" else "✗ BELUM LAPOR"
-        lines.append(f"{r['Kelas']}: {done} · {_codes(table, r)}")
+        if r["Sudah Lapor"] == "Ya":
+            lines.append(f"{r['Kelas']}: ✓ {r['Waktu']} {r['Pelapor']} · {_codes(table, r)}")
+        else:  # not "nihil": nobody said that nobody is absent; what parents sent meanwhile is shown
+            known = _codes(table, r, empty="")
+            lines.append(f"{r['Kelas']}: ✗ BELUM LAPOR" + (f" · {known}" if known else ""))
     return fit([*head, *lines])
 
 

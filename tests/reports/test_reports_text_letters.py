@@ -67,6 +67,7 @@ def test_fit_cuts_at_a_line_and_says_what_is_left():
 def test_other_texts(snap):
     status = reports.export_text("status", snap, day=date(2026, 11, 19))
     assert "Sudah lapor: 1/2 kelas" in status and "XI RPL 1: ✗ BELUM LAPOR" in status
+    assert "nihil" not in status.split("XI RPL 1: ✗ BELUM LAPOR")[1].split("\n")[0]  # unreported is not "nobody"
     perhatian = reports.export_text("perhatian", snap)
     assert "Budi Santoso (X TKJ 1, NIS 1002)" in perhatian and "Dewi" not in perhatian
     riwayat = reports.export_text("riwayat", snap, nis="1003")
