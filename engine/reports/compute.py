@@ -33,7 +33,6 @@ from .fmt import (
     yes_no,
 )
 from .model import (
-    TANPA_KETERANGAN,
     Change,
     ClassReport,
     ClassRow,
@@ -58,6 +57,7 @@ __all__ = [
 ]  # fmt: skip
 
 OFFICER_SOURCES = frozenset({"ketua_kelas", "sekretaris", "wali_kelas"})
+ALFA = "A"  # the reason the perhatian threshold `alfa_per_month` counts (SPEC §7: "A ≥ 3 in a month")
 GATE_NOT_CLASS = "Hadir di Gerbang, Tidak di Kelas"  # perhatian: days absent in class yet clocked in (SPEC §10)
 
 
@@ -261,7 +261,7 @@ def perhatian(snap: Snapshot) -> Table:
                              "; ".join(reasons))))  # fmt: skip
     t = snap.thresholds
     footer = (
-        f"Batas: tanpa keterangan ≥ {t.alfa_per_month} hari dalam sebulan, tidak hadir "
+        f"Batas: {ALFA} ({snap.label(ALFA)}) ≥ {t.alfa_per_month} hari dalam sebulan, tidak hadir "
         f"{t.consecutive_days} hari sekolah berturut-turut, atau kehadiran < {pct(t.min_attendance_pct, 0)}.",
         counting_note(snap),
     )
@@ -276,8 +276,8 @@ def attention_reasons(snap: Snapshot, nis: str, tally: Tally) -> list[str]:
     t = snap.thresholds
     marks = snap.entries_by_student.get(nis, {})
     reasons = [
-        f"tanpa keterangan {n} hari pada {month_label(*ym)}"
-        for ym, n in sorted(_unexcused_per_month(snap, marks.values()).items())
+        f"{snap.label(ALFA).lower()} {n} hari pada {month_label(*ym)}"
+        for ym, n in sorted(_alfa_per_month(marks.values()).items())
         if n >= t.alfa_per_month
     ]
     seats = snap.rows_by_student.get(nis, ())
@@ -311,11 +311,10 @@ def gate_not_class(snap: Snapshot, nis: str) -> list[date]:
     return sorted(day for day, entry in marks.items() if entry.status in snap.gate_reasons and (nis, day) in snap.gate)
 
 
-def _unexcused_per_month(snap: Snapshot, entries: Iterable[Entry]) -> Counter[tuple[int, int]]:
-    """Days without notice (A, and whatever the rules count as Tanpa Keterangan, e.g. P) per month."""
-    return Counter(
-        (e.day.year, e.day.month) for e in entries if snap.counting.get(e.status) == TANPA_KETERANGAN
-    )
+def _alfa_per_month(entries: Iterable[Entry]) -> Counter[tuple[int, int]]:
+    """Days marked A per month: the threshold `alfa_per_month` counts A only (SPEC §7), not the other reasons
+    the rules put under Tanpa Keterangan (e.g. P, a student sent home for being late)."""
+    return Counter((e.day.year, e.day.month) for e in entries if e.status == ALFA)
 
 
 def absence_streaks(snap: Snapshot, marks: Mapping[date, Entry],

@@ -125,7 +125,8 @@ def rekap_kelas(snap: Snapshot, class_name: str) -> Table:
     return make_table(
         snap, "rekap-kelas", "REKAP BULANAN KEHADIRAN SISWA", subtitle, columns=tuple(columns), rows=tuple(rows),
         footer=footer, signatures=signatures(snap, cls.wali_kelas), sheet_name=cls.name,
-        extra={"class_absence_pct": total.pct_absent, "class_pct": total.pct_hadir, "students": len(students),
+        extra={"class_absence_pct": total.pct_absent, "class_pct": total.pct_hadir,  # (the two parts of one whole)
+               "class_sia_pct": class_absence_pct(snap, total), "students": len(students),
                "school_days": total.school_days, "person_days": total.person_days},
     )  # fmt: skip
 
@@ -143,20 +144,63 @@ def group_whole(total: Tally) -> str:
     return f"(Σ Hari Efektif per siswa = {total.person_days})"
 
 
+CLASS_ABSENCE_CODES = ("S", "I", "A")  # SPEC §7: class absence % = Σ(S+I+A) ÷ (students × school days) × 100
+
+
+def absence_parts(snap: Snapshot, total: Tally) -> list[tuple[tuple[str, ...], int, float | None]]:
+    """The group's counted absences as the footnote splits them: Σ(S+I+A) first (SPEC §7's class absence %),
+    then — when the rules also count D or P as absent — those on their own, so that the parts and Hadir still
+    describe one whole. Each part: its codes, its days and its percentage; the percentages share the group's
+    % ketidakhadiran exactly (its units go to the parts by largest remainder), so with % Kehadiran they add
+    up to 100 %."""
+    codes = absent_codes(snap)
+    groups = [tuple(c for c in codes if c in CLASS_ABSENCE_CODES)]
+    rest = tuple(c for c in codes if c not in CLASS_ABSENCE_CODES)
+    if rest:
+        groups.append(rest)
+    days = [sum(total.count(c) for c in group) for group in groups]
+    if total.pct_absent is None:
+        return [(group, n, None) for group, n in zip(groups, days, strict=True)]
+    units = split_units(round(total.pct_absent * 100), days)
+    return [(group, n, u / 100) for group, n, u in zip(groups, days, units, strict=True)]
+
+
+def split_units(units: int, parts: Sequence[int]) -> list[int]:
+    """`units` shared in proportion to `parts` by largest remainder (ties: the earlier part); all to the first
+    part when the parts are all zero."""
+    whole = sum(parts)
+    if whole <= 0:
+        return [units, *(0 for _ in parts[1:])]
+    floors = [p * units // whole for p in parts]
+    remainders = [p * units % whole for p in parts]
+    for i in sorted(range(len(parts)), key=lambda k: (-remainders[k], k))[: units - sum(floors)]:
+        floors[i] += 1
+    return floors
+
+
 def group_formula(snap: Snapshot, total: Tally, what: str) -> str:
-    """The group's two percentages of one whole (absent and present), each with its sum, adding to 100 %.
+    """The group's percentages of one whole, each with its sum, adding to 100 %: the absence % of SPEC §7,
+    Σ(S+I+A); the other reasons the rules count as absent (e.g. P), if any; and the attendance %.
 
     The whole is the group's student-days: Jumlah Siswa × Hari Efektif, or — when a student moved in or out
     during the period — the sum of each student's Hari Efektif in the group."""
-    codes = "+".join(absent_codes(snap)) or "0"
     whole = group_whole(total)
     days = "(Jumlah Siswa × Hari Efektif)" if total.everyone_all_days else "Σ Hari Efektif per siswa"
-    return (
-        f"Persentase ketidakhadiran {what} = Σ({codes}) ÷ {days} × 100 = "
-        f"{total.absent_days} ÷ {whole} × 100 = {pct(total.pct_absent, 2)}; "
-        f"persentase kehadiran = Σ Hadir ÷ {days} × 100 = "
-        f"{total.hadir} ÷ {whole} × 100 = {pct(total.pct_hadir, 2)}; jumlah {pct(_sum_pct(total), 2)}."
-    )
+    (main, absent, share), *others = absence_parts(snap, total)
+    terms = [f"Persentase ketidakhadiran {what} = Σ({'+'.join(main) or '0'}) ÷ {days} × 100 = "
+             f"{absent} ÷ {whole} × 100 = {pct(share, 2)}"]
+    for codes, n, part in others:
+        names = ", ".join(f"{c} ({snap.label(c)})" for c in codes)
+        terms.append(f"{names} juga dihitung tidak hadir: Σ({'+'.join(codes)}) ÷ {days} × 100 = "
+                     f"{n} ÷ {whole} × 100 = {pct(part, 2)}")
+    terms.append(f"persentase kehadiran = Σ Hadir ÷ {days} × 100 = {total.hadir} ÷ {whole} × 100 = "
+                 f"{pct(total.pct_hadir, 2)}")
+    return "; ".join(terms) + f"; jumlah {pct(_sum_pct(total), 2)}."
+
+
+def class_absence_pct(snap: Snapshot, total: Tally) -> float | None:
+    """SPEC §7's class absence %: Σ(S+I+A) ÷ the group's student-days × 100 (see `absence_parts`)."""
+    return absence_parts(snap, total)[0][2]
 
 
 def _sum_pct(tally: Tally) -> float | None:

@@ -217,9 +217,12 @@ def test_each_row_and_each_class_keeps_the_identities(played: Played, tmp_path: 
         else:
             found = [(a, str(int(n) * int(he)), p)
                      for a, n, he, p in re.findall(r"= (\d+) ÷ \((\d+) × (\d+)\) × 100 = ([\d,]+) %", formula)]
-        (gone, days, pct_absent), (hadir, days_2, pct_hadir) = found
-        assert int(days) == int(days_2) == whole and (int(gone), int(hadir)) == (absent(total), total["Hadir"])
-        assert number(pct_hadir) == total["% Kehadiran"] and round(number(pct_hadir) + number(pct_absent), 2) == 100
+        *gone, (hadir, days_2, pct_hadir) = found  # Σ(S+I+A) (SPEC §7), then P, then Hadir
+        assert {int(g[1]) for g in gone} == {int(days_2)} == {whole}
+        assert (sum(int(g[0]) for g in gone), int(hadir)) == (absent(total), total["Hadir"])
+        assert int(gone[0][0]) == sum(int(total[c]) for c in "SIA")  # type: ignore[call-overload]
+        assert number(pct_hadir) == total["% Kehadiran"]
+        assert round(number(pct_hadir) + sum(number(g[2]) for g in gone), 2) == 100
         assert moved == (title in ("X TKJ 1", "X TKJ 2")), title
     assert "Siti Rahma, pindah ke X TKJ 2 (16 Nov): S Sakit 1, I Izin 1, A Alfa 1, D Dispensasi 1 · Hadir 7/10" in text
 

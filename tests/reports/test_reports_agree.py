@@ -337,7 +337,8 @@ def test_each_student_in_the_monthly_book_matches_the_records(books: Books) -> N
 
 
 def test_each_class_total_is_the_sum_of_its_students_and_its_percentages_make_100(books: Books) -> None:
-    absent_codes = "+".join(c for c in books.codes if c in books.counted)
+    main = [c for c in books.codes if c in books.counted and c in "SIA"]  # SPEC §7: class absence % = Σ(S+I+A)
+    rest = [c for c in books.codes if c in books.counted and c not in "SIA"]  # e.g. P: its own part of the whole
     for class_name, (rows, notes) in books.kelas.items():
         students, total = data_rows(rows), rows[-1]
         assert total["Nama"] == "Jumlah"
@@ -347,13 +348,21 @@ def test_each_class_total_is_the_sum_of_its_students_and_its_percentages_make_10
         assert total["Hadir"] + books.absent(total) == whole  # type: ignore[operator]
         assert total["% Kehadiran"] == half_up(total["Hadir"], whole)  # type: ignore[arg-type]
         formula = next(n for n in notes if n.startswith("Persentase ketidakhadiran kelas"))
-        assert f"Σ({absent_codes})" in formula
+        assert formula.startswith(f"Persentase ketidakhadiran kelas = Σ({'+'.join(main)}) ÷")
+        assert (f"Σ({'+'.join(rest)}) ÷" in formula) == bool(rest)
         found = re.findall(r"= (\d+) ÷ \((\d+) × (\d+)\) × 100 = ([\d,]+) %", formula)
-        (absent, n, he, pct_absent), (hadir, n2, he2, pct_hadir) = found
-        assert (int(absent), int(hadir)) == (books.absent(total), total["Hadir"])
-        assert int(n) == int(n2) == len(students) and int(he) == int(he2) == len(books.month_days)
+        assert len(found) == 3 if rest else 2
+        (sia, n, he, pct_sia), *others, (hadir, n2, he2, pct_hadir) = found
+        assert int(sia) == sum(int(total[c]) for c in main)  # type: ignore[call-overload]
+        assert [int(o[0]) for o in others] == ([sum(int(total[c]) for c in rest)] if rest else [])  # type: ignore[call-overload]
+        assert int(sia) + sum(int(o[0]) for o in others) + int(hadir) == whole
+        assert int(hadir) == total["Hadir"]
+        assert {int(n), int(n2), *(int(o[1]) for o in others)} == {len(students)}
+        assert {int(he), int(he2), *(int(o[2]) for o in others)} == {len(books.month_days)}
         assert number(pct_hadir) == total["% Kehadiran"]
-        assert round(number(pct_hadir) + number(pct_absent), 2) == 100.0 and "jumlah 100,00 %" in formula
+        assert abs(number(pct_sia) - int(sia) * 100 / whole) <= 0.01
+        parts = [pct_sia, *(o[3] for o in others), pct_hadir]
+        assert round(sum(number(p) for p in parts), 2) == 100.0 and "jumlah 100,00 %" in formula
         assert any("metode sisa terbesar" in n for n in notes)
 
 
@@ -396,9 +405,10 @@ def test_the_school_recap_agrees_with_the_class_books(books: Books) -> None:
         assert row["% Kehadiran"] == half_up(sum(hadir[m] for m in members), whole), label
         assert whole - sum(hadir[m] for m in members) == books.absent(row)
     formula = next(n for n in notes if n.startswith("Persentase ketidakhadiran"))
-    (_, _, _, pct_absent), (_, _, _, pct_hadir) = re.findall(r"= (\d+) ÷ \((\d+) × (\d+)\) × 100 = ([\d,]+) %", formula)
+    *absences, (_, _, _, pct_hadir) = re.findall(r"= (\d+) ÷ \((\d+) × (\d+)\) × 100 = ([\d,]+) %", formula)
     assert number(pct_hadir) == by_label["Total Sekolah"]["% Kehadiran"]
-    assert round(number(pct_hadir) + number(pct_absent), 2) == 100.0
+    assert sum(int(a[0]) for a in absences) == books.absent(by_label["Total Sekolah"])  # Σ(S+I+A), then e.g. P
+    assert round(number(pct_hadir) + sum(number(a[3]) for a in absences), 2) == 100.0
     # the daily trend: 'Tidak Hadir' is what the rules count, day by day, and adds up to the school's absences
     assert [r["Tanggal"].date() for r in books.trend] == books.month_days  # type: ignore[union-attr]
     for r in books.trend:
@@ -468,8 +478,8 @@ def test_perhatian_flags_exactly_the_students_over_a_threshold(books: Books) -> 
     for nis, row in semester.items():
         marks = books.played.records.get(str(nis), {})
         counted = {d for d, s in marks.items() if d in books.semester_days and s in books.counted}
-        unexcused = Counter((d.year, d.month) for d in counted if books.counted[marks[d]] == "tanpa_keterangan")
-        if (max(unexcused.values(), default=0) >= limits.alfa_per_month
+        alfa = Counter((d.year, d.month) for d in counted if marks[d] == "A")  # SPEC §7: A only, not P
+        if (max(alfa.values(), default=0) >= limits.alfa_per_month
                 or streak(books.semester_days, counted) >= limits.consecutive_days
                 or row["% Kehadiran"] < limits.min_attendance_pct):  # type: ignore[operator]
             expected.add(nis)

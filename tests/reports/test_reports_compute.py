@@ -66,9 +66,13 @@ def test_hari_efektif_never_counts_a_day_after_today():
 
 def test_class_absence_and_attendance_pct_describe_one_whole(snap):
     table = compute.rekap_kelas(snap, "X TKJ 1")
-    # Σ(S+I+A+P) = 2 + 1 + 3 + 1 = 7 (P counts as Tanpa Keterangan, D as present); 3 × 20 = 60 → 11,67 %
-    assert table.extra["class_absence_pct"] == 11.67
-    assert "Σ(S+I+A+P)" in table.footer[0] and "7 ÷ (3 × 20) × 100 = 11,67 %" in table.footer[0]
+    # SPEC §7: class absence % = Σ(S+I+A) = 2 + 1 + 3 = 6 of 3 × 20 = 60 → 10,00 %; P (1) counts as Tanpa
+    # Keterangan too, so it is its own part (1,67 %); D is present; 53 ÷ 60 → 88,33 %; the three make 100 %
+    assert table.extra["class_absence_pct"] == 11.67 and table.extra["class_sia_pct"] == 10.0
+    assert table.footer[0].startswith(
+        "Persentase ketidakhadiran kelas = Σ(S+I+A) ÷ (Jumlah Siswa × Hari Efektif) × 100 = 6 ÷ (3 × 20) × 100 = 10,00 %;"
+    )
+    assert "P (Dipulangkan) juga dihitung tidak hadir: Σ(P) ÷ (Jumlah Siswa × Hari Efektif) × 100 = 1 ÷ (3 × 20) × 100 = 1,67 %;" in table.footer[0]
     assert "53 ÷ (3 × 20) × 100 = 88,33 %; jumlah 100,00 %" in table.footer[0]
     total = next(table.records("total"))
     assert (total["S"], total["I"], total["A"], total["D"], total["P"], total["Hadir"]) == (2, 1, 3, 1, 1, 53)
@@ -153,12 +157,12 @@ def test_perhatian_flags_each_threshold_with_its_reason(snap):
     rows = by_nis(compute.perhatian(snap))
     assert set(rows) == {"1002", "1005"}
     budi = rows["1002"]["Alasan"]
-    assert "tanpa keterangan 3 hari pada November 2026" in budi
+    assert "alfa 3 hari pada November 2026" in budi
     assert "tidak hadir 3 hari sekolah berturut-turut (04/11/2026–06/11/2026)" in budi
     assert "kehadiran" not in budi  # 17 of 20 = 85 %: his D is a day present
     eko = rows["1005"]["Alasan"]  # 19, 20, 23, 24 Nov: the weekend does not break the run
     assert "tidak hadir 4 hari sekolah berturut-turut (19/11/2026–24/11/2026)" in eko
-    assert "tanpa keterangan" not in eko and "kehadiran 80,00 % (< 85 %)" in eko
+    assert "alfa" not in eko and "kehadiran 80,00 % (< 85 %)" in eko
 
 
 def test_perhatian_leaves_dispensasi_and_exact_threshold_alone(snap):
@@ -170,8 +174,26 @@ def test_perhatian_leaves_dispensasi_and_exact_threshold_alone(snap):
 def test_perhatian_thresholds_come_from_the_rules():
     snap = make_snapshot(thresholds=Thresholds(alfa_per_month=1, consecutive_days=9, min_attendance_pct=50))
     rows = by_nis(compute.perhatian(snap))
-    assert set(rows) == {"1002", "1003"}  # Citra's single P counts as tanpa keterangan
-    assert rows["1003"]["Alasan"] == "tanpa keterangan 1 hari pada November 2026"
+    assert set(rows) == {"1002"}  # Citra's single P is Tanpa Keterangan in e-Rapor, but not an A
+    assert rows["1002"]["Alasan"] == "alfa 3 hari pada November 2026"
+
+
+def _alone(*marks: tuple[int, str]) -> dict[str, object]:
+    """Andi alone in X TKJ 1 with these (day, reason) marks."""
+    andi = [s for s in make_snapshot().students if s.nis == "1001"]
+    entries = [Entry("1001", date(2026, 11, d), r, "", "ketua_kelas", "Andi") for d, r in marks]
+    return by_nis(compute.perhatian(make_snapshot(students=andi, entries=entries)))
+
+
+def test_perhatian_counts_only_a_for_the_alfa_threshold():
+    # SPEC §7 "A ≥ 3 in a month": A, A and a P (Tanpa Keterangan in e-Rapor) on days apart are not three A
+    # (and no run of 3, and 17 of 20 = 85 % is not < 85 %): nobody is flagged
+    assert _alone((2, "A"), (4, "A"), (6, "P")) == {}
+    flagged = _alone((2, "A"), (4, "A"), (6, "A"))
+    assert flagged["1001"]["Alasan"] == "alfa 3 hari pada November 2026"
+    assert (flagged["1001"]["A"], flagged["1001"]["Hadir"]) == (3, 17)
+    footer = compute.perhatian(make_snapshot()).footer[0]
+    assert footer.startswith("Batas: A (Alfa) ≥ 3 hari dalam sebulan, tidak hadir 3 hari sekolah berturut-turut")
 
 
 def test_scope_is_what_the_snapshot_holds():

@@ -95,6 +95,11 @@ def test_school_total_and_class_formula_match_a_hand_count(snap):
         assert table.extra["class_pct"] == half_up(whole - absent(c), whole)
         assert round(table.extra["class_absence_pct"] + table.extra["class_pct"], 2) == 100.0
         assert abs(table.extra["class_absence_pct"] - absent(c) * 100 / whole) <= 0.005 + 1e-9
+        # SPEC §7's class absence % is Σ(S+I+A) alone: a share of the absences' rounded units, within 0.01
+        sia = sum(c[s] for s in "SIA")
+        assert abs(table.extra["class_sia_pct"] - sia * 100 / whole) <= 0.01 + 1e-9
+        assert table.extra["class_sia_pct"] <= table.extra["class_absence_pct"]
+        assert f"{sia} ÷ ({len(members)} × {days}) × 100" in table.footer[0].split(";")[0]
 
 
 @settings(max_examples=150, deadline=None)
