@@ -218,3 +218,12 @@ def test_without_new_the_classes_stay_empty_and_the_output_says_how_to_fill_them
     assert "X TKJ 1: new, empty until the new students are added" in out
     assert "18 students (0 new)" in out and "(or use --new FILE)" in out
     check_passes("next")
+
+
+def test_a_year_that_is_not_after_the_directorys_own_is_refused(here: Path) -> None:
+    for year in ("2026/2027", "2025/2026"):
+        result = CliRunner().invoke(app, ["naik-kelas", "--school", "school", "--to", year, "-o", "next"])
+        said = flat(result.output)
+        assert result.exit_code != 0 and "is not after this directory's school year 2026/2027" in said, said
+        assert "give the year it moves up to, 2027/2028" in said
+        assert not (here / "next").exists()

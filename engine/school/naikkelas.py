@@ -71,6 +71,16 @@ def next_name(name: str, grade: int) -> str:
 def plan_year(school: School, year: str, top_grade: int = 12) -> YearPlan:
     if not re.fullmatch(r"\d{4}/\d{4}", year) or int(year[5:]) != int(year[:4]) + 1:
         raise YearError(f"'{year}' is not a school year: write it as 2027/2028")
+    semesters = school.calendar.semesters
+    if semesters:  # the directory's own year is the one of its last semester: `--to` is a later one
+        from ..store.enrolment import school_year
+
+        last = max(semesters, key=lambda s: s.start)
+        now = school_year(last.start)
+        if year <= now:
+            nxt = f"{int(now[:4]) + 1}/{int(now[:4]) + 2}"
+            raise YearError(f"'{year}' is not after this directory's school year {now} (its last semester, "
+                            f"{last.name}, ends {last.end:%Y-%m-%d}): give the year it moves up to, {nxt}")
     result = YearPlan(year)
     renamed: dict[str, str] = {}
     bottom = min((c.grade for c in school.classes.values()), default=10)
