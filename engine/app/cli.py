@@ -243,7 +243,7 @@ def _roles_only(rules_dir: Path) -> dict[str, Role] | None:
 
 @app.command()
 def simulate(
-    scenarios: Annotated[list[Path], typer.Argument(help="Scenario files (YAML).")],
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario files (YAML), or folders of them.")],
     db: Annotated[str | None, typer.Option("--db", help="Keep the last scenario's database at this URL.")] = None,
 ) -> None:
     """Run scenario files against the real engine; exit 1 on a failed expectation."""
@@ -253,9 +253,19 @@ def simulate(
     from .scenario import ScenarioError, run_scenario
 
     quiet_logs("ERROR")
+    files: list[Path] = []
     for path in scenarios:
-        if not path.is_file():
+        if path.is_dir():  # a folder: its scenarios, in name order
+            found = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+            if not found:
+                fail(f"{path} is a folder without scenario files (*.yaml): give a scenario .yaml file or a folder of "
+                     "them")
+            files.extend(found)
+        elif not path.is_file():
             fail(f"scenario file {path} does not exist: give the path of a scenario .yaml file")
+        else:
+            files.append(path)
+    scenarios = files
     if db:
         open_store(db, create=True).close()  # a wrong URL or an unreachable server: one line, before any scenario runs
     failed = 0
