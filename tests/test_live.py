@@ -82,6 +82,7 @@ class Morning:
             tag = f"a{at:%Y%m%d}"
             return tg(officer.telegram_id or 0, rng.choice(["/absen", "", "", ""]),
                       press=None if rng.random() < 0.25 else rng.choice([f"{tag}t{number}", f"{tag}t{number}",
+                                                                         f"{tag}r{rng.choice('SIAD')}",
                                                                          f"{tag}k", f"{tag}x", f"{tag}p1"]))
         if kind == "parent":
             phone = rng.choice(self.registered + self.new_parents)

@@ -28,6 +28,7 @@ def _explain(result) -> str:
             doc = f" [document {msg.document}]" if msg.document else ""
             text = msg.text.replace("\n", "\n        ")
             lines.append(f"    → {msg.channel} {msg.to}{doc}: {text}")
+            lines.extend("      " + " ".join(f"[{b.label}]" for b in row) for row in msg.buttons)
     return "\n".join(lines)
 
 

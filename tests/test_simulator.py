@@ -40,3 +40,18 @@ def test_a_malformed_scenario_step_is_reported_with_its_line(tmp_path: Path, db_
                     "  - sms: {from: '081234500001', text: 'REG AB12CD'}\n  - sms: 'REG AB12CD'\n")
     with pytest.raises(ScenarioError, match=r"bad.yaml:6: malformed step"):
         run_scenario(path, db_url)
+
+
+def test_a_press_that_finds_no_button_names_the_labels_it_could_press(tmp_path: Path, db_url: str) -> None:
+    path = tmp_path / "press.yaml"
+    school = str(Path(__file__).parent / "schools" / "mini")
+    path.write_text(f"name: press\nschool: {school}\nstart: 2026-11-30T07:00:00+07:00\nsteps:\n"
+                    "  - telegram: {from: 700001, press: 'Kirim'}\n"
+                    "  - telegram: {from: 700001, text: '/absen'}\n"
+                    "  - telegram: {from: 700001, press: 'Dimas'}\n")
+    result = run_scenario(path, db_url)
+    before, _, missing = result.steps
+    assert before.failures == ["no button 'Kirim': no keyboard was sent to 700001"]
+    (failure,) = missing.failures
+    assert failure.startswith("no single button 'Dimas' on the last keyboard sent to 700001; its buttons: ")
+    assert all(f"'{label}'" in failure for label in ("1. Adi Nugroho", "6. Siti Rahma", "Alfa", "Kirim", "Batal"))

@@ -294,8 +294,10 @@ def _print_step(step: StepResult) -> None:
         doc = f" 📎 {msg.document}" if msg.document else ""
         text = msg.text.replace("\n", "\n        ")
         console.print(f"      → {msg.channel} {msg.to}:{doc} {text}", markup=False)
+        for row in msg.buttons:  # the labels a scenario's `press:` can name
+            console.print("        " + " ".join(f"[{button.label}]" for button in row), markup=False)
     for failure in step.failures:
-        console.print(f"      [red]✗ {failure}[/red]")
+        console.print(f"      ✗ {failure}", style="red", markup=False)
 
 
 def reset_database(url: str) -> None:

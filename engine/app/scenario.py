@@ -189,7 +189,7 @@ class _Runner:
         if "press" in spec:
             button = self.sim.button(sender, str(spec["press"]))
             if button is None:
-                return label + f"[{spec['press']}]", [f"no button '{spec['press']}' on the last keyboard sent to {sender}"]
+                return label + f"[{spec['press']}]", [self._no_button(sender, str(spec["press"]))]
             press = button.data
             reply_to = self.sim.keyboard_message.get(sender)
             label += f"[{button.label}]"
@@ -206,6 +206,14 @@ class _Runner:
                              press=press, contact=contact, reply_to=reply_to)
         self.engine.receive(msg, self.now)
         return label + text, []
+
+    def _no_button(self, sender: str, wanted: str) -> str:
+        """Why a press found no button, with the labels it could have pressed."""
+        labels = [b.label for row in self.sim.keyboards.get(sender, ()) for b in row]
+        if not labels:
+            return f"no button '{wanted}': no keyboard was sent to {sender}"
+        return (f"no single button '{wanted}' on the last keyboard sent to {sender}; its buttons: "
+                + ", ".join(repr(label) for label in labels))
 
 
 # ------------------------------------------------------------------------------------------ matching

@@ -116,6 +116,8 @@ TELEGRAM_TEMPLATES: dict[str, frozenset[str]] = {
     "tg_bridge_emoji_hint": frozenset(),
     "tg_button_stale": frozenset({"date"}),
     "tg_buttons_intro": frozenset({"class", "date"}),
+    "tg_buttons_pick_first": frozenset({"class", "date"}),  # a reason pressed with no student selected
+    "tg_buttons_no_reason": frozenset({"class", "date", "students"}),  # Kirim with selected students left without a reason
     "tg_buttons_empty": frozenset(),
     "tg_buttons_cancelled": frozenset(),
     "tg_no_data": frozenset({"what"}),
