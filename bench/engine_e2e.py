@@ -100,12 +100,13 @@ def morning(school: Any, count: int, seed: int, tz: Any) -> Traffic:
                 note = rng.choice(NOTES_S if reason == "S" else NOTES_I if reason == "I" else [""])
                 text = f"{reason} {' '.join(str(s.absen_no) for s in picks)} {note}".strip()
             add(kind, Channel.TELEGRAM, str(officer.telegram_id), text)
-        elif kind == "officer_buttons":  # /absen, one to three toggles, Kirim
+        elif kind == "officer_buttons":  # /absen, one to three students ticked, a reason, Kirim
             officer = rng.choice(officers)
             user, tag = str(officer.telegram_id), f"a{DAY:%Y%m%d}"
             add(kind, Channel.TELEGRAM, user, "/absen")
             for student in rng.sample(by_class[officer.scope], k=rng.randint(1, 3)):
                 add(kind, Channel.TELEGRAM, user, press=f"{tag}t{student.absen_no}")
+            add(kind, Channel.TELEGRAM, user, press=f"{tag}r{rng.choice('SSIAD')}")
             add(kind, Channel.TELEGRAM, user, press=f"{tag}k")
         elif kind == "parent_csv":
             phone = rng.choice(registered)
