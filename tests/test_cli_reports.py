@@ -86,3 +86,87 @@ def test_status_names_who_reported_with_their_role(month_db: str, tmp_path: Path
     cells = [str(c) for row in book.worksheets[0].iter_rows(values_only=True) for c in row if c is not None]
     book.close()
     assert "Ketua Kelas (Bayu Pratama)" in cells  # the NIHIL of 30 Nov, by the ketua kelas
+
+
+def _cells(path: Path) -> list[list[object]]:
+    book = load_workbook(path, read_only=True)
+    rows = [list(r) for ws in book.worksheets for r in ws.iter_rows(values_only=True)]
+    book.close()
+    return rows
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["rekap-kelas", "--class", "X TKJ 1", "--semester", "2026/2027 Ganjil"],
+     "rekap-kelas is monthly: give --month YYYY-MM, not --semester (default: this month)"),
+    (["rekap-sekolah", "--date", "2026-11-30"], "rekap-sekolah is monthly: give --month YYYY-MM"),
+    (["rekap-sekolah", "--semester", "2026/2027 Ganjil"], "rekap-sekolah is monthly: give --month YYYY-MM"),
+    (["semester", "--month", "2026-11"], "semester is one semester: give --semester NAME (from school.yaml), not --month"),
+    (["semester", "--date", "2026-11-30"], "semester is one semester: give --semester NAME"),
+    (["harian", "--month", "2026-11"], "harian is one day: give --date YYYY-MM-DD, not --month (default: today)"),
+    (["status", "--semester", "Ganjil"], "status is one day: give --date YYYY-MM-DD"),
+    (["perhatian", "--date", "2026-11-30"], "perhatian is a month or a semester: give --month YYYY-MM or --semester NAME, not --date"),
+    (["harian", "--month", "2026-11", "--date", "2026-11-30"], "--month and --date exclude each other: give one"),
+    (["riwayat", "--student", "1005", "--semester", "Ganjil", "--month", "2026-11"],
+     "--month and --semester exclude each other"),
+    (["rekap-kelas", "--class", "X TKJ 1", "--department", "TKJ", "--month", "2026-11"],
+     "--class and --department exclude each other"),
+    (["harian", "--student", "1005", "--date", "2026-11-30"], "--student is for riwayat (one student's history)"),
+    (["riwayat", "--student", "1005", "--class", "X TKJ 1"], "riwayat is one student's history: give --student NIS"),
+    (["sms", "--month", "2026-11", "--class", "X TKJ 1"], "sms is the whole school's month: give --month YYYY-MM only"),
+])  # fmt: skip
+def test_options_a_report_cannot_use_are_refused_in_one_line(month_db: str, tmp_path: Path, args: list[str],
+                                                               says: str) -> None:
+    out = tmp_path / "x.xlsx"
+    result = CliRunner().invoke(app, ["report", *args, "--school", MINI, "--db", month_db, "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert says in result.output and result.output.strip().count("\n") == 0, result.output
+    assert not out.exists()
+
+
+def test_a_usage_mistake_is_told_before_the_database_is_looked_for(tmp_path: Path) -> None:
+    missing = f"sqlite:///{tmp_path / 'none.db'}"
+    result = CliRunner().invoke(app, ["report", "harian", "--month", "2026-11", "--school", MINI, "--db", missing,
+                                      "-o", str(tmp_path / "x.xlsx")])
+    assert result.exit_code == 2 and "harian is one day" in result.output, result.output
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_the_period_a_report_takes_is_honoured_and_labelled(month_db: str, tmp_path: Path) -> None:
+    def run(*args: str) -> list[list[object]]:
+        out = tmp_path / f"{args[0]}.xlsx"
+        result = CliRunner().invoke(app, ["report", *args, "--school", MINI, "--db", month_db, "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        return _cells(out)
+
+    sekolah = [c for row in run("rekap-sekolah", "--month", "2026-11") for c in row if c is not None]
+    assert "Bulan: November 2026" in sekolah
+    harian = [c for row in run("harian", "--date", "2026-11-18") for c in row if c is not None]
+    assert any("18 November 2026" in str(c) for c in harian) and not any("1 November" in str(c) for c in harian)
+
+
+@pytest.mark.parametrize(("written", "department"), [("x  tkj 1", " tkj"), (" X tkj   1 ", "Tkj"), ("X TKJ 1", "TKJ")])
+def test_class_and_department_match_ignoring_case_and_repeated_spaces(month_db: str, tmp_path: Path, written: str,
+                                                                      department: str) -> None:
+    def run(*args: str) -> tuple[str, list[list[object]]]:
+        out = tmp_path / "r.xlsx"
+        result = CliRunner().invoke(app, ["report", *args, "--school", MINI, "--db", month_db, "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        return result.output.replace(str(out), "OUT"), _cells(out)
+
+    exact = run("harian", "--class", "X TKJ 1", "--date", "2026-11-18")
+    assert run("harian", "--class", written, "--date", "2026-11-18") == exact
+    assert "X TKJ 1" in exact[0] and table_rows(exact[1])  # the class's day, not an empty sheet
+    monthly = run("rekap-kelas", "--class", written, "--month", "2026-11")
+    assert monthly == run("rekap-kelas", "--class", "X TKJ 1", "--month", "2026-11")
+    by_department = run("rekap-sekolah", "--department", department, "--month", "2026-11")
+    assert by_department == run("rekap-sekolah", "--department", "TKJ", "--month", "2026-11")
+    assert "Jurusan TKJ" in [r[0] for r in by_department[1]] and "Jurusan RPL" not in [r[0] for r in by_department[1]]
+    letters = CliRunner().invoke(app, ["letters", "--school", MINI, "--class", written, "-o", str(tmp_path / "s.pdf")])
+    assert letters.exit_code == 0 and "wrote" in letters.output, letters.output
+    students = sum(1 for line in (Path(MINI) / "students.csv").read_text().splitlines() if ",X TKJ 1," in line)
+    assert f": {students} letters" in " ".join(letters.output.split()) and students > 0  # (the line may wrap)
+
+
+def table_rows(rows: list[list[object]]) -> list[list[object]]:
+    head = next(i for i, r in enumerate(rows) if "NIS" in r and "Nama" in r)
+    return rows[head + 1:]

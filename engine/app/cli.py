@@ -399,17 +399,28 @@ def report(
     student: Annotated[str | None, typer.Option("--student", help="NIS (for riwayat)")] = None,
 ) -> None:
     """Write one report as .xlsx (harian, status, rekap-kelas, rekap-sekolah, semester, riwayat, perhatian; sms:
-    the month's SMS per day and kind, parts, failures and cost)."""
+    the month's SMS per day and kind, parts, failures and cost). Each takes its own period: harian and status
+    --date, rekap-kelas, rekap-sekolah and sms --month, semester --semester, perhatian --month or --semester,
+    riwayat (--student) any one; --class and --department match ignoring case and repeated spaces."""
     from ..reports import REPORTS
-    from .cli_reports import write_report
+    from .cli_reports import check_options, write_report
 
     quiet_logs()
     school = need_school(school)
     if name == "sms":
+        unused = [o for o, v in (("--semester", semester), ("--date", day), ("--class", class_name),
+                                 ("--department", department), ("--student", student)) if v]
+        if unused:
+            fail(f"sms is the whole school's month: give --month YYYY-MM only ({unused[0]} does not apply)")
         _sms_report(school, rules, db, month, output)
         return
     if name not in REPORTS:
         fail(f"unknown report '{name}': choose one of {', '.join(REPORTS)}, sms")
+    try:  # a usage mistake is told before any file or database is read
+        check_options(name, class_name=class_name, department=department, month=month, semester=semester, day=day,
+                      nis=student)
+    except ValueError as exc:
+        fail(str(exc))
     _write_workbook(school, rules, db, output, lambda compiled, loaded, store, today: write_report(
         compiled, loaded, store, name, output, class_name=class_name, department=department, month=month,
         semester=semester, day=day, nis=student, today=today))
@@ -451,13 +462,17 @@ def letters(
 ) -> None:
     """Printable parent letters: one per student, with the parent code and how to use the SMS keycodes."""
     from ..reports.letters import render_letters
+    from .cli_reports import find_class
 
     school = need_school(school)
     output_file(output, "the letters are a PDF", ".pdf")
     _, loaded = load_all(school, None)
-    if class_name and class_name not in loaded.classes:
-        names = sorted(loaded.classes)
-        fail(f"unknown class '{class_name}': give a class as classes.csv names it (e.g. {', '.join(names[:3])})")
+    if class_name:  # matched as the school's files match class names: case and repeated spaces aside (SPEC §2)
+        found = find_class(loaded, class_name)
+        if found is None:
+            names = sorted(loaded.classes)
+            fail(f"unknown class '{class_name}': give a class as classes.csv names it (e.g. {', '.join(names[:3])})")
+        class_name = found
     students = sorted((s for s in loaded.students.values() if not class_name or s.class_name == class_name),
                       key=lambda s: (s.class_name, s.absen_no))
     with _progress("letters", len(students)) as advance:

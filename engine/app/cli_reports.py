@@ -13,11 +13,54 @@ from ..reports.snapshot import make_snapshot, school_scope
 from ..rules import CompiledRules
 from ..school.calendar import month_bounds, tanggal
 from ..school.model import School
+from ..school.tables import class_key
 from ..store import Store, enrolment
 from .private import write_private
 
 PER_DAY = ("harian", "status")
 WITH_GATE = ("harian", "riwayat", "perhatian")  # they show the fingerprint punches (SPEC §10)
+# The periods each report takes (SPEC §5: --month | --semester | --date): the options, what to ask for, the default
+DAY = (("--date",), "one day", "--date YYYY-MM-DD", "today")
+MONTH = (("--month",), "monthly", "--month YYYY-MM", "this month")
+PERIODS: dict[str, tuple[tuple[str, ...], str, str, str]] = {
+    "harian": DAY, "status": DAY, "rekap-kelas": MONTH, "rekap-sekolah": MONTH,
+    "semester": (("--semester",), "one semester", "--semester NAME (from school.yaml)", "the current semester"),
+    "riwayat": (("--month", "--semester", "--date"), "", "", "the current semester"),
+    "perhatian": (("--month", "--semester"), "a month or a semester", "--month YYYY-MM or --semester NAME",
+                  "the current semester"),
+}
+
+
+def check_options(name: str, *, class_name: str | None, department: str | None, month: str | None,
+                  semester: str | None, day: str | None, nis: str | None) -> None:
+    """Refuse options that exclude each other or that the report cannot use (SPEC §5), before anything is read:
+    ValueError with one line saying what the report takes."""
+    given = [opt for opt, value in (("--month", month), ("--semester", semester), ("--date", day)) if value]
+    if len(given) > 1:
+        raise ValueError(f"{' and '.join(given)} exclude each other: give one period (--month YYYY-MM, "
+                         "--semester NAME or --date YYYY-MM-DD)")
+    if class_name and department:
+        raise ValueError("--class and --department exclude each other: give one of them")
+    if name not in PERIODS:
+        return
+    takes, what, ask, default = PERIODS[name]
+    if given and given[0] not in takes:
+        raise ValueError(f"{name} is {what}: give {ask}, not {given[0]} (default: {default})")
+    if nis and name != "riwayat":
+        raise ValueError(f"--student is for riwayat (one student's history); {name} takes --class C or --department D")
+
+
+def find_class(school: School, name: str) -> str | None:
+    """The class of classes.csv that `name` means, ignoring case and repeated spaces as the school's files
+    do (SPEC §2): `x  tkj 1` is `X TKJ 1`. None when there is none."""
+    key = class_key(name)
+    return next((c for c in school.classes if class_key(c) == key), None)
+
+
+def find_department(school: School, name: str) -> str | None:
+    """The department that `name` means, ignoring case and repeated spaces. None when no class has it."""
+    key = class_key(name)
+    return next((c.department for c in school.classes.values() if class_key(c.department) == key), None)
 
 
 def write_report(rules: CompiledRules, school: School, store: Store, name: str, output: Path, *,
@@ -26,11 +69,22 @@ def write_report(rules: CompiledRules, school: School, store: Store, name: str, 
     """Write the report to `output`; returns its text version. ValueError (a message for the operator) on bad input."""
     if name not in reports.REPORTS:
         raise ValueError(f"unknown report '{name}': choose one of {', '.join(reports.REPORTS)}")
-    if department and not school.classes_of_department(department):
-        raise ValueError(f"unknown department '{department}'")
+    check_options(name, class_name=class_name, department=department, month=month, semester=semester, day=day,
+                  nis=nis)
+    if department:
+        found = find_department(school, department)
+        if found is None:
+            names = ", ".join(sorted({c.department for c in school.classes.values()})) or "none in classes.csv"
+            raise ValueError(f"unknown department '{department}': choose one of {names}")
+        department = found
     if nis and nis not in school.students:
         raise ValueError(f"unknown student NIS '{nis}'")
+    if name == "riwayat" and (class_name or department):  # (its scope is the student, in every class of the period)
+        raise ValueError(f"riwayat is one student's history: give --student NIS only "
+                         f"({'--class' if class_name else '--department'} does not apply)")
     start, end, label = _period(school, name, month, semester, day, today)
+    if class_name:
+        class_name = find_class(school, class_name) or " ".join(class_name.split())
     if class_name and class_name not in school.classes:
         with store.unit() as session:  # a class removed from classes.csv: its periods stay reportable (SPEC §2)
             existed = history.class_existed(session, class_name, start, end)
