@@ -48,7 +48,8 @@ def test_title_block_footer_and_signatures(snap):
     texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert texts[:5] == ["SMK PGRI 1 TANGERANG", "REKAP BULANAN KEHADIRAN SISWA", "Kelas: X TKJ 1",
                          "Wali Kelas: Bu Sari", "Bulan: November 2026"]  # fmt: skip
-    assert any("Σ(S+I+A+P)" in t and "= 11,67 %" in t and "= 88,33 %; jumlah 100,00 %" in t for t in texts)
+    assert any("Σ(S+I+A)" in t and "6 ÷ (3 × 20) × 100 = 10,00 %" in t and "Σ(P)" in t and "= 1,67 %" in t
+               and "= 88,33 %; jumlah 100,00 %" in t for t in texts)  # SPEC §7's Σ(S+I+A), then P, then Hadir
     assert any("D (Dispensasi) → dihitung hadir" in t for t in texts)
     assert any("metode sisa terbesar" in t for t in texts)
     assert "Tangerang, 30 November 2026" in texts
