@@ -74,7 +74,7 @@ def press(turn: Turn, user: int, roles: list[StaffRole], data: str, message: str
     day = _day(match.group(1)) if match else None
     student = turn.school.students.get(match.group(3)) if match else None
     if match is None or day is None or student is None:
-        turn.to_staff(user, "tg_button_stale", date=turn.date_text(day) if day else "hari lain")
+        turn.to_staff(user, "tg_button_stale", date=turn.date_text(day) if day else turn.text("tg_other_day"))
         return
     record = load_absence(turn, student, day)
     values = {"student": student.name, "class": record.class_name, "nis": student.nis, "date": turn.date_text(day),
