@@ -78,7 +78,10 @@ def write_report(rules: CompiledRules, school: School, store: Store, name: str, 
             raise ValueError(f"unknown department '{department}': choose one of {names}")
         department = found
     if nis and nis not in school.students:
-        raise ValueError(f"unknown student NIS '{nis}'")
+        with store.unit() as session:  # one who left: the seats the store keeps name them (SPEC §2)
+            seated = history.ever_seated(session, nis)
+        if not seated:
+            raise ValueError(f"unknown student NIS '{nis}' (not in students.csv, and never seated in the database)")
     if name == "riwayat" and (class_name or department):  # (its scope is the student, in every class of the period)
         raise ValueError(f"riwayat is one student's history: give --student NIS only "
                          f"({'--class' if class_name else '--department'} does not apply)")

@@ -139,7 +139,7 @@ def _history(turn: Turn, user: int, scope: Scope, argument: str) -> None:
     # The student's days in the viewer's classes (a wali kelas sees a moved student's days in her class only);
     # a student outside the scope is answered exactly like one that does not exist.
     snap = _snapshot(turn, scope, *bounds, turn.today, with_changes=True, with_gate=True,
-                         nis=nis) if nis in turn.school.students else None
+                     nis=nis) if nis else None  # one who left too: the seats name them, in the classes of then
     if snap is None or nis not in snap.rows_by_student:
         what = turn.text("tg_what_nis", nis=nis[:20]) if nis else turn.text(
             "tg_what_nis_example", command=command_doing(turn.rules.rules, "student_history"))

@@ -40,6 +40,7 @@ class Held:
     absen_no: int
     first: date
     last: date
+    name: str | None = None  # as the roster had it while seated (None: a seat from before names were kept)
 
 
 def years_of(start: date, end: date) -> list[str]:
@@ -54,15 +55,15 @@ def seats_of_years(session: Session, start: date, end: date) -> dict[str, list[H
     firsts = dict(session.execute(select(Enrolment.school_year, func.min(Enrolment.start_day))
                                   .where(Enrolment.school_year.in_(years)).group_by(Enrolment.school_year)).all())
     rows = session.execute(select(Enrolment.school_year, Enrolment.nis, Enrolment.class_name, Enrolment.absen_no,
-                                  Enrolment.start_day, Enrolment.end_day)
+                                  Enrolment.start_day, Enrolment.end_day, Enrolment.name)
                            .where(Enrolment.school_year.in_(years)).order_by(Enrolment.id))
     seats: dict[str, list[Held]] = defaultdict(list)
-    for year, nis, class_name, absen_no, start_day, end_day in rows:
+    for year, nis, class_name, absen_no, start_day, end_day, name in rows:
         begins = int(year[:4])
         first = date(begins, 7, 1) if start_day == firsts.get(year) else start_day
         last = end_day if end_day is not None else date(begins + 1, 6, 30)
         if first <= last:
-            seats[nis].append(Held(nis, class_name, absen_no, first, last))
+            seats[nis].append(Held(nis, class_name, absen_no, first, last, name))
     for held in seats.values():
         held.sort(key=lambda h: h.first)
     return seats
@@ -91,6 +92,11 @@ def class_existed(session: Session, class_name: str, start: date, end: date) -> 
     found = session.execute(select(Absence.id).where(Absence.class_name == class_name, Absence.day >= start,
                                                      Absence.day <= end).limit(1)).first()
     return found is not None
+
+
+def ever_seated(session: Session, nis: str) -> bool:
+    """A student with a seat in the store, on the roster or not (one who left stays reportable, SPEC §2)."""
+    return session.execute(select(Enrolment.id).where(Enrolment.nis == nis).limit(1)).first() is not None
 
 
 def seat_days(held: list[Held], start: date, end: date) -> frozenset[date] | None:

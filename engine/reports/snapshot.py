@@ -181,7 +181,7 @@ def student_rows(session: Session, school: School, scope: Scope, start: date, en
             if not scope.includes(class_name, history.class_info(school, class_name).department):
                 continue
             rows.append(StudentRow(
-                nis, student.nisn if student else "", student.name if student else NOT_ON_ROSTER, class_name,
+                nis, student.nisn if student else "", student.name if student else _left_name(held), class_name,
                 mine[-1].absen_no, student.gender if student else "", history.seat_days(mine, start, end),
                 history.move_note(held, mine, start, end)))  # fmt: skip
     for student in school.students.values():  # no seat in these school years: where the roster has them
@@ -191,6 +191,11 @@ def student_rows(session: Session, school: School, scope: Scope, start: date, en
             rows.append(StudentRow(student.nis, student.nisn, student.name, student.class_name, student.absen_no,
                                    student.gender))
     return rows
+
+
+def _left_name(held: list[history.Held]) -> str:
+    """A student no longer on the roster: the name the latest seat kept, else that they are not listed."""
+    return next((seat.name for seat in reversed(held) if seat.name), NOT_ON_ROSTER)
 
 
 def _classes(school: School, scope: Scope, used: set[str]) -> dict[str, ClassInfo]:

@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
 from ..school.model import School, Student
@@ -40,6 +40,7 @@ class Seat:
     start_day: date
     end_day: date | None = None
     id: int | None = None
+    name: str | None = None  # the student's name on the roster while seated (reports name a student who left)
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Plan:
     renumber: dict[int, int] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)  # one per change, for people
     numbers: dict[str, int] = field(default_factory=dict)  # nis -> absen number after the change
+    names: dict[int, str] = field(default_factory=dict)  # seat id -> the roster's name, where the seat's differs
 
     @property
     def changes(self) -> bool:
@@ -71,6 +73,10 @@ def plan(seats: list[Seat], school: School, today: date) -> Plan:
         fresh = first_numbers(members[class_name]) if class_name not in used else None
         for student in sorted(members[class_name], key=lambda s: (s.name.lower(), s.nis)):
             _seat_student(result, student, open_seats.get(student.nis), used[class_name], fresh, today)
+    for seat in seats:  # the names the seats keep follow the roster (a seat from before names were kept: filled)
+        student = school.students.get(seat.nis)
+        if student is not None and seat.id is not None and seat.name != student.name:
+            result.names[seat.id] = student.name
     for nis, seat in sorted(open_seats.items()):
         if nis not in school.students:
             result.end[_id(seat)] = today - timedelta(days=1)
@@ -97,7 +103,7 @@ def _seat_student(result: Plan, student: Student, seat: Seat | None, used: set[i
     number = _new_number(student, used, fresh)
     used.add(number)
     result.numbers[student.nis] = number
-    result.add.append(Seat(student.nis, student.class_name, number, today))
+    result.add.append(Seat(student.nis, student.class_name, number, today, name=student.name))
     if seat is None:
         if fresh is None:
             result.lines.append(f"{student.class_name}: + {student.name} → {number}")
@@ -135,7 +141,7 @@ def _id(seat: Seat) -> int:
 
 def seats_of_year(session: Session, year: str) -> list[Seat]:
     rows = session.scalars(select(Enrolment).where(Enrolment.school_year == year).order_by(Enrolment.id))
-    return [Seat(r.nis, r.class_name, r.absen_no, r.start_day, r.end_day, r.id) for r in rows]
+    return [Seat(r.nis, r.class_name, r.absen_no, r.start_day, r.end_day, r.id, r.name) for r in rows]
 
 
 def sync(session: Session, school: School, today: date) -> Plan:
@@ -154,8 +160,10 @@ def sync(session: Session, school: School, today: date) -> Plan:
         session.flush()  # ends and renumbers first: the (class, number) pairs stay unique at every step
         for seat in result.add:
             session.add(Enrolment(school_year=year, nis=seat.nis, class_name=seat.class_name,
-                                  absen_no=seat.absen_no, start_day=seat.start_day))
+                                  absen_no=seat.absen_no, start_day=seat.start_day, name=seat.name))
         session.flush()
+    if result.names:  # one statement for all (the first start after the upgrade names every seat)
+        session.connection().execute(_NAME, [{"k_id": i, "v_name": n} for i, n in result.names.items()])
     seat_numbers(school, result.numbers)
     return result
 
@@ -177,3 +185,7 @@ def seat_numbers(school: School, numbers: dict[str, int]) -> None:
         if student is not None and student.absen_no != absen_no:
             school.students[nis] = replace(student, absen_no=absen_no)
     school.index()
+
+
+_SEATS = Enrolment.__table__  # type: ignore[attr-defined]
+_NAME = update(_SEATS).where(_SEATS.c.id == bindparam("k_id")).values(name=bindparam("v_name"))

@@ -220,6 +220,8 @@ class Enrolment(SQLModel, table=True):
     absen_no: int
     start_day: date
     end_day: date | None = None
+    # the roster's name while the seat was held: a student who left is still named in past periods' reports
+    name: str | None = Field(default=None, max_length=200)
 
 
 class ServiceHealth(SQLModel, table=True):
