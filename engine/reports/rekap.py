@@ -127,6 +127,9 @@ def rekap_kelas(snap: Snapshot, class_name: str) -> Table:
         footer=footer, signatures=signatures(snap, cls.wali_kelas), sheet_name=cls.name,
         extra={"class_absence_pct": total.pct_absent, "class_pct": total.pct_hadir,  # (the two parts of one whole)
                "class_sia_pct": class_absence_pct(snap, total), "students": len(students),
+               # the footnote's parts of the absence %, Σ(S+I+A) first: ("S+I+A", %), ("P", %) — for the text
+               "absence_parts": tuple(("+".join(codes), share) for i, (codes, days, share)
+                                      in enumerate(absence_parts(snap, total)) if i == 0 or days),
                "school_days": total.school_days, "person_days": total.person_days},
     )  # fmt: skip
 

@@ -124,9 +124,13 @@ def _rekap_head(tables: Sequence[Table]) -> list[str]:
 
 def _class_line(table: Table) -> str:
     total = next(table.records("total"))
-    present, absent = table.extra.get("class_pct"), table.extra.get("class_absence_pct")
+    present, parts = table.extra.get("class_pct"), table.extra.get("absence_parts")
+    if isinstance(parts, tuple) and parts:  # as the sheet's footnote splits it: Σ(S+I+A), then P (if counted)
+        absent = " + ".join(f"({codes}) {pct(share)}" for codes, share in parts)
+    else:
+        absent = pct(table.extra.get("class_absence_pct"))  # type: ignore[arg-type]
     return (f"{table.sheet_name} — {total['Hari Efektif']} hari efektif, kehadiran {pct(present)}"  # type: ignore[arg-type]
-            f" + ketidakhadiran {pct(absent)} = 100 %")  # type: ignore[arg-type]
+            f" + ketidakhadiran {absent} = 100 %")
 
 
 def _student_line(table: Table, r: dict[str, Value]) -> str:

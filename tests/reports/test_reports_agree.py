@@ -496,7 +496,8 @@ def test_perhatian_flags_exactly_the_students_over_a_threshold(books: Books) -> 
 
 
 STUDENT = re.compile(r"^(\d+)\. (.+?): (.+) · Hadir (\d+)/(\d+) · ([\d,]+) %$")
-CLASS = re.compile(r"^(.+) — (\d+) hari efektif, kehadiran ([\d,]+) % \+ ketidakhadiran ([\d,]+) % = 100 %$")
+CLASS = re.compile(r"^(.+) — (\d+) hari efektif, kehadiran ([\d,]+) % \+ ketidakhadiran (.+) = 100 %$")
+PART = re.compile(r"^\(([A-Z+]+)\) ([\d,]+) %$")  # one part of the absence %: "(S+I+A) 3,50 %", "(P) 0,80 %"
 SUMMARY = re.compile(r"^(.+?): (.+) · Hadir (\d+) dari (\d+) × (\d+) · ([\d,]+) %$")
 
 
@@ -529,7 +530,12 @@ def test_the_rekap_texts_show_the_sheets_numbers_with_the_reasons_named(books: B
                 total = rows[-1]
                 assert int(match.group(2)) == total["Hari Efektif"]
                 assert number(match.group(3)) == total["% Kehadiran"]
-                assert round(number(match.group(3)) + number(match.group(4)), 2) == 100.0
+                parts = [PART.match(part) for part in match.group(4).split(" + ")]
+                assert all(parts) and parts[0].group(1) == "S+I+A", line  # type: ignore[union-attr]
+                sia = sum(total[c] for c in ("S", "I", "A"))  # type: ignore[misc]
+                whole = total["Hari Efektif"] * (len(rows) - 1)  # type: ignore[operator]
+                assert abs(number(parts[0].group(2)) - sia * 100 / whole) <= 0.011, line  # type: ignore[union-attr]
+                assert round(number(match.group(3)) + sum(number(p.group(2)) for p in parts), 2) == 100.0  # type: ignore[union-attr]
                 checked_classes += 1
             elif (match := STUDENT.match(line)) and current:
                 row = data_rows(books.kelas[current][0])[int(match.group(1)) - 1]

@@ -45,7 +45,8 @@ def test_rekap_text_lists_counts_and_percentage_per_student(snap):
     text = reports.export_text("rekap-kelas", snap, class_name="X TKJ 1")
     assert "2. Budi Santoso: A Alfa 3, D Dispensasi 1 · Hadir 17/20 · 85,00 %" in text
     assert "1. Andi Pratama: S Sakit 2 · Hadir 18/20 · 90,00 %" in text
-    assert "X TKJ 1 — 20 hari efektif, kehadiran 88,33 % + ketidakhadiran 11,67 % = 100 %" in text
+    # the footnote's split: Σ(S+I+A) 10,00 % (SPEC §7's class absence %), then P, which these rules also count
+    assert "X TKJ 1 — 20 hari efektif, kehadiran 88,33 % + ketidakhadiran (S+I+A) 10,00 % + (P) 1,67 % = 100 %" in text
     assert "dihitung hadir: D Dispensasi." in text
 
 
