@@ -9,7 +9,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +80,8 @@ def run_scenario(path: Path, store_url: str, on_step: Callable[[StepResult], Non
         school = load_school(school_dir, rules.rules)
     except DataError as exc:
         raise ScenarioError(exc.problems.render()) from None
-    now = _moment(doc.get("start"), path, doc, "start") if doc.get("start") else datetime.now(school.calendar.tz)
+    now = (_moment(doc.get("start"), path, doc, "start", school.calendar.tz) if doc.get("start")
+           else datetime.now(school.calendar.tz))
     store = Store(store_url)
     try:
         engine = Engine(rules, school, store, now)
@@ -96,17 +97,20 @@ def run_scenario(path: Path, store_url: str, on_step: Callable[[StepResult], Non
         store.close()
 
 
-def _moment(value: Any, path: Path, node: Any, key: Any) -> datetime:
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value
-    try:
-        parsed = datetime.fromisoformat(str(value))
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
+def _moment(value: Any, path: Path, node: Any, key: Any, tz: tzinfo) -> datetime:
+    """A scenario's time: with its zone as written, or without one in the school's time (`tz`)."""
+    if isinstance(value, datetime):
+        parsed: datetime | None = value
+    else:
+        try:
+            parsed = datetime.fromisoformat(str(value))
+        except ValueError:
+            parsed = None
+    if parsed is None:
         line = node.lc.value(key)[0] + 1 if hasattr(node, "lc") else 0
-        raise ScenarioError(f"{path}:{line}: '{value}' must be a time with zone, e.g. 2026-11-30T06:30:00+07:00")
-    return parsed
+        raise ScenarioError(f"{path}:{line}: '{value}' is not a time: write it as 2026-11-30T06:30:00+07:00 (or "
+                            "without the zone, in the school's time)")
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=tz)
 
 
 class _Runner:
@@ -134,7 +138,7 @@ class _Runner:
 
     def _act(self, step: dict[str, Any], line: int) -> tuple[str, list[str]]:
         if "at" in step:
-            moment = _moment(step["at"], self.path, step, "at")
+            moment = _moment(step["at"], self.path, step, "at", self.engine.school.calendar.tz)
             if moment < self.now:
                 raise ScenarioError(f"{self.path}:{line}: the clock never goes back ({moment} < {self.now})")
             self.now = moment
@@ -171,7 +175,7 @@ class _Runner:
     def _finger(self, spec: dict[str, Any], line: int) -> tuple[str, list[str]]:
         """A punch at the gate (SPEC §10), `id` as the machine reports it: stored as an import stores it, then
         the checks that are due run (the clock stays; a punch may be earlier than now, as imports are)."""
-        moment = _moment(spec["at"], self.path, spec, "at")
+        moment = _moment(spec["at"], self.path, spec, "at", self.engine.school.calendar.tz)
         local = self.engine.school.calendar.local(moment).replace(tzinfo=None)
         punch = RawPunch(str(self.path), line, str(spec["id"]).strip(), local, str(spec.get("device", "scenario")),
                          "scenario")
