@@ -140,8 +140,14 @@ class AbsenceContext:
             self.turn.to_parent(self.reply_to, "parent_report_stands", **values)
 
     def tell_parent_reason_stands(self) -> None:
+        """The officer's entry meets a parent's reason of the day, which stands: the officer is told, and — for a
+        reason that would have sent the parents an SMS (the alfa notice) — that no SMS went."""
         values = {**self._values(), "reason": self.turn.rules.reason_name(self.row.status or "")}
-        self.notices.append(self.turn.text("tg_parent_stands", **values))
+        reported = self.turn.rules.rules.reasons.get(self.reason or "")
+        if reported is not None and reported.notify_parents:
+            self.notices.append(self.turn.text("tg_parent_stands", reported=reported.name.lower(), **values))
+        else:
+            self.notices.append(self.turn.text("tg_parent_stands_kept", **values))
 
     # -------------------------------------------------------------------------------------- helpers
 

@@ -105,7 +105,8 @@ TELEGRAM_TEMPLATES: dict[str, frozenset[str]] = {
     "tg_report_needs_refs": frozenset({"example"}),
     "tg_class_list": frozenset({"class", "date", "list"}),
     "tg_class_list_empty": frozenset({"class", "date"}),
-    "tg_parent_stands": _STUDENT | {"reason"},
+    "tg_parent_stands": _STUDENT | {"reason", "reported"},  # the officer's reason would have sent parents an SMS
+    "tg_parent_stands_kept": _STUDENT | {"reason"},  # the officer's entry sends none (S, I, D, BATAL…)
     "tg_parent_forward": _STUDENT | {"reason", "note", "phone"},
     "tg_parent_forward_officer": _STUDENT | {"reason", "note", "phone"},
     "tg_info_forward": frozenset({"phone", "sender", "text", "date"}),
