@@ -66,7 +66,7 @@ def run_demo(rules: CompiledRules, school: School, out: Path, console: Console) 
     quiet = _play_month(demo, random.Random(2026))
     console.print(f"  {quiet} pesan masuk diproses, {len(demo.sim.log)} pesan keluar.\n")
     _morning(demo, console)
-    files = _save_documents(store, out)
+    files = [*_save_documents(store, out), *_write_reports(rules, demo.engine.school, store, out)]
     console.rule()
     for name in files:
         console.print(f"laporan: {name}")
@@ -83,9 +83,9 @@ def try_commands(school: School, db: Path, out: Path) -> list[str]:
     folder = out.resolve()
     return [
         f"absensi check --school {shlex.quote(str(school.directory.resolve()))}",
-        f"absensi report rekap-sekolah {where} --month {DEMO_DAY:%Y-%m} "
-        f"-o {shlex.quote(str(folder / 'rekap-sekolah.xlsx'))}",
-        f"absensi report harian {where} --date {DEMO_DAY.isoformat()} -o {shlex.quote(str(folder / 'harian.xlsx'))}",
+        f"absensi report semester {where} -o {shlex.quote(str(folder / 'semester.xlsx'))}",
+        f"absensi report rekap-kelas {where} --month {DEMO_DAY:%Y-%m} "
+        f"-o {shlex.quote(str(folder / 'rekap-kelas.xlsx'))}",
     ]
 
 
@@ -202,6 +202,24 @@ def _tg_name(school: School, chat: str) -> str:
         return f"grup {group}"
     staff = next((s for s in school.staff if str(s.telegram_id) == chat), None)
     return f"{staff.name}" if staff else chat
+
+
+# The whole school's reports of the demo day and month, as `absensi report` writes them (SPEC §5: "reports written")
+DAY, MONTH = DEMO_DAY.isoformat(), f"{DEMO_DAY:%Y-%m}"
+REPORTS = (("harian", "day", DAY), ("status", "day", DAY), ("rekap-sekolah", "month", MONTH),
+           ("perhatian", "month", MONTH))
+
+
+def _write_reports(rules: CompiledRules, school: School, store: Store, out: Path) -> list[Path]:
+    from .cli_reports import write_report
+
+    written = []
+    for name, option, value in REPORTS:
+        path = out / f"{name}-{value}.xlsx"
+        options = {"class_name": None, "department": None, "month": None, "semester": None, "day": None, "nis": None}
+        write_report(rules, school, store, name, path, **{**options, option: value}, today=DEMO_DAY)  # type: ignore[arg-type]
+        written.append(path)
+    return written
 
 
 def _save_documents(store: Store, out: Path) -> list[Path]:
