@@ -53,14 +53,14 @@ def test_every_printed_command_runs_as_printed(demo: tuple[str, Path], tmp_path:
         done = subprocess.run([sys.executable, "-m", "absensi.engine.app.cli", *args], capture_output=True, text=True,
                               env=env, cwd=tmp_path, timeout=120)
         assert done.returncode == 0, f"{command}\n{done.stdout}{done.stderr}"
-    assert "report semester" in " ".join(commands) and "report rekap-kelas" in " ".join(commands)
+    assert "report rekap-sekolah" in " ".join(commands) and "report semester" in " ".join(commands)
 
 
 def test_the_schools_reports_of_the_day_and_month_are_written(demo: tuple[str, Path]) -> None:
     text, out = demo
     written = {Path(line.removeprefix("laporan: ")).name for line in text.splitlines() if line.startswith("laporan: ")}
     titles = {"harian-2026-11-30.xlsx": "LAPORAN HARIAN", "status-2026-11-30.xlsx": "STATUS PELAPORAN",
-              "rekap-sekolah-2026-11.xlsx": "REKAP", "perhatian-2026-11.xlsx": "PERHATIAN"}
+              "perhatian-2026-11.xlsx": "PERHATIAN"}
     assert set(titles) <= written, written
     for name, title in titles.items():  # each a workbook of the whole school, under its title
         book = load_workbook(out / name, read_only=True)
