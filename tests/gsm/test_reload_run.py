@@ -27,6 +27,8 @@ def test_a_student_added_to_the_file_can_register_without_a_restart(emulators, d
                                    env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
     try:
         wait_for(lambda: any(c.startswith("AT+CNMI") for c in modem.commands), 30, "the modem to be initialised")
+        # the modem starts before the engine does (drivers/gsm/warm.py): the engine is there once it holds the lease
+        wait_for(lambda: "engine lease taken" in log.read_text(), 30, "the engine to have started")
         with (school / "students.csv").open("a") as roster:
             roster.write("1013,0101000013,Abdul Aziz,L,X TKJ 1,AZ23QR\n")
         asked = subprocess.run([*base, "reload", "--school", str(school), "--db", db_url], env=env,
