@@ -93,13 +93,21 @@ class Site:
             self.driver.set_window_size(width, height)
 
     def text(self) -> str:
-        from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+        from selenium.common.exceptions import (
+            NoSuchElementException,
+            StaleElementReferenceException,
+            WebDriverException,
+        )
         from selenium.webdriver.common.by import By
 
         try:
             return str(self.driver.find_element(By.TAG_NAME, "body").text)
         except (NoSuchElementException, StaleElementReferenceException):  # the next page is loading
             return ""
+        except WebDriverException as exc:  # the same race as Chromium words it when the body went between the calls
+            if "does not belong to the document" in str(exc):
+                return ""
+            raise
 
     def click_link(self, label: str) -> None:
         from selenium.webdriver.common.by import By
