@@ -374,7 +374,9 @@ def run(
         compiled, loaded = load_all(school, rules)
         url = database_url(db, school)
         open_store(url, create=True).close()  # the service may create its database; a wrong URL is one line
-        code = serve(compiled, loaded, url, [*(modem or []), *(gateway or [])], pin, console, modem_rate,
+        # the service's lines whole, never cut at 80 columns: a journal or a log file reads them one per line
+        lines = Console(highlight=False, soft_wrap=True)
+        code = serve(compiled, loaded, url, [*(modem or []), *(gateway or [])], pin, lines, modem_rate,
                      gateway_listen, fingers=finger, web=web, web_url=web_url, stopping=stopping, warm=warm)
     finally:
         if warm is not None:
