@@ -89,8 +89,8 @@ def status_json(db_url: str) -> dict:
 class Service:
     """One `absensi run` on `ports`, restartable; each run writes `<logs>/<name>-<n>.log`."""
 
-    def __init__(self, ports: list[str], db_url: str, logs: Path, name: str = "run") -> None:
-        self.ports, self.db_url, self.logs, self.name = ports, db_url, logs, name
+    def __init__(self, ports: list[str], db_url: str, logs: Path, name: str = "run", school: Path = MINI) -> None:
+        self.ports, self.db_url, self.logs, self.name, self.school = ports, db_url, logs, name, school
         self.proc: subprocess.Popen[bytes] | None = None
         self.runs = 0
         self.log: Path | None = None
@@ -99,7 +99,7 @@ class Service:
         assert not self.alive
         self.runs += 1
         self.log = self.logs / f"{self.name}-{self.runs}.log"
-        command = absensi("run", "--school", str(MINI), "--db", self.db_url)
+        command = absensi("run", "--school", str(self.school), "--db", self.db_url)
         for port in self.ports:
             command += ["--modem", port]
         with open(self.log, "wb") as out:

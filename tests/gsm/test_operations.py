@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import subprocess
 from datetime import timedelta
 from pathlib import Path
@@ -219,11 +220,19 @@ def test_absensi_status_reads_what_the_running_service_published(emulators, db_u
     exits 0 while all is well and 1 once no engine runs."""
     from . import procs
 
+    # The daily pulsa check runs from settings.alerts.balance_check_at (06:30 school time) on: a school of its
+    # own whose rules say 00:00, so that the check is due whatever the hour the test runs at.
+    school = tmp_path / "school"
+    shutil.copytree(procs.MINI, school)
+    shutil.copytree(procs.ROOT / "rules", school / "rules")
+    settings = school / "rules" / "settings.yaml"
+    settings.write_text(settings.read_text().replace('balance_check_at: "06:30"', 'balance_check_at: "00:00"'))
+    assert 'balance_check_at: "00:00"' in settings.read_text()
     emu = emulators("sim800")
-    service = procs.Service([emu.port], db_url, tmp_path).start()
+    service = procs.Service([emu.port], db_url, tmp_path, school=school).start()
 
     def status() -> tuple[int, dict]:  # type: ignore[type-arg]
-        done = subprocess.run(procs.absensi("status", "--school", str(procs.MINI), "--db", db_url, "--json"),
+        done = subprocess.run(procs.absensi("status", "--school", str(school), "--db", db_url, "--json"),
                               capture_output=True, text=True, env=procs._env(), timeout=60)
         return done.returncode, json.loads(done.stdout) if done.returncode in (0, 1) else {}  # 2: no database yet
 
@@ -238,7 +247,7 @@ def test_absensi_status_reads_what_the_running_service_published(emulators, db_u
         assert device["registered"] and device["sim_total"] == 30 and device["working"] and not device["stale"]
         assert state["service"]["holder"].endswith(f":{service.pid}") and state["service"]["version"]
         assert state["telegram"]["configured"] is False and state["database_bytes"] > 0
-        assert emu.ussd_requests == ["*888#"]  # the daily check (it is past 06:30 WIB), with the rules' code
+        assert emu.ussd_requests == ["*888#"]  # the daily check (due from 00:00 here), with the rules' code
     finally:
         service.stop()
     procs.wait_for(lambda: status()[0] == 1, 30, "absensi status to notice no engine runs (3 missed heartbeats)")
